@@ -1,0 +1,36 @@
+-- A unit may send a month's report more than once (a correction). The latest file by
+-- its "date sent" wins; among files sent the same day, the file hash decides, so the
+-- choice never depends on load order.
+
+with
+
+report_values as (
+
+    select * from {{ ref('stg_unit_reports__values') }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        count(*) over (
+            partition by unit_code, indicator_code, period
+        ) as submission_count,
+        row_number() over (
+            partition by unit_code, indicator_code, period
+            order by sent_on desc nulls last, file_sha256 desc
+        ) as submission_rank
+
+    from report_values
+
+),
+
+latest as (
+
+    select * from ranked
+    where submission_rank = 1
+
+)
+
+select * from latest

@@ -1,0 +1,25 @@
+with
+
+units as (
+
+    select * from {{ ref('reporting_units') }}
+
+),
+
+final as (
+
+    select
+        unit_code,
+        unit_name_vi,
+        unit_group,
+        parent_unit_code,
+        province_code,
+        scheme,
+        valid_from_on,
+        valid_to_on
+
+    from units
+
+)
+
+select * from final

@@ -1,0 +1,1 @@
+"""Great Expectations suites (suites/*.json) and the quality gate that runs them."""

@@ -1,0 +1,1 @@
+"""Ingestion: source connectors, landing (immutable raw files), loading into the raw schema."""

@@ -1,0 +1,159 @@
+"""Ingest stage for unit report files: inbox -> landing or quarantine -> raw schema.
+
+1. Every file in the inbox is read and validated. A valid file is copied, read-only and
+   content-addressed, into the landing area; a rejected one goes to the quarantine with its
+   error report. Only then is it removed from the inbox, so a crash loses nothing.
+2. Every landed file not yet in ``raw.unit_report_files`` is re-hashed (a changed landed
+   file is reported, never loaded) and loaded in one transaction.
+
+Re-running is safe: the same bytes land once and load once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ingest.landing import land, quarantine, sha256_file
+from ingest.sources.unit_files import Report, read_report
+from warehouse.raw import connect, ensure_raw_schema
+from warehouse.settings import Settings
+
+SOURCE = "unit_files"
+
+
+@dataclass
+class IngestSummary:
+    received: int = 0
+    landed: int = 0
+    quarantined: list[str] = field(default_factory=list)
+    loaded_files: int = 0
+    loaded_rows: int = 0
+    already_loaded: int = 0
+    integrity_errors: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"{self.received} received, {self.landed} landed, {len(self.quarantined)} "
+            f"quarantined, {self.loaded_files} files / {self.loaded_rows} rows loaded, "
+            f"{self.already_loaded} already loaded"
+        )
+
+
+def _inbox_files(inbox: Path) -> list[Path]:
+    if not inbox.exists():
+        return []
+    return sorted(
+        path
+        for path in inbox.iterdir()
+        if path.is_file() and not path.name.startswith((".", "~$"))
+    )
+
+
+def _landed_files(landing: Path) -> list[Path]:
+    if not landing.exists():
+        return []
+    return sorted(
+        path
+        for path in landing.glob("*/*")
+        if path.is_file() and not path.name.startswith(".") and not path.name.endswith(".json")
+    )
+
+
+def _load(conn, report: Report, sha256: str, landed: Path) -> int:
+    load_id = f"{SOURCE}-{sha256[:16]}"
+    rows = [
+        (
+            sha256,
+            row.source_row,
+            report.file_name,
+            report.unit_code,
+            report.period,
+            report.sent_on,
+            row.indicator_code,
+            row.numerator,
+            row.denominator,
+            row.value,
+            row.note,
+            load_id,
+        )
+        for row in report.rows
+    ]
+    conn.execute("begin transaction")
+    try:
+        conn.executemany(
+            "insert into raw.unit_report_values values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+        )
+        conn.execute(
+            "insert into raw.unit_report_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                sha256,
+                report.file_name,
+                str(landed),
+                report.file_format,
+                report.unit_code,
+                report.period,
+                report.reporter,
+                report.sent_on,
+                len(rows),
+                load_id,
+                datetime.now(UTC),
+            ],
+        )
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    return len(rows)
+
+
+def ingest_inbox(settings: Settings, log: Callable[[str], None] = print) -> IngestSummary:
+    settings.ensure_dirs()
+    landing = settings.landing_dir / SOURCE
+    summary = IngestSummary()
+    for path in _inbox_files(settings.inbox_dir):
+        summary.received += 1
+        sha256 = sha256_file(path)
+        report = read_report(path)
+        if report.is_valid:
+            land(path, landing, report.period, sha256, path.name)
+            summary.landed += 1
+        else:
+            folder = quarantine(
+                path, settings.quarantine_dir / SOURCE, sha256, path.name, report.problems
+            )
+            summary.quarantined.append(path.name)
+            log(f"  quarantined {path.name} -> {folder}")
+            for problem in report.errors[:5]:
+                log(f"    {problem}")
+        path.unlink()
+
+    conn = connect(settings.warehouse_path)
+    try:
+        ensure_raw_schema(conn)
+        rows = conn.execute("select file_sha256 from raw.unit_report_files").fetchall()
+        loaded = {row[0] for row in rows}
+        for landed in _landed_files(landing):
+            sha256 = landed.name.split(".")[0]
+            if sha256 in loaded:
+                summary.already_loaded += 1
+                continue
+            if sha256_file(landed) != sha256:
+                summary.integrity_errors.append(str(landed))
+                log(f"  INTEGRITY: {landed} no longer matches its sha256; not loaded")
+                continue
+            sidecar = landed.with_name(landed.name + ".meta.json")
+            original = json.loads(sidecar.read_text(encoding="utf-8"))["original_name"]
+            report = read_report(landed, original)
+            if not report.is_valid:
+                summary.integrity_errors.append(str(landed))
+                log(f"  {original} ({landed.name}) no longer validates: {report.errors[0]}")
+                continue
+            summary.loaded_rows += _load(conn, report, sha256, landed)
+            summary.loaded_files += 1
+    finally:
+        conn.close()
+    return summary

@@ -1,0 +1,78 @@
+"""The landing area (immutable raw files) and the quarantine (rejected files + reports).
+
+Landing paths are content-addressed, ``landing/<source>/<period>/<sha256><suffix>``, so the
+same bytes land once however often they are sent, and a landed file is never rewritten.
+Every write goes through a temporary file and ``os.replace``: a crash leaves either the
+whole file or none of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import stat
+from pathlib import Path
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _atomic_copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    shutil.copyfile(source, tmp)
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, target)
+
+
+def _atomic_write_text(target: Path, text: str) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, target)
+
+
+def land(source: Path, landing_root: Path, period: str, sha256: str, original_name: str) -> Path:
+    """Copy ``source`` into the landing area (read-only) with a sidecar of its origin."""
+    target = landing_root / period / f"{sha256}{Path(original_name).suffix.lower()}"
+    if not target.exists():
+        _atomic_copy(source, target)
+        target.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+    sidecar = target.with_name(target.name + ".meta.json")
+    if not sidecar.exists():
+        meta = {"sha256": sha256, "original_name": original_name, "period": period}
+        _atomic_write_text(sidecar, json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
+    return target
+
+
+def quarantine(
+    source: Path, quarantine_root: Path, sha256: str, original_name: str, problems: list
+) -> Path:
+    """Keep a rejected file with its error report (JSON for tools, text for people)."""
+    folder = quarantine_root / sha256
+    target = folder / Path(original_name).name
+    if not target.exists():
+        _atomic_copy(source, target)
+    report = {
+        "file": original_name,
+        "sha256": sha256,
+        "errors": [
+            {"cell": p.cell, "severity": p.severity, "vi": p.message_vi, "en": p.message_en}
+            for p in problems
+        ],
+    }
+    _atomic_write_text(
+        folder / "errors.json", json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+    )
+    lines = [f"Tệp bị từ chối / file rejected: {original_name}", ""]
+    lines += [f"- {problem}" for problem in problems]
+    _atomic_write_text(folder / "errors.txt", "\n".join(lines) + "\n")
+    return folder

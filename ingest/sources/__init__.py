@@ -1,0 +1,1 @@
+"""One module per source; each exposes one obvious entry point."""

@@ -1,0 +1,342 @@
+"""Unit report files (xlsx / csv): the layout, the reader and its validation.
+
+A report file has a header block (one label per row in column A, its value in column B),
+then a table whose heading row starts with "Mã chỉ tiêu" and holds one row per indicator.
+Labels are matched without accents or case, and the English gloss in brackets is ignored,
+so hand-edited files still read. Entry point: :func:`read_report`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from ingest.parsing import ParseError, normalize_label, parse_date, parse_number, parse_period
+from warehouse import reference
+
+TITLE = "BÁO CÁO CHỈ SỐ CHUYỂN ĐỔI SỐ (Digital transformation indicator report)"
+SHEET_NAME = "Báo cáo"
+
+# header key -> label written in files (Vietnamese, English gloss in brackets)
+HEADER_LABELS = {
+    "unit_code": "Mã đơn vị (unit code)",
+    "unit_name": "Tên đơn vị (unit name)",
+    "period": "Kỳ báo cáo (period, MM/YYYY)",
+    "reporter": "Người báo cáo (reporter)",
+    "sent_on": "Ngày gửi (date sent, dd/mm/yyyy)",
+}
+# table column key -> heading written in files
+COLUMN_LABELS = {
+    "indicator_code": "Mã chỉ tiêu (indicator code)",
+    "indicator_name": "Tên chỉ tiêu (indicator)",
+    "numerator": "Tử số (numerator)",
+    "denominator": "Mẫu số (denominator)",
+    "value": "Giá trị (value, %)",
+    "note": "Ghi chú (note)",
+}
+_HEADER_KEYS = {normalize_label(label): key for key, label in HEADER_LABELS.items()}
+_COLUMN_KEYS = {normalize_label(label): key for key, label in COLUMN_LABELS.items()}
+_REQUIRED_COLUMNS = ("indicator_code", "numerator", "denominator")
+SUPPORTED_SUFFIXES = (".xlsx", ".csv")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a file, located by cell, said in Vietnamese and English."""
+
+    message_vi: str
+    message_en: str
+    cell: str | None = None
+    severity: str = "error"  # or "warning": reported, but the file is still accepted
+
+    def __str__(self) -> str:
+        where_vi = f"Ô {self.cell}: " if self.cell else ""
+        where_en = f"cell {self.cell}: " if self.cell else ""
+        return f"{where_vi}{self.message_vi}; {where_en}{self.message_en}"
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    source_row: int
+    indicator_code: str
+    numerator: float | None
+    denominator: float | None
+    value: float | None
+    note: str | None
+
+
+@dataclass
+class Report:
+    file_name: str
+    file_format: str
+    unit_code: str | None = None
+    period: str | None = None
+    reporter: str | None = None
+    sent_on: date | None = None
+    rows: list[ReportRow] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [problem for problem in self.problems if problem.severity == "error"]
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.errors
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _cell(row: int, col: int) -> str:
+    """A1-style reference for 0-based row and column indexes."""
+    return f"{_column_letter(col)}{row + 1}"
+
+
+def _read_xlsx(path: Path) -> list[list[object]]:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = workbook[SHEET_NAME] if SHEET_NAME in workbook.sheetnames else workbook.worksheets[0]
+        return [list(row) for row in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+
+
+def _read_csv(path: Path) -> list[list[object]]:
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ParseError(
+            f"tệp không ở dạng UTF-8 (byte {exc.start}); hãy lưu lại dưới dạng CSV UTF-8; "
+            f"the file is not UTF-8 (byte {exc.start}); save it again as CSV UTF-8"
+        ) from None
+    best: list[list[object]] = []
+    for delimiter in (";", ",", "\t"):
+        rows: list[list[object]] = [
+            list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)
+        ]
+        found = _find_table_header(rows)
+        if found is not None and len(found[1]) >= len(_REQUIRED_COLUMNS):
+            return rows
+        best = best or rows
+    return best
+
+
+def _find_table_header(rows: list[list[object]]) -> tuple[int, dict[str, int]] | None:
+    for index, row in enumerate(rows):
+        columns = {}
+        for col, heading in enumerate(row):
+            key = _COLUMN_KEYS.get(normalize_label(heading))
+            if key and key not in columns:
+                columns[key] = col
+        if "indicator_code" in columns:
+            return index, columns
+    return None
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    return text or None
+
+
+def read_report(path: Path, file_name: str | None = None) -> Report:
+    """Read and validate one report file; problems are collected, never raised."""
+    path = Path(path)
+    file_name = file_name or path.name
+    suffix = Path(file_name).suffix.lower()
+    report = Report(file_name=file_name, file_format=suffix.lstrip("."))
+    if suffix not in SUPPORTED_SUFFIXES:
+        report.problems.append(
+            Problem(
+                f"loại tệp '{suffix}' không được hỗ trợ, chỉ nhận .xlsx hoặc .csv",
+                f"file type '{suffix}' is not supported; send .xlsx or .csv",
+            )
+        )
+        return report
+    try:
+        rows = _read_xlsx(path) if suffix == ".xlsx" else _read_csv(path)
+    except ParseError as exc:
+        report.problems.append(Problem(*str(exc).split("; ", 1)))
+        return report
+    except Exception as exc:  # a corrupt workbook: openpyxl/zipfile raise many kinds
+        report.problems.append(
+            Problem(
+                f"không đọc được tệp ({type(exc).__name__}: {exc})",
+                f"the file cannot be read ({type(exc).__name__}: {exc})",
+            )
+        )
+        return report
+    _read_header(rows, report)
+    _read_table(rows, report)
+    return report
+
+
+def _problem(report: Report, error: ParseError, cell: str, severity: str = "error") -> None:
+    vi, _, en = str(error).partition("; ")
+    report.problems.append(Problem(vi, en or vi, cell, severity))
+
+
+def _read_header(rows: list[list[object]], report: Report) -> None:
+    found: dict[str, tuple[object, str]] = {}
+    for index, row in enumerate(rows):
+        if not row:
+            continue
+        key = _HEADER_KEYS.get(normalize_label(row[0]))
+        if key and key not in found:
+            found[key] = (row[1] if len(row) > 1 else None, _cell(index, 1))
+    for key in ("unit_code", "period"):
+        if key not in found or _text(found[key][0]) is None:
+            label = HEADER_LABELS[key]
+            report.problems.append(
+                Problem(
+                    f"thiếu '{label.split(' (')[0]}' ở phần đầu báo cáo",
+                    f"the header block has no '{label}'",
+                    found[key][1] if key in found else None,
+                )
+            )
+    if "unit_code" in found and (code := _text(found["unit_code"][0])):
+        if code not in reference.units():
+            report.problems.append(
+                Problem(
+                    f"mã đơn vị '{code}' không có trong danh mục đơn vị báo cáo",
+                    f"unit code '{code}' is not in the reporting-unit registry",
+                    found["unit_code"][1],
+                )
+            )
+        report.unit_code = code
+    if "period" in found and _text(found["period"][0]):
+        try:
+            report.period = parse_period(found["period"][0])
+        except ParseError as exc:
+            _problem(report, exc, found["period"][1])
+    if "reporter" in found:
+        report.reporter = _text(found["reporter"][0])
+    if "sent_on" in found:
+        try:
+            report.sent_on = parse_date(found["sent_on"][0])
+        except ParseError as exc:
+            _problem(report, exc, found["sent_on"][1])
+
+
+def _read_table(rows: list[list[object]], report: Report) -> None:
+    header = _find_table_header(rows)
+    if header is None:
+        report.problems.append(
+            Problem(
+                "không tìm thấy dòng tiêu đề bảng bắt đầu bằng 'Mã chỉ tiêu'",
+                "no table heading row starting with 'Mã chỉ tiêu' (indicator code) was found",
+            )
+        )
+        return
+    header_row, columns = header
+    missing = [COLUMN_LABELS[key] for key in _REQUIRED_COLUMNS if key not in columns]
+    if missing:
+        report.problems.append(
+            Problem(
+                f"bảng thiếu cột: {', '.join(missing)}",
+                f"the table lacks the column(s): {', '.join(missing)}",
+                _cell(header_row, 0),
+            )
+        )
+        return
+    known = reference.indicators()
+    seen: dict[str, str] = {}
+    for index in range(header_row + 1, len(rows)):
+        row = rows[index]
+
+        def get(key: str, row: list[object] = row) -> object:
+            col = columns.get(key)
+            return row[col] if col is not None and col < len(row) else None
+
+        code = _text(get("indicator_code"))
+        if code is None:
+            if any(_text(cell) for cell in row):
+                report.problems.append(
+                    Problem(
+                        "dòng có số liệu nhưng thiếu mã chỉ tiêu",
+                        "the row has figures but no indicator code",
+                        _cell(index, columns["indicator_code"]),
+                    )
+                )
+            continue
+        code_cell = _cell(index, columns["indicator_code"])
+        if code not in known:
+            report.problems.append(
+                Problem(
+                    f"mã chỉ tiêu '{code}' không có trong danh mục chỉ tiêu",
+                    f"indicator code '{code}' is not in the indicator catalog",
+                    code_cell,
+                )
+            )
+            continue
+        if code in seen:
+            report.problems.append(
+                Problem(
+                    f"chỉ tiêu '{code}' xuất hiện hai lần (lần đầu ở ô {seen[code]})",
+                    f"indicator '{code}' appears twice (first at cell {seen[code]})",
+                    code_cell,
+                )
+            )
+            continue
+        seen[code] = code_cell
+        numbers: dict[str, float | None] = {}
+        for key in ("numerator", "denominator", "value"):
+            cell = _cell(index, columns.get(key, 0))
+            try:
+                numbers[key] = parse_number(get(key))
+            except ParseError as exc:
+                _problem(report, exc, cell)
+                numbers[key] = None
+                continue
+            if numbers[key] is not None and numbers[key] < 0:
+                report.problems.append(
+                    Problem(
+                        f"số âm {numbers[key]:g} không hợp lệ",
+                        f"negative number {numbers[key]:g} is not allowed",
+                        cell,
+                    )
+                )
+        if known[code].kind == "ratio":
+            for key in ("numerator", "denominator"):
+                if numbers[key] is None and get(key) in (None, ""):
+                    report.problems.append(
+                        Problem(
+                            f"chỉ tiêu tỷ lệ cần {COLUMN_LABELS[key].split(' (')[0].lower()}",
+                            f"a ratio indicator needs its {key}",
+                            _cell(index, columns[key]),
+                        )
+                    )
+        report.rows.append(
+            ReportRow(
+                source_row=index + 1,
+                indicator_code=code,
+                numerator=numbers["numerator"],
+                denominator=numbers["denominator"],
+                value=numbers["value"],
+                note=_text(get("note")),
+            )
+        )
+    if not seen and not report.errors:
+        report.problems.append(
+            Problem(
+                "bảng không có dòng chỉ tiêu nào",
+                "the table holds no indicator rows",
+                _cell(header_row, 0),
+            )
+        )

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# chiso: set up everything on a fresh Debian/Ubuntu machine, then run the main job or the tests.
+#
+#   ./setup.sh run    set up, then run the main job on the embedded sample data
+#                     (sample report files -> landing -> DuckDB -> dbt -> gate -> published file)
+#   ./setup.sh test   set up, then run every check and test (ruff, sqlfluff, pytest)
+#   ./setup.sh        set up only
+#
+# Setting up = Debian packages if missing (apt-get), a virtual environment in .venv with the
+# exact versions of constraints.txt, and chiso installed into it. It is idempotent and skips
+# the install when constraints.txt and pyproject.toml have not changed.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+
+say() { printf '\n==> %s\n' "$*"; }
+
+apt_install() {
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    say "installing Debian packages: $*"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@"
+}
+
+setup() {
+    if ! command -v "$PYTHON" >/dev/null 2>&1; then
+        apt_install python3 python3-venv python3-pip
+    fi
+    "$PYTHON" - <<'PY' || { echo "chiso needs Python 3.11 or newer (set PYTHON=python3.12 to choose one)" >&2; exit 1; }
+import sys
+sys.exit(0 if sys.version_info >= (3, 11) else 1)
+PY
+    if [ ! -x "$VENV/bin/python" ]; then
+        if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+            apt_install python3-venv
+        fi
+        say "creating $VENV with $("$PYTHON" --version)"
+        "$PYTHON" -m venv "$VENV"
+    fi
+    local stamp
+    stamp=$(cat constraints.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+    if [ "$(cat "$VENV/.setup-stamp" 2>/dev/null)" != "$stamp" ]; then
+        say "installing chiso and its pinned dependencies into $VENV (a few minutes the first time)"
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+            -c constraints.txt -e ".[dev]"
+        "$VENV/bin/python" -m pip check
+        echo "$stamp" > "$VENV/.setup-stamp"
+    fi
+}
+
+run_tests() {
+    export PATH="$PWD/$VENV/bin:$PATH"
+    say "ruff (lint + format, AIR rules on dags/)"
+    ruff check .
+    ruff format --check .
+    say "sqlfluff (dbt models)"
+    (cd dbt_project && sqlfluff lint models)
+    say "pytest"
+    pytest "$@"
+}
+
+setup
+case "${1:-}" in
+    run)  shift; export PATH="$PWD/$VENV/bin:$PATH"; chiso demo "$@" ;;
+    test) shift; run_tests "$@" ;;
+    "")   say "set up; activate with: source $VENV/bin/activate" ;;
+    *)    echo "usage: ./setup.sh [run|test]" >&2; exit 2 ;;
+esac

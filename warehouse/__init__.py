@@ -1,0 +1,1 @@
+"""Warehouse runtime: settings, raw-schema DDL, dbt build, publish, CLI."""

@@ -1,0 +1,81 @@
+"""Reference data that people edit by hand, kept as dbt seeds and read here too.
+
+The seeds in ``dbt_project/seeds/`` are the single source: dbt loads them into the
+warehouse, and ingestion reads the same files to know which units and indicators exist.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from warehouse.settings import load_settings
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    name_vi: str
+    name_en: str
+    kind: str
+    min_value: float | None
+    max_value: float | None
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    name_vi: str
+    group: str
+    province_code: str
+    valid_from: str
+    valid_to: str | None
+
+
+def _rows(seed_dir: Path, name: str) -> list[dict[str, str]]:
+    with open(seed_dir / f"{name}.csv", encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _float(text: str) -> float | None:
+    return float(text) if text.strip() else None
+
+
+@cache
+def _indicators(seed_dir: Path) -> dict[str, Indicator]:
+    return {
+        row["indicator_code"]: Indicator(
+            code=row["indicator_code"],
+            name_vi=row["name_vi"],
+            name_en=row["name_en"],
+            kind=row["kind"],
+            min_value=_float(row["min_value"]),
+            max_value=_float(row["max_value"]),
+        )
+        for row in _rows(seed_dir, "indicators")
+    }
+
+
+@cache
+def _units(seed_dir: Path) -> dict[str, Unit]:
+    return {
+        row["unit_code"]: Unit(
+            code=row["unit_code"],
+            name_vi=row["unit_name_vi"],
+            group=row["unit_group"],
+            province_code=row["province_code"],
+            valid_from=row["valid_from_on"],
+            valid_to=row["valid_to_on"] or None,
+        )
+        for row in _rows(seed_dir, "reporting_units")
+    }
+
+
+def indicators() -> dict[str, Indicator]:
+    return _indicators(load_settings().dbt_project_dir / "seeds")
+
+
+def units() -> dict[str, Unit]:
+    return _units(load_settings().dbt_project_dir / "seeds")

@@ -1,0 +1,98 @@
+"""The one place chiso's settings come from.
+
+Every value is read from an environment variable and has a local default, so a fresh
+checkout runs with no configuration. All runtime data lives under one directory,
+``CHISO_DATA_DIR`` (default: ``data/`` at the project root, ignored by git).
+
+| variable               | default                                   |
+| ---------------------- | ----------------------------------------- |
+| CHISO_DATA_DIR         | <project>/data                            |
+| CHISO_INBOX_DIR        | <data>/inbox         (unit report files)  |
+| CHISO_LANDING_DIR      | <data>/landing       (immutable raw files)|
+| CHISO_QUARANTINE_DIR   | <data>/quarantine    (rejected + report)  |
+| CHISO_WAREHOUSE_PATH   | <data>/warehouse/chiso.duckdb (work area) |
+| CHISO_PUBLISHED_PATH   | <data>/published/chiso.duckdb (BI reads)  |
+| CHISO_SNAPSHOT_DIR     | <data>/snapshots                          |
+| CHISO_DBT_PROJECT_DIR  | <project>/dbt_project                     |
+| CHISO_PORTAL_BASE_URL  | https://dichvucong.gov.vn                 |
+| CHISO_TIMEZONE         | Asia/Ho_Chi_Minh                          |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+TIMEZONE_DEFAULT = "Asia/Ho_Chi_Minh"
+
+
+def _path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    inbox_dir: Path
+    landing_dir: Path
+    quarantine_dir: Path
+    warehouse_path: Path
+    published_path: Path
+    snapshot_dir: Path
+    dbt_project_dir: Path
+    portal_base_url: str
+    timezone: str
+
+    @property
+    def candidate_path(self) -> Path:
+        """Where a publication is assembled and audited before the atomic swap."""
+        return self.published_path.with_name(self.published_path.name + ".candidate")
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        return self.data_dir / "dbt" / "target"
+
+    @property
+    def dbt_log_dir(self) -> Path:
+        return self.data_dir / "dbt" / "logs"
+
+    @property
+    def gate_dir(self) -> Path:
+        """Stored gate results, one JSON file per run."""
+        return self.data_dir / "gate"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.data_dir / "chiso.lock"
+
+    def ensure_dirs(self) -> None:
+        for path in (
+            self.inbox_dir,
+            self.landing_dir,
+            self.quarantine_dir,
+            self.warehouse_path.parent,
+            self.published_path.parent,
+            self.snapshot_dir,
+            self.gate_dir,
+        ):
+            path.mkdir(parents=True, exist_ok=True)
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment (call again after changing it)."""
+    data = _path("CHISO_DATA_DIR", PROJECT_ROOT / "data")
+    return Settings(
+        data_dir=data,
+        inbox_dir=_path("CHISO_INBOX_DIR", data / "inbox"),
+        landing_dir=_path("CHISO_LANDING_DIR", data / "landing"),
+        quarantine_dir=_path("CHISO_QUARANTINE_DIR", data / "quarantine"),
+        warehouse_path=_path("CHISO_WAREHOUSE_PATH", data / "warehouse" / "chiso.duckdb"),
+        published_path=_path("CHISO_PUBLISHED_PATH", data / "published" / "chiso.duckdb"),
+        snapshot_dir=_path("CHISO_SNAPSHOT_DIR", data / "snapshots"),
+        dbt_project_dir=_path("CHISO_DBT_PROJECT_DIR", PROJECT_ROOT / "dbt_project"),
+        portal_base_url=os.environ.get("CHISO_PORTAL_BASE_URL", "https://dichvucong.gov.vn"),
+        timezone=os.environ.get("CHISO_TIMEZONE", TIMEZONE_DEFAULT),
+    )
