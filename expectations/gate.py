@@ -1,0 +1,164 @@
+"""The quality gate: dbt test results plus Great Expectations suites on the candidate.
+
+Every check lands in one of two tiers. Blocking checks (dbt tests with severity error,
+expectations with severity "critical") stop publication; warnings (dbt severity warn,
+expectation severity "warning" or "info") are recorded and shown. The tier is computed
+here from each check's severity, because Great Expectations sets ``success=False`` for a
+failed warning too.
+
+Great Expectations reads the candidate DuckDB file through its pandas path (its SQL
+engine fails on DuckDB). It is imported inside :func:`run_suites`: it takes seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from warehouse.build import TestOutcome
+from warehouse.raw import connect
+
+SUITES_DIR = Path(__file__).resolve().parent / "suites"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: str
+    source: str  # "dbt" or "great_expectations"
+    table: str | None
+    tier: str  # "blocking" or "warning"
+    passed: bool
+    detail: str
+
+    def __str__(self) -> str:
+        where = f" on {self.table}" if self.table else ""
+        return f"[{self.source}] {self.check}{where}: {self.detail}"
+
+
+@dataclass
+class GateResult:
+    run_id: str
+    period: str
+    checks: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def blocking_failures(self) -> list[CheckResult]:
+        return [c for c in self.checks if not c.passed and c.tier == "blocking"]
+
+    @property
+    def warnings(self) -> list[CheckResult]:
+        return [c for c in self.checks if not c.passed and c.tier == "warning"]
+
+    @property
+    def passed(self) -> bool:
+        return not self.blocking_failures
+
+    def summary(self) -> str:
+        verdict = "PASSED" if self.passed else "FAILED"
+        return (
+            f"gate {verdict}: {len(self.checks)} checks, {len(self.blocking_failures)} "
+            f"blocking failure(s), {len(self.warnings)} warning(s)"
+        )
+
+    def save(self, gate_dir: Path) -> Path:
+        gate_dir.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "run_id": self.run_id,
+            "period": self.period,
+            "passed": self.passed,
+            "evaluated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "checks": [asdict(check) for check in self.checks],
+        }
+        text = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+        path = gate_dir / f"{self.run_id}.json"
+        path.write_text(text, encoding="utf-8")
+        latest = gate_dir / "latest.json"
+        tmp = gate_dir / ".latest.json.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, latest)
+        return path
+
+
+def dbt_checks(tests: Iterable[TestOutcome]) -> list[CheckResult]:
+    checks = []
+    for test in tests:
+        if test.status == "pass":
+            detail = "passed"
+        elif test.status == "skipped":
+            detail = "skipped: an upstream model or test failed"
+        else:
+            detail = f"{test.status}: {test.failures} failing row(s) {test.message}".strip()
+        checks.append(
+            CheckResult(
+                check=test.name,
+                source="dbt",
+                table=test.model,
+                tier="warning" if "warn" in (test.severity, test.status) else "blocking",
+                passed=test.status in ("pass", "skipped"),
+                detail=detail,
+            )
+        )
+    return checks
+
+
+def load_suites(suites_dir: Path = SUITES_DIR) -> list[dict]:
+    return [
+        json.loads(path.read_text(encoding="utf-8")) for path in sorted(suites_dir.glob("*.json"))
+    ]
+
+
+def _detail(result: dict) -> str:
+    if "observed_value" in result and "unexpected_count" not in result:
+        return f"observed {result['observed_value']}"
+    count = result.get("unexpected_count", 0)
+    sample = result.get("partial_unexpected_list", [])[:5]
+    return f"{count} unexpected row(s), e.g. {sample}" if count else "passed"
+
+
+def run_suites(db_path: Path, suites: list[dict]) -> list[CheckResult]:
+    """Validate each suite's table in ``db_path`` with Great Expectations (pandas path)."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False}
+    source = context.data_sources.add_pandas("chiso_candidate")
+    conn = connect(db_path, read_only=True)
+    checks: list[CheckResult] = []
+    try:
+        for spec in suites:
+            table = spec["meta"]["table"]
+            frame = conn.sql(f'select * from main."{table}"').df()
+            asset = source.add_dataframe_asset(table)
+            batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
+                batch_parameters={"dataframe": frame}
+            )
+            suite = gx.ExpectationSuite(**spec)
+            for outcome in batch.validate(suite).results:
+                config = outcome.expectation_config
+                severity = str(getattr(config.severity, "value", config.severity)).lower()
+                if outcome.exception_info.get("raised_exception"):
+                    passed = False
+                    detail = f"error: {outcome.exception_info.get('exception_message')}"
+                else:
+                    passed = bool(outcome.success)
+                    detail = _detail(outcome.result)
+                checks.append(
+                    CheckResult(
+                        check=config.meta.get("check", config.type),
+                        source="great_expectations",
+                        table=table,
+                        tier="blocking" if severity == "critical" else "warning",
+                        passed=passed,
+                        detail=detail,
+                    )
+                )
+    finally:
+        conn.close()
+    return checks

@@ -1,0 +1,103 @@
+"""The build stage: ``dbt build`` (seeds, models and dbt tests) on the work warehouse.
+
+dbt runs in-process through its programmatic runner, so a run pays dbt's start-up once.
+Results are read back from ``run_results.json``: a model that fails to build stops the run
+here; failing dbt tests are handed to the quality gate, which decides on publication.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from warehouse.settings import Settings
+
+
+class BuildError(RuntimeError):
+    """A model or seed failed to build: nothing downstream can be trusted."""
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    name: str
+    model: str | None
+    status: str  # pass, fail, warn, error, skipped
+    severity: str  # error or warn, as configured in dbt
+    failures: int
+    message: str
+
+
+@dataclass
+class BuildResult:
+    models_built: int = 0
+    tests: list[TestOutcome] = field(default_factory=list)
+
+    @property
+    def tests_passed(self) -> int:
+        return sum(test.status == "pass" for test in self.tests)
+
+
+def dbt_args(settings: Settings, command: str, *extra: str) -> list[str]:
+    project = str(settings.dbt_project_dir)
+    return [
+        command,
+        "--project-dir",
+        project,
+        "--profiles-dir",
+        project,
+        "--target-path",
+        str(settings.dbt_target_dir),
+        "--log-path",
+        str(settings.dbt_log_dir),
+        "--no-use-colors",
+        *extra,
+    ]
+
+
+def run_dbt(settings: Settings, command: str, *extra: str) -> None:
+    """Invoke dbt in-process against the work warehouse."""
+    from dbt.cli.main import dbtRunner
+
+    os.environ["CHISO_WAREHOUSE_PATH"] = str(settings.warehouse_path)
+    result = dbtRunner().invoke(dbt_args(settings, command, *extra))
+    if result.exception is not None:
+        raise BuildError(f"dbt {command} could not run: {result.exception}")
+
+
+def dbt_build(
+    settings: Settings, as_of_period: str, log: Callable[[str], None] = print
+) -> BuildResult:
+    results_path = settings.dbt_target_dir / "run_results.json"
+    results_path.unlink(missing_ok=True)
+    run_dbt(settings, "build", "--vars", json.dumps({"as_of_period": as_of_period}))
+    if not results_path.exists():
+        raise BuildError(f"dbt build wrote no results ({results_path}); see {settings.dbt_log_dir}")
+    run_results = json.loads(results_path.read_text(encoding="utf-8"))
+    manifest = json.loads((settings.dbt_target_dir / "manifest.json").read_text(encoding="utf-8"))
+    nodes = manifest["nodes"]
+    build = BuildResult()
+    broken = []
+    for item in run_results["results"]:
+        node = nodes.get(item["unique_id"], {})
+        kind = node.get("resource_type", item["unique_id"].split(".")[0])
+        if kind == "test":
+            attached = node.get("attached_node") or ""
+            build.tests.append(
+                TestOutcome(
+                    name=node.get("name", item["unique_id"]),
+                    model=attached.split(".")[-1] or None,
+                    status=item["status"],
+                    severity=str(node.get("config", {}).get("severity", "error")).lower(),
+                    failures=item.get("failures") or 0,
+                    message=item.get("message") or "",
+                )
+            )
+        elif item["status"] == "error":
+            broken.append(f"{node.get('name', item['unique_id'])}: {item.get('message')}")
+        elif item["status"] == "success" and kind == "model":
+            build.models_built += 1
+    if broken:
+        raise BuildError("dbt could not build: " + "; ".join(broken))
+    return build

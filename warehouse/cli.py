@@ -1,0 +1,141 @@
+"""``chiso``: the command-line tool for data engineers (and the README's main job).
+
+    chiso run --period 2025-06        ingest -> dbt build -> quality gate -> publish
+    chiso demo                        sample files into the inbox, then run their last month
+    chiso sample [--out DIR]          write the deterministic sample report files
+    chiso validate-file FILE...       check report files the way ingestion will
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ingest.parsing import ParseError, check_period
+from warehouse.settings import load_settings
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _period(text: str) -> str:
+    try:
+        return check_period(text)
+    except ParseError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _print_summary(summary, settings) -> None:
+    print("\nSummary")
+    for line in summary.lines:
+        print(f"  {line}")
+    total = sum(summary.stage_seconds.values())
+    stages = ", ".join(f"{k} {v:.1f}s" for k, v in summary.stage_seconds.items())
+    print(f"  time:    {total:.1f}s ({stages})")
+    if summary.published:
+        path = summary.published
+        print(f"\nMarts published to {path} (tables: target_progress, fct_indicator_observations,")
+        print("dim_indicator, dim_target, dim_unit). Query them with:")
+        print(
+            f"  {sys.executable} -c \"import duckdb; print(duckdb.connect('{path}', "
+            "read_only=True).sql('select target_id, unit_code, latest_value, status "
+            "from target_progress order by all'))\""
+        )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from warehouse.lock import LockedError
+    from warehouse.pipeline import GateFailed, run
+
+    settings = load_settings()
+    print(f"chiso run for {args.period} (data directory: {settings.data_dir})")
+    try:
+        summary = run(args.period, settings)
+    except GateFailed as exc:
+        _print_summary(exc.summary, settings)
+        print(f"\nNOT PUBLISHED: {exc}", file=sys.stderr)
+        print(
+            f"The published file {settings.published_path} is unchanged; the rejected "
+            f"candidate is kept at {settings.candidate_path} for inspection.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    except LockedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    _print_summary(summary, settings)
+    return EXIT_OK
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from ingest.sample import generate
+
+    out = Path(args.out) if args.out else load_settings().inbox_dir
+    files = generate(out, start=args.start, end=args.end)
+    print(f"wrote {len(files)} sample report files to {out}")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ingest.sample import DEFAULT_END, generate
+
+    settings = load_settings()
+    settings.ensure_dirs()
+    files = generate(settings.inbox_dir)
+    print(f"wrote {len(files)} sample report files (Lạng Sơn units) to {settings.inbox_dir}")
+    args.period = DEFAULT_END
+    return cmd_run(args)
+
+
+def cmd_validate_file(args: argparse.Namespace) -> int:
+    from ingest.sources.unit_files import read_report
+
+    status = EXIT_OK
+    for name in args.files:
+        path = Path(name)
+        if not path.is_file():
+            print(f"{name}: không tìm thấy tệp; file not found")
+            status = EXIT_FAILED
+            continue
+        report = read_report(path)
+        verdict = "hợp lệ / valid" if report.is_valid else "KHÔNG hợp lệ / NOT valid"
+        print(f"{name}: {verdict} ({report.unit_code}, {report.period}, {len(report.rows)} rows)")
+        for problem in report.problems:
+            print(f"  [{problem.severity}] {problem}")
+        if not report.is_valid:
+            status = EXIT_FAILED
+    return status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chiso", description="Digital-transformation (chuyển đổi số) indicator pipeline"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="ingest -> dbt build -> quality gate -> publish")
+    run.add_argument("--period", required=True, type=_period, help="month, YYYY-MM")
+    run.set_defaults(func=cmd_run)
+
+    demo = commands.add_parser("demo", help="write sample files into the inbox and run them")
+    demo.set_defaults(func=cmd_demo)
+
+    sample = commands.add_parser("sample", help="write the deterministic sample report files")
+    sample.add_argument("--out", help="folder (default: the inbox)")
+    sample.add_argument("--start", type=_period, default="2022-01")
+    sample.add_argument("--end", type=_period, default="2025-06")
+    sample.set_defaults(func=cmd_sample)
+
+    validate = commands.add_parser("validate-file", help="check report files before sending")
+    validate.add_argument("files", nargs="+")
+    validate.set_defaults(func=cmd_validate_file)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""The main job for one period: ingest -> dbt build -> quality gate -> publish.
+
+The CLI and the Airflow DAG call the stage functions below; ``run`` chains them with
+progress output and a summary. Every stage is safe to re-run for the same period.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ingest.parsing import check_period
+from warehouse.settings import Settings
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    period: str
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+    published: Path | None = None
+    gate_passed: bool | None = None
+
+
+def new_run_id(period: str) -> str:
+    return f"{period}_{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}"
+
+
+def stage_ingest(settings: Settings, log: Log = print) -> str:
+    from ingest.inbox import ingest_inbox
+
+    summary = ingest_inbox(settings, log=log)
+    if summary.integrity_errors:
+        raise RuntimeError(
+            "landed files failed their integrity check, not loaded: "
+            + ", ".join(summary.integrity_errors)
+        )
+    return summary.line()
+
+
+def stage_build(settings: Settings, period: str, run_id: str, log: Log = print):
+    """dbt build; if its tests pass, write the candidate file. Returns (BuildResult, Candidate)."""
+    from warehouse.build import dbt_build
+    from warehouse.publish import write_candidate
+
+    build = dbt_build(settings, period, log=log)
+    failed_tests = [t for t in build.tests if t.status in ("fail", "error")]
+    candidate = None if failed_tests else write_candidate(settings, run_id, period)
+    return build, candidate
+
+
+def stage_gate(settings: Settings, run_id: str, period: str, build, candidate, log: Log = print):
+    from expectations.gate import GateResult, dbt_checks, load_suites, run_suites
+
+    gate = GateResult(run_id=run_id, period=period, checks=dbt_checks(build.tests))
+    if candidate is not None:
+        gate.checks += run_suites(candidate.path, load_suites())
+    else:
+        log("  Great Expectations suites not run: dbt tests failed before a candidate was built")
+    path = gate.save(settings.gate_dir)
+    for check in gate.blocking_failures:
+        log(f"  BLOCKING {check}")
+    for check in gate.warnings:
+        log(f"  warning  {check}")
+    log(f"  {gate.summary()} (report: {path})")
+    return gate
+
+
+def run(period: str, settings: Settings, log: Log = print) -> RunSummary:
+    """Run every stage for ``period`` (YYYY-MM). Raises on a failed stage or gate."""
+    from warehouse.lock import run_lock
+    from warehouse.publish import publish
+
+    period = check_period(period)
+    settings.ensure_dirs()
+    summary = RunSummary(run_id=new_run_id(period), period=period)
+
+    def timed(name: str, step: int, func):
+        log(f"[{step}/4] {name} ...")
+        started = time.monotonic()
+        result = func()
+        summary.stage_seconds[name] = time.monotonic() - started
+        log(f"[{step}/4] {name} done in {summary.stage_seconds[name]:.1f}s")
+        return result
+
+    with run_lock(settings.lock_path, f"chiso run --period {period}"):
+        line = timed("ingest", 1, lambda: stage_ingest(settings, log))
+        summary.lines.append(f"ingest:  {line}")
+        log(f"  {line}")
+        build, candidate = timed(
+            "build", 2, lambda: stage_build(settings, period, summary.run_id, log)
+        )
+        summary.lines.append(
+            f"build:   {build.models_built} models, {build.tests_passed}/{len(build.tests)} "
+            "dbt tests passed"
+        )
+        gate = timed(
+            "gate",
+            3,
+            lambda: stage_gate(settings, summary.run_id, period, build, candidate, log),
+        )
+        summary.gate_passed = gate.passed
+        summary.lines.append(f"gate:    {gate.summary()}")
+        if not gate.passed:
+            failures = "; ".join(str(check) for check in gate.blocking_failures)
+            raise GateFailed(f"{gate.summary()}: {failures}", summary)
+        summary.published = timed("publish", 4, lambda: publish(settings, candidate))
+        summary.lines.append(f"publish: {summary.published}")
+    return summary
+
+
+class GateFailed(RuntimeError):
+    """The gate blocked publication; the published file was left untouched."""
+
+    def __init__(self, message: str, summary: RunSummary):
+        super().__init__(message)
+        self.summary = summary
