@@ -47,9 +47,7 @@ def _inbox_files(inbox: Path) -> list[Path]:
     if not inbox.exists():
         return []
     return sorted(
-        path
-        for path in inbox.iterdir()
-        if path.is_file() and not path.name.startswith((".", "~$"))
+        path for path in inbox.iterdir() if path.is_file() and not path.name.startswith((".", "~$"))
     )
 
 

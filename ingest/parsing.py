@@ -96,9 +96,8 @@ def parse_date(raw: object) -> date | None:
         return raw.date()
     if isinstance(raw, date):
         return raw
-    if isinstance(raw, int | float) and not isinstance(raw, bool):
-        if 1 <= raw < 100000:
-            return _EXCEL_EPOCH + timedelta(days=int(raw))
+    if isinstance(raw, int | float) and not isinstance(raw, bool) and 1 <= raw < 100000:
+        return _EXCEL_EPOCH + timedelta(days=int(raw))
     text = str(raw).strip()
     try:
         match = _DATE_VN.match(text)

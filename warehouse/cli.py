@@ -1,5 +1,7 @@
 """``chiso``: the command-line tool for data engineers (and the README's main job).
 
+Commands::
+
     chiso run --period 2025-06        ingest -> dbt build -> quality gate -> publish
     chiso demo                        sample files into the inbox, then run their last month
     chiso sample [--out DIR]          write the deterministic sample report files

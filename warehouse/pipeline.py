@@ -118,6 +118,6 @@ def run(period: str, settings: Settings, log: Log = print) -> RunSummary:
 class GateFailed(RuntimeError):
     """The gate blocked publication; the published file was left untouched."""
 
-    def __init__(self, message: str, summary: RunSummary):
+    def __init__(self, message: str, summary: RunSummary | None = None):
         super().__init__(message)
         self.summary = summary

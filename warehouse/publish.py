@@ -60,8 +60,7 @@ def write_candidate(settings: Settings, run_id: str, period: str) -> Candidate:
         row_counts = {}
         for table in tables:
             conn.execute(
-                f'create table candidate.main."{table}" as '
-                f'select * from {MARTS_SCHEMA}."{table}"'
+                f'create table candidate.main."{table}" as select * from {MARTS_SCHEMA}."{table}"'
             )
             row_counts[table] = conn.execute(
                 f'select count(*) from candidate.main."{table}"'

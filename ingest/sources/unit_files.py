@@ -107,7 +107,9 @@ def _read_xlsx(path: Path) -> list[list[object]]:
 
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
-        sheet = workbook[SHEET_NAME] if SHEET_NAME in workbook.sheetnames else workbook.worksheets[0]
+        sheet = (
+            workbook[SHEET_NAME] if SHEET_NAME in workbook.sheetnames else workbook.worksheets[0]
+        )
         return [list(row) for row in sheet.iter_rows(values_only=True)]
     finally:
         workbook.close()

@@ -1,0 +1,77 @@
+"""chiso: the monthly pipeline through Airflow (wiring only; logic lives in the packages)."""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Param, dag, get_current_context, task
+
+TZ = "Asia/Ho_Chi_Minh"
+
+
+@dag(
+    dag_id="chiso_pipeline",
+    schedule="0 6 10 * *",  # 06:00 on the 10th: last month's reports are in by then
+    start_date=pendulum.datetime(2026, 1, 1, tz=TZ),
+    catchup=False,
+    max_active_runs=1,
+    tags=["chiso", "warehouse"],
+    default_args={"owner": "chiso", "retries": 0},
+    params={
+        "period": Param(
+            None,
+            type=["null", "string"],
+            pattern=r"^\d{4}-\d{2}$",
+            description="Month to compute (YYYY-MM); empty = the month before the run date.",
+        )
+    },
+    doc_md="""
+### chiso pipeline
+Unit report files in the inbox are landed and loaded (`ingest`), dbt builds staging ->
+marts with its tests (`build`), the quality gate runs dbt test results and the Great
+Expectations suites on the candidate file (`gate`), and only if every blocking check
+passed is the candidate swapped in atomically (`publish`). Same functions as
+`chiso run --period YYYY-MM`. Trigger with `{"period": "2025-06"}` to compute a month.
+""",
+)
+def chiso_pipeline():
+    @task
+    def resolve_period() -> str:
+        context = get_current_context()
+        if context["params"].get("period"):
+            return context["params"]["period"]
+        from warehouse.tasks import previous_month
+
+        run_on = pendulum.instance(context["logical_date"] or context["run_after"]).in_tz(TZ)
+        return previous_month(run_on.year, run_on.month)
+
+    @task(retries=2, retry_delay=pendulum.duration(minutes=1), retry_exponential_backoff=True)
+    def ingest() -> str:
+        from warehouse import tasks
+
+        return tasks.ingest()
+
+    @task
+    def build(period: str) -> dict:
+        from warehouse import tasks
+
+        return tasks.build(period)
+
+    @task
+    def gate(info: dict) -> dict:
+        from warehouse import tasks
+
+        return tasks.gate(info)
+
+    @task
+    def publish(info: dict) -> str:
+        from warehouse import tasks
+
+        return tasks.publish(info)
+
+    period = resolve_period()
+    built = build(period)
+    ingest() >> built
+    gate(built) >> publish(built)
+
+
+chiso_pipeline()

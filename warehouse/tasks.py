@@ -1,0 +1,69 @@
+"""The pipeline's stages as JSON-in, JSON-out functions, for orchestrators.
+
+Airflow tasks pass small JSON values (paths, ids, counts) between them, never data frames.
+These wrappers turn the stage functions of :mod:`warehouse.pipeline` into that shape and
+take the warehouse lock around each stage that writes, so a CLI run and a DAG run never
+write the warehouse at the same time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+from ingest.parsing import check_period
+from warehouse import pipeline
+from warehouse.lock import run_lock
+from warehouse.settings import load_settings
+
+
+def previous_month(year: int, month: int) -> str:
+    return f"{year - 1}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
+
+
+def ingest() -> str:
+    settings = load_settings()
+    with run_lock(settings.lock_path, "airflow task ingest"):
+        return pipeline.stage_ingest(settings)
+
+
+def build(period: str) -> dict:
+    settings = load_settings()
+    period = check_period(period)
+    run_id = pipeline.new_run_id(period)
+    with run_lock(settings.lock_path, f"airflow task build {period}"):
+        result, candidate = pipeline.stage_build(settings, period, run_id)
+    return {
+        "run_id": run_id,
+        "period": period,
+        "tests": [asdict(test) for test in result.tests],
+        "candidate": candidate and {**asdict(candidate), "path": str(candidate.path)},
+    }
+
+
+def _candidate(info: dict):
+    from warehouse.publish import Candidate
+
+    if info["candidate"] is None:
+        return None
+    return Candidate(**(info["candidate"] | {"path": Path(info["candidate"]["path"])}))
+
+
+def gate(info: dict) -> dict:
+    from warehouse.build import BuildResult, TestOutcome
+
+    settings = load_settings()
+    built = BuildResult(tests=[TestOutcome(**test) for test in info["tests"]])
+    result = pipeline.stage_gate(settings, info["run_id"], info["period"], built, _candidate(info))
+    if not result.passed:
+        failures = "; ".join(str(check) for check in result.blocking_failures)
+        raise pipeline.GateFailed(f"{result.summary()}: {failures}")
+    return {"summary": result.summary(), "warnings": [str(c) for c in result.warnings]}
+
+
+def publish(info: dict) -> str:
+    from warehouse.publish import publish as publish_candidate
+
+    settings = load_settings()
+    with run_lock(settings.lock_path, f"airflow task publish {info['period']}"):
+        return str(publish_candidate(settings, _candidate(info)))
