@@ -33,8 +33,9 @@ valued as (
         unit_report_values.load_id,
         case
             when indicators.kind = 'ratio'
-                then 100.0 * unit_report_values.numerator
-                / nullif(unit_report_values.denominator, 0)
+                then
+                    100.0 * unit_report_values.numerator
+                    / nullif(unit_report_values.denominator, 0)
             else unit_report_values.reported_value
         end as value
 

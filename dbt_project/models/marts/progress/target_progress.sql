@@ -5,7 +5,6 @@
 -- E = (t - t0) / (T - t0) the share of time elapsed, and R = P / E the pace.
 
 {%- set as_of_period = var('as_of_period') %}
-{%- set as_of_literal = "cast('" ~ as_of_period ~ "-01' as date)" if as_of_period else "cast(null as date)" %}
 
 with
 
@@ -33,12 +32,24 @@ observations as (
 
 ),
 
+as_of_month as (
+
+    select
+        -- the month asked for, or else the latest month observed
+        coalesce({{ "'" ~ as_of_period ~ "'" if as_of_period else "null" }}, max(period))
+            as as_of_period
+
+    from observations
+
+),
+
 as_of as (
 
     select
-        coalesce({{ as_of_literal }}, max(period_start_on)) as as_of_period_start_on
+        as_of_period,
+        cast(as_of_period || '-01' as date) as as_of_period_start_on
 
-    from observations
+    from as_of_month
 
 ),
 
@@ -55,6 +66,7 @@ target_units as (
         units.unit_group,
         indicators.min_value,
         indicators.max_value,
+        as_of.as_of_period,
         as_of.as_of_period_start_on,
         {{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'as_of.as_of_period_start_on')) }}
             as as_of_period_end_on,
@@ -111,9 +123,9 @@ series as (
         on
             target_units.unit_code = measured.unit_code
             and target_units.indicator_code = measured.indicator_code
-            and measured.measured_on >= target_units.document_on
-            and measured.measured_on <= target_units.as_of_period_end_on
-            and measured.measured_on <= target_units.deadline_on
+            and target_units.document_on <= measured.measured_on
+            and target_units.as_of_period_end_on >= measured.measured_on
+            and target_units.deadline_on >= measured.measured_on
 
 ),
 
@@ -224,8 +236,7 @@ final as (
         unit_code,
         unit_group,
         indicator_code,
-        {{ dbt.concat(["cast(extract(year from as_of_period_start_on) as varchar)", "'-'", "lpad(cast(extract(month from as_of_period_start_on) as varchar), 2, '0')"]) }}
-            as as_of_period,
+        as_of_period,
         comparator,
         target_value,
         deadline_on,
