@@ -112,12 +112,14 @@ def ingest_inbox(settings: Settings, log: Callable[[str], None] = print) -> Inge
     settings.ensure_dirs()
     landing = settings.landing_dir / SOURCE
     summary = IngestSummary()
+    parsed: dict[str, Report] = {}  # reports read from the inbox in this run, by sha256
     for path in _inbox_files(settings.inbox_dir):
         summary.received += 1
         sha256 = sha256_file(path)
         report = read_report(path)
         if report.is_valid:
             land(path, landing, report.period, sha256, path.name)
+            parsed[sha256] = report
             summary.landed += 1
         else:
             folder = quarantine(
@@ -143,12 +145,14 @@ def ingest_inbox(settings: Settings, log: Callable[[str], None] = print) -> Inge
                 summary.integrity_errors.append(str(landed))
                 log(f"  INTEGRITY: {landed} no longer matches its sha256; not loaded")
                 continue
-            sidecar = landed.with_name(landed.name + ".meta.json")
-            original = json.loads(sidecar.read_text(encoding="utf-8"))["original_name"]
-            report = read_report(landed, original)
+            report = parsed.get(sha256)
+            if report is None:
+                sidecar = landed.with_name(landed.name + ".meta.json")
+                original = json.loads(sidecar.read_text(encoding="utf-8"))["original_name"]
+                report = read_report(landed, original)
             if not report.is_valid:
                 summary.integrity_errors.append(str(landed))
-                log(f"  {original} ({landed.name}) no longer validates: {report.errors[0]}")
+                log(f"  {report.file_name} ({landed.name}) no longer validates: {report.errors[0]}")
                 continue
             summary.loaded_rows += _load(conn, report, sha256, landed)
             summary.loaded_files += 1

@@ -1,0 +1,55 @@
+"""Shared fixtures: every test gets its own data directory; nothing touches ./data."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch):
+    """Settings pointing at a fresh data directory under the test's tmp_path."""
+    from warehouse.settings import load_settings
+
+    for name in list(os.environ):
+        if name.startswith("CHISO_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("CHISO_DATA_DIR", str(tmp_path / "data"))
+    settings = load_settings()
+    settings.ensure_dirs()
+    return settings
+
+
+@pytest.fixture
+def sample_inbox(settings):
+    """The deterministic sample report files, written into the inbox."""
+    from ingest.sample import generate
+
+    return generate(settings.inbox_dir)
+
+
+def table_contents(path: Path, exclude: tuple[str, ...] = ("_publication",)) -> dict:
+    """Every table of a DuckDB file, rows sorted, for comparing two builds."""
+    import duckdb
+
+    conn = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "select table_name from information_schema.tables order by table_name"
+            ).fetchall()
+        ]
+        return {
+            table: conn.execute(f'select * from "{table}" order by all').fetchall()
+            for table in tables
+            if table not in exclude
+        }
+    finally:
+        conn.close()

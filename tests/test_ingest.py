@@ -1,0 +1,72 @@
+"""Inbox -> landing / quarantine -> raw: nothing lost, nothing loaded twice."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import duckdb
+from openpyxl import load_workbook
+
+from ingest.inbox import ingest_inbox
+
+
+def _raw_counts(settings) -> tuple[int, int]:
+    conn = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        files = conn.execute("select count(*) from raw.unit_report_files").fetchone()[0]
+        rows = conn.execute("select count(*) from raw.unit_report_values").fetchone()[0]
+        return files, rows
+    finally:
+        conn.close()
+
+
+def test_ingest_lands_loads_and_empties_the_inbox(settings, sample_inbox):
+    summary = ingest_inbox(settings, log=lambda _: None)
+    assert summary.received == summary.landed == summary.loaded_files == len(sample_inbox)
+    assert summary.loaded_rows == 2 * len(sample_inbox)
+    assert list(settings.inbox_dir.iterdir()) == []
+    landed = [p for p in (settings.landing_dir / "unit_files").rglob("*") if p.suffix != ".json"]
+    assert len([p for p in landed if p.is_file()]) == len(sample_inbox)
+    assert _raw_counts(settings) == (len(sample_inbox), 2 * len(sample_inbox))
+
+
+def test_the_same_file_sent_again_is_not_loaded_twice(settings, sample_inbox):
+    ingest_inbox(settings, log=lambda _: None)
+    before = _raw_counts(settings)
+    from ingest.sample import generate
+
+    generate(settings.inbox_dir, start="2025-06", end="2025-06")  # the same bytes again
+    summary = ingest_inbox(settings, log=lambda _: None)
+    assert summary.loaded_files == 0 and summary.already_loaded == before[0]
+    assert _raw_counts(settings) == before
+
+
+def test_a_rejected_file_goes_to_quarantine_with_its_report(settings, sample_inbox):
+    bad = settings.inbox_dir / "bao_cao_20.STP_2025-06.xlsx"
+    workbook = load_workbook(bad)
+    workbook.active["D10"] = "nhiều"
+    workbook.save(bad)
+    messages: list[str] = []
+    summary = ingest_inbox(settings, log=messages.append)
+    assert summary.quarantined == [bad.name]
+    (folder,) = (settings.quarantine_dir / "unit_files").iterdir()
+    assert (folder / bad.name).is_file()
+    report = json.loads((folder / "errors.json").read_text(encoding="utf-8"))
+    assert report["errors"][0]["cell"] == "D10"
+    assert "không phải là số" in report["errors"][0]["vi"]
+    assert "is not a number" in (folder / "errors.txt").read_text(encoding="utf-8")
+    assert any("D10" in line for line in messages)
+    assert _raw_counts(settings)[0] == len(sample_inbox) - 1
+
+
+def test_a_landed_file_that_changed_is_reported_and_not_loaded(settings, sample_inbox):
+    ingest_inbox(settings, log=lambda _: None)
+    # a fresh warehouse, and one landed file altered on disk
+    settings.warehouse_path.unlink()
+    landed = sorted((settings.landing_dir / "unit_files").glob("2025-06/*.csv"))[0]
+    os.chmod(landed, 0o644)
+    landed.write_bytes(landed.read_bytes() + b"\n")
+    summary = ingest_inbox(settings, log=lambda _: None)
+    assert summary.integrity_errors == [str(landed)]
+    assert summary.loaded_files == len(sample_inbox) - 1

@@ -1,0 +1,129 @@
+"""The main job end to end on real components: DuckDB, dbt, Great Expectations."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import duckdb
+import pytest
+
+from ingest.landing import sha256_file
+from ingest.sample import generate
+from tests.conftest import table_contents
+from warehouse.lock import LockedError, run_lock
+from warehouse.pipeline import GateFailed, run
+
+pytestmark = pytest.mark.slow
+QUIET = lambda _: None  # noqa: E731
+
+
+def test_run_publishes_the_marts_and_a_rerun_gives_identical_marts(settings, sample_inbox):
+    summary = run("2025-06", settings, log=QUIET)
+    assert summary.gate_passed is True
+    assert summary.published == settings.published_path
+    assert set(summary.stage_seconds) == {"ingest", "build", "gate", "publish"}
+    assert not settings.candidate_path.exists()
+
+    first = table_contents(settings.published_path)
+    assert set(first) == {
+        "dim_indicator",
+        "dim_target",
+        "dim_unit",
+        "fct_indicator_observations",
+        "target_progress",
+    }
+    conn = duckdb.connect(str(settings.published_path), read_only=True)
+    progress = conn.execute(
+        "select target_id, unit_code, as_of_period, status, latest_period from target_progress"
+    ).fetchall()
+    conn.close()
+    assert len(progress) == 18  # 6 targets x 3 units in each group
+    assert {row[2] for row in progress} == {"2025-06"}
+    # 2022 targets are judged at their deadline; 2025 targets by pace as of June 2025
+    for target_id, _, _, status, latest_period in progress:
+        if "2022" in target_id:
+            assert status in ("achieved", "not_achieved") and latest_period == "2022-12"
+        else:
+            assert status in ("achieved", "on_track", "needs_acceleration", "off_track")
+
+    gate = json.loads((settings.gate_dir / "latest.json").read_text(encoding="utf-8"))
+    assert gate["passed"] and gate["run_id"] == summary.run_id
+    assert {c["source"] for c in gate["checks"]} == {"dbt", "great_expectations"}
+
+    again = run("2025-06", settings, log=QUIET)
+    assert again.run_id != summary.run_id
+    assert table_contents(settings.published_path) == first
+    manifests = (settings.published_path.parent / "publications.jsonl").read_text().splitlines()
+    assert [json.loads(line)["run_id"] for line in manifests] == [summary.run_id, again.run_id]
+
+
+def test_a_broken_file_fails_the_gate_and_leaves_the_published_file_untouched(
+    settings, sample_inbox, tmp_path
+):
+    run("2025-06", settings, log=QUIET)
+    published_before = sha256_file(settings.published_path)
+
+    # a "correction" for June where dossiers processed online outnumber those received
+    generate(tmp_path / "june", start="2025-06", end="2025-06")
+    source = tmp_path / "june" / "bao_cao_20.178_2025-06.csv"
+    text = source.read_text(encoding="utf-8-sig").replace("05/07/2025", "20/07/2025")
+    lines = text.splitlines()
+    fields = lines[-1].split(";")
+    fields[2] = "999.999"  # numerator far above the denominator
+    lines[-1] = ";".join(fields)
+    broken = settings.inbox_dir / "bao_cao_20.178_2025-06_sua.csv"
+    broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    messages: list[str] = []
+    with pytest.raises(GateFailed) as failure:
+        run("2025-06", settings, log=messages.append)
+    assert "numerator_not_above_denominator" in str(failure.value)
+    assert "stg_unit_reports__values" in str(failure.value)
+    assert any(m.strip().startswith("BLOCKING") for m in messages)
+    assert sha256_file(settings.published_path) == published_before
+    gate = json.loads((settings.gate_dir / "latest.json").read_text(encoding="utf-8"))
+    assert gate["passed"] is False
+
+
+def test_great_expectations_blocks_on_critical_and_only_warns_on_warning(settings, tmp_path):
+    from expectations.gate import load_suites, run_suites
+
+    path = tmp_path / "candidate.duckdb"
+    conn = duckdb.connect(str(path))
+    conn.execute(
+        """
+        create table fct_indicator_observations as
+        select * from (values
+            ('20.178', 'work_record_online_rate', '2025-06', 90.0, 100.0, 90.0, 1),
+            ('20.183', 'work_record_online_rate', '2025-6',  120.0, 100.0, 120.0, 5)
+        ) as t(unit_code, indicator_code, period, numerator, denominator, value,
+               submission_count)
+        """
+    )
+    conn.close()
+    suites = [s for s in load_suites() if s["meta"]["table"] == "fct_indicator_observations"]
+    checks = {check.check: check for check in run_suites(path, suites)}
+    failed = {name for name, check in checks.items() if not check.passed}
+    assert failed == {
+        "period_is_a_month",
+        "ratio_numerator_le_denominator",
+        "percent_value_within_0_100",
+        "few_resubmissions",
+    }
+    assert checks["few_resubmissions"].tier == "warning"
+    assert checks["ratio_numerator_le_denominator"].tier == "blocking"
+    assert checks["ratio_numerator_le_denominator"].detail.startswith("1 unexpected row(s)")
+
+
+def test_a_second_run_is_refused_while_the_lock_is_held(settings):
+    with run_lock(settings.lock_path, "test holder"), pytest.raises(LockedError) as held:
+        run("2025-06", settings, log=QUIET)
+    assert "test holder" in str(held.value)
+    assert not settings.published_path.exists()
+
+
+def test_sha256_helper_matches_hashlib(tmp_path):
+    path = tmp_path / "x"
+    path.write_bytes(b"chiso")
+    assert sha256_file(path) == hashlib.sha256(b"chiso").hexdigest()

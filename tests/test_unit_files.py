@@ -1,0 +1,113 @@
+"""The unit report reader: sample files read clean; broken files get precise, bilingual errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from ingest.sample import generate
+from ingest.sources.unit_files import read_report
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("samples")
+    return {path.name: path for path in generate(out, start="2025-05", end="2025-06")}
+
+
+def _csv(samples, tmp_path, edit) -> Path:
+    text = samples["bao_cao_20.178_2025-06.csv"].read_text(encoding="utf-8-sig")
+    path = tmp_path / "report.csv"
+    path.write_text(edit(text), encoding="utf-8")
+    return path
+
+
+def test_every_sample_file_reads_clean(samples):
+    for name, path in samples.items():
+        report = read_report(path)
+        assert report.problems == [], name
+        assert report.period in ("2025-05", "2025-06")
+        assert len(report.rows) == 2
+
+
+def test_vietnamese_numbers_in_csv_are_read_as_thousands(samples):
+    report = read_report(samples["bao_cao_20.178_2025-06.csv"])
+    text = samples["bao_cao_20.178_2025-06.csv"].read_text(encoding="utf-8-sig")
+    assert "1.138" in text  # written the Vietnamese way ...
+    assert any(row.denominator == 1138 for row in report.rows)  # ... read as 1138
+
+
+def test_comma_delimited_csv_reads_the_same(samples):
+    report = read_report(samples["bao_cao_20.186_2025-06.csv"])
+    assert report.is_valid and report.unit_code == "20.186"
+
+
+def test_xlsx_header_and_rows(samples):
+    report = read_report(samples["bao_cao_20.STP_2025-06.xlsx"])
+    assert (report.unit_code, report.period, report.file_format) == ("20.STP", "2025-06", "xlsx")
+    assert report.sent_on.isoformat() == "2025-07-05"
+    assert {row.indicator_code for row in report.rows} == {
+        "work_record_online_rate",
+        "tthc_dossier_online_rate",
+    }
+
+
+def test_a_word_in_a_number_cell_names_the_cell_in_both_languages(samples, tmp_path):
+    path = tmp_path / "bad.xlsx"
+    workbook = load_workbook(samples["bao_cao_20.STP_2025-06.xlsx"])
+    workbook.active["C9"] = "abc"
+    workbook.save(path)
+    report = read_report(path)
+    assert not report.is_valid
+    (problem,) = report.errors
+    assert problem.cell == "C9"
+    assert str(problem) == "Ô C9: 'abc' không phải là số; cell C9: 'abc' is not a number"
+
+
+def test_unknown_unit_and_indicator_are_errors(samples, tmp_path):
+    path = _csv(
+        samples,
+        tmp_path,
+        lambda t: t.replace(";20.178", ";99.999").replace("work_record_online_rate", "wrong"),
+    )
+    messages = [str(p) for p in read_report(path).errors]
+    assert any("'99.999'" in m and "reporting-unit registry" in m for m in messages)
+    assert any("'wrong'" in m and "indicator catalog" in m for m in messages)
+
+
+def test_missing_period_and_duplicate_indicator(samples, tmp_path):
+    def edit(text: str) -> str:
+        lines = text.splitlines()
+        lines = [line for line in lines if not line.startswith("Kỳ báo cáo")]
+        return "\n".join([*lines, lines[-1]]) + "\n"
+
+    messages = [str(p) for p in read_report(_csv(samples, tmp_path, edit)).errors]
+    assert any("Kỳ báo cáo" in m and "header block" in m for m in messages)
+    assert any("appears twice" in m for m in messages)
+
+
+def test_negative_number_is_an_error(samples, tmp_path):
+    path = _csv(samples, tmp_path, lambda t: t.replace(";941;", ";-941;"))
+    (problem,) = read_report(path).errors
+    assert problem.cell == "C9" and "negative" in problem.message_en
+
+
+def test_file_without_table_heading(tmp_path):
+    path = tmp_path / "notes.csv"
+    path.write_text("Mã đơn vị;20.178\nKỳ báo cáo;06/2025\nxin chào\n", encoding="utf-8")
+    messages = [str(p) for p in read_report(path).errors]
+    assert any("Mã chỉ tiêu" in m for m in messages)
+
+
+def test_invalid_utf8_and_unsupported_types_are_rejected_clearly(tmp_path):
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("Mã đơn vị;20.178\n".encode("utf-16-le"))
+    assert "UTF-8" in str(read_report(latin).errors[0])
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"%PDF-1.4")
+    assert ".xlsx" in str(read_report(pdf).errors[0])
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a workbook")
+    assert "cannot be read" in str(read_report(broken).errors[0])
