@@ -1,0 +1,60 @@
+"""The ``chiso`` console script, run as a user runs it (a subprocess)."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+
+import pytest
+
+from tests.conftest import VENV_BIN
+
+CHISO = str(VENV_BIN / "chiso")
+
+
+def _run(args, data_dir, **kwargs) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHISO_")}
+    env["CHISO_DATA_DIR"] = str(data_dir)
+    return subprocess.run(
+        [CHISO, *args], env=env, capture_output=True, text=True, timeout=600, **kwargs
+    )
+
+
+def test_a_bad_period_is_a_usage_error(tmp_path):
+    out = _run(["run", "--period", "2025-13"], tmp_path)
+    assert out.returncode == 2
+    assert "YYYY-MM" in out.stderr
+
+
+def test_validate_file_reports_cells_in_both_languages(tmp_path):
+    from ingest.sample import generate
+
+    good = generate(tmp_path / "ok", start="2025-06", end="2025-06")[3]
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        good.read_text(encoding="utf-8-sig").replace(";941;", ";chín trăm;"), encoding="utf-8"
+    )
+    ok = _run(["validate-file", str(good)], tmp_path)
+    assert ok.returncode == 0 and "hợp lệ / valid" in ok.stdout
+    failed = _run(["validate-file", str(bad), str(tmp_path / "missing.csv")], tmp_path)
+    assert failed.returncode == 1
+    assert "Ô C9: 'chín trăm' không phải là số; cell C9: 'chín trăm' is not a number" in (
+        failed.stdout
+    )
+    assert "file not found" in failed.stdout
+
+
+@pytest.mark.slow
+def test_demo_publishes_and_prints_a_query_that_works(tmp_path):
+    out = _run(["demo"], tmp_path)
+    assert out.returncode == 0, out.stderr[-3000:]
+    for stage in ("[1/4] ingest", "[2/4] build", "[3/4] gate", "[4/4] publish"):
+        assert stage in out.stdout
+    assert "gate PASSED" in out.stdout
+    published = tmp_path / "published" / "chiso.duckdb"
+    assert f"Marts published to {published}" in out.stdout
+    query_line = next(line.strip() for line in out.stdout.splitlines() if "duckdb.connect(" in line)
+    query = subprocess.run(shlex.split(query_line), capture_output=True, text=True)
+    assert query.returncode == 0, query.stderr
+    assert "ls_kh226_2025_work_record_district" in query.stdout
