@@ -1,0 +1,26 @@
+# chiso's Airflow image for docker-compose.yml: Airflow 3 + dbt + Great Expectations +
+# the chiso packages, all at the versions pinned in constraints.txt.
+FROM python:3.11-slim-bookworm
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    AIRFLOW_HOME=/opt/airflow \
+    CHISO_DATA_DIR=/opt/chiso/data \
+    CHISO_DBT_PROJECT_DIR=/opt/chiso/dbt_project \
+    CHISO_TIMEZONE=Asia/Ho_Chi_Minh
+
+WORKDIR /opt/chiso
+COPY constraints.txt pyproject.toml README.md ./
+COPY ingest ingest
+COPY warehouse warehouse
+COPY expectations expectations
+RUN pip install -c constraints.txt ".[postgres]" && pip check
+
+COPY dags dags
+COPY dbt_project dbt_project
+RUN useradd --uid 50000 --create-home airflow \
+    && mkdir -p "$AIRFLOW_HOME" "$CHISO_DATA_DIR" \
+    && chown -R airflow "$AIRFLOW_HOME" "$CHISO_DATA_DIR" /opt/chiso/dbt_project
+USER airflow
+ENTRYPOINT ["airflow"]
+CMD ["version"]
