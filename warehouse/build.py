@@ -11,6 +11,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from warehouse.settings import Settings
 
@@ -32,6 +33,7 @@ class TestOutcome:
 @dataclass
 class BuildResult:
     models_built: int = 0
+    skipped: list[str] = field(default_factory=list)  # models dbt skipped after a failure
     tests: list[TestOutcome] = field(default_factory=list)
 
     @property
@@ -74,29 +76,37 @@ def dbt_build(
     run_dbt(settings, "build", "--vars", json.dumps({"as_of_period": as_of_period}))
     if not results_path.exists():
         raise BuildError(f"dbt build wrote no results ({results_path}); see {settings.dbt_log_dir}")
-    run_results = json.loads(results_path.read_text(encoding="utf-8"))
-    manifest = json.loads((settings.dbt_target_dir / "manifest.json").read_text(encoding="utf-8"))
-    nodes = manifest["nodes"]
+    return read_results(settings.dbt_target_dir)
+
+
+def read_results(target_dir: Path) -> BuildResult:
+    """Sort dbt's run results into built models, tests (data and unit) and errors."""
+    run_results = json.loads((target_dir / "run_results.json").read_text(encoding="utf-8"))
+    manifest = json.loads((target_dir / "manifest.json").read_text(encoding="utf-8"))
+    nodes = {**manifest.get("nodes", {}), **manifest.get("unit_tests", {})}
     build = BuildResult()
     broken = []
     for item in run_results["results"]:
         node = nodes.get(item["unique_id"], {})
         kind = node.get("resource_type", item["unique_id"].split(".")[0])
-        if kind == "test":
-            attached = node.get("attached_node") or ""
+        name = node.get("name", item["unique_id"])
+        if kind in ("test", "unit_test"):
+            attached = node.get("attached_node") or node.get("model") or ""
             build.tests.append(
                 TestOutcome(
-                    name=node.get("name", item["unique_id"]),
+                    name=name if kind == "test" else f"unit_test {name}",
                     model=attached.split(".")[-1] or None,
                     status=item["status"],
-                    severity=str(node.get("config", {}).get("severity", "error")).lower(),
+                    severity=str(node.get("config", {}).get("severity") or "error").lower(),
                     failures=item.get("failures") or 0,
                     message=item.get("message") or "",
                 )
             )
         elif item["status"] == "error":
-            broken.append(f"{node.get('name', item['unique_id'])}: {item.get('message')}")
-        elif item["status"] == "success" and kind == "model":
+            broken.append(f"{name}: {item.get('message')}")
+        elif item["status"] == "skipped":
+            build.skipped.append(name)
+        elif kind == "model":
             build.models_built += 1
     if broken:
         raise BuildError("dbt could not build: " + "; ".join(broken))

@@ -51,18 +51,31 @@ def stage_build(settings: Settings, period: str, run_id: str, log: Log = print):
 
     build = dbt_build(settings, period, log=log)
     failed_tests = [t for t in build.tests if t.status in ("fail", "error")]
-    candidate = None if failed_tests else write_candidate(settings, run_id, period)
-    return build, candidate
+    if failed_tests or build.skipped:
+        # some marts were not rebuilt: they must not reach a candidate
+        return build, None
+    return build, write_candidate(settings, run_id, period)
 
 
 def stage_gate(settings: Settings, run_id: str, period: str, build, candidate, log: Log = print):
-    from expectations.gate import GateResult, dbt_checks, load_suites, run_suites
+    from expectations.gate import CheckResult, GateResult, dbt_checks, load_suites, run_suites
 
     gate = GateResult(run_id=run_id, period=period, checks=dbt_checks(build.tests))
+    if build.skipped:
+        gate.checks.append(
+            CheckResult(
+                check="every_model_built",
+                source="dbt",
+                table=None,
+                tier="blocking",
+                passed=False,
+                detail="dbt skipped " + ", ".join(build.skipped),
+            )
+        )
     if candidate is not None:
         gate.checks += run_suites(candidate.path, load_suites())
     else:
-        log("  Great Expectations suites not run: dbt tests failed before a candidate was built")
+        log("  Great Expectations suites not run: dbt failed before a candidate was built")
     path = gate.save(settings.gate_dir)
     for check in gate.blocking_failures:
         log(f"  BLOCKING {check}")

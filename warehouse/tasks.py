@@ -37,6 +37,7 @@ def build(period: str) -> dict:
         "run_id": run_id,
         "period": period,
         "tests": [asdict(test) for test in result.tests],
+        "skipped": result.skipped,
         "candidate": candidate and {**asdict(candidate), "path": str(candidate.path)},
     }
 
@@ -53,7 +54,9 @@ def gate(info: dict) -> dict:
     from warehouse.build import BuildResult, TestOutcome
 
     settings = load_settings()
-    built = BuildResult(tests=[TestOutcome(**test) for test in info["tests"]])
+    built = BuildResult(
+        skipped=info["skipped"], tests=[TestOutcome(**test) for test in info["tests"]]
+    )
     result = pipeline.stage_gate(settings, info["run_id"], info["period"], built, _candidate(info))
     if not result.passed:
         failures = "; ".join(str(check) for check in result.blocking_failures)
