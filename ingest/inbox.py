@@ -29,6 +29,7 @@ SOURCE = "unit_files"
 class IngestSummary:
     received: int = 0
     landed: int = 0
+    duplicates: int = 0  # received again, byte for byte: kept once
     quarantined: list[str] = field(default_factory=list)
     loaded_files: int = 0
     loaded_rows: int = 0
@@ -37,9 +38,9 @@ class IngestSummary:
 
     def line(self) -> str:
         return (
-            f"{self.received} received, {self.landed} landed, {len(self.quarantined)} "
-            f"quarantined, {self.loaded_files} files / {self.loaded_rows} rows loaded, "
-            f"{self.already_loaded} already loaded"
+            f"{self.received} received, {self.landed} landed, {self.duplicates} duplicate, "
+            f"{len(self.quarantined)} quarantined; {self.loaded_files} files / "
+            f"{self.loaded_rows} rows loaded, {self.already_loaded} already loaded"
         )
 
 
@@ -118,9 +119,12 @@ def ingest_inbox(settings: Settings, log: Callable[[str], None] = print) -> Inge
         sha256 = sha256_file(path)
         report = read_report(path)
         if report.is_valid:
-            land(path, landing, report.period, sha256, path.name)
+            _, is_new = land(path, landing, report.period, sha256, path.name)
             parsed[sha256] = report
-            summary.landed += 1
+            if is_new:
+                summary.landed += 1
+            else:
+                summary.duplicates += 1
         else:
             folder = quarantine(
                 path, settings.quarantine_dir / SOURCE, sha256, path.name, report.problems

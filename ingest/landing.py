@@ -40,17 +40,23 @@ def _atomic_write_text(target: Path, text: str) -> None:
     os.replace(tmp, target)
 
 
-def land(source: Path, landing_root: Path, period: str, sha256: str, original_name: str) -> Path:
-    """Copy ``source`` into the landing area (read-only) with a sidecar of its origin."""
+def land(
+    source: Path, landing_root: Path, period: str, sha256: str, original_name: str
+) -> tuple[Path, bool]:
+    """Copy ``source`` into the landing area (read-only) with a sidecar of its origin.
+
+    Returns the landed path and whether it is new (False: these bytes had landed before).
+    """
     target = landing_root / period / f"{sha256}{Path(original_name).suffix.lower()}"
-    if not target.exists():
+    is_new = not target.exists()
+    if is_new:
         _atomic_copy(source, target)
         target.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
     sidecar = target.with_name(target.name + ".meta.json")
     if not sidecar.exists():
         meta = {"sha256": sha256, "original_name": original_name, "period": period}
         _atomic_write_text(sidecar, json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
-    return target
+    return target, is_new
 
 
 def quarantine(

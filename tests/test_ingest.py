@@ -38,6 +38,7 @@ def test_the_same_file_sent_again_is_not_loaded_twice(settings, sample_inbox):
 
     generate(settings.inbox_dir, start="2025-06", end="2025-06")  # the same bytes again
     summary = ingest_inbox(settings, log=lambda _: None)
+    assert (summary.received, summary.landed, summary.duplicates) == (6, 0, 6)
     assert summary.loaded_files == 0 and summary.already_loaded == before[0]
     assert _raw_counts(settings) == before
 

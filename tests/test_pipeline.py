@@ -23,7 +23,7 @@ def test_run_publishes_the_marts_and_a_rerun_gives_identical_marts(settings, sam
     assert summary.gate_passed is True
     assert summary.published == settings.published_path
     assert set(summary.stage_seconds) == {"ingest", "build", "gate", "publish"}
-    assert not settings.candidate_path.exists()
+    assert not settings.candidate_path(summary.run_id).exists()
 
     first = table_contents(settings.published_path)
     assert set(first) == {
@@ -82,6 +82,7 @@ def test_a_broken_file_fails_the_gate_and_leaves_the_published_file_untouched(
     assert "stg_unit_reports__values" in str(failure.value)
     assert any(m.strip().startswith("BLOCKING") for m in messages)
     assert sha256_file(settings.published_path) == published_before
+    assert list(settings.candidate_dir.iterdir()) == []  # dbt failed: no candidate at all
     gate = json.loads((settings.gate_dir / "latest.json").read_text(encoding="utf-8"))
     assert gate["passed"] is False
 

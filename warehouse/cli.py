@@ -56,11 +56,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     except GateFailed as exc:
         _print_summary(exc.summary, settings)
         print(f"\nNOT PUBLISHED: {exc}", file=sys.stderr)
-        print(
-            f"The published file {settings.published_path} is unchanged; the rejected "
-            f"candidate is kept at {settings.candidate_path} for inspection.",
-            file=sys.stderr,
-        )
+        print(f"The published file {settings.published_path} is unchanged.", file=sys.stderr)
+        candidate = settings.candidate_path(exc.summary.run_id)
+        if candidate.exists():
+            print(f"The rejected candidate is kept at {candidate} for inspection.", file=sys.stderr)
         return EXIT_FAILED
     except LockedError as exc:
         print(f"error: {exc}", file=sys.stderr)

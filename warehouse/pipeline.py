@@ -29,7 +29,8 @@ class RunSummary:
 
 
 def new_run_id(period: str) -> str:
-    return f"{period}_{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}"
+    """A unique id that sorts by start time: ``20261122T020000123456Z_2025-06``."""
+    return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}_{period}"
 
 
 def stage_ingest(settings: Settings, log: Log = print) -> str:

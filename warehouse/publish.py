@@ -1,12 +1,13 @@
 """Write-audit-publish for the DuckDB target.
 
 1. ``write_candidate`` copies every table of the work warehouse's ``marts`` schema into a
-   fresh candidate file beside the published one, with a ``_publication`` table saying what
-   it is (run id, period, row counts).
+   candidate file of the run's own (``published/candidates/<run id>.duckdb``), with a
+   ``_publication`` table saying what it is (run id, period, row counts).
 2. The quality gate audits that candidate file (``expectations.gate``).
 3. ``publish`` re-opens the candidate, checks it is complete, and ``os.replace``-s it over
    the published file: readers see the whole old file or the whole new one, never a mix.
-   A failed gate never reaches step 3, so the published file stays byte-for-byte as it was.
+   A failed gate never reaches step 3, so the published file stays byte-for-byte as it was;
+   its candidate stays for inspection until a later run publishes.
 """
 
 from __future__ import annotations
@@ -40,10 +41,10 @@ def _sql_string(value: str) -> str:
 
 
 def write_candidate(settings: Settings, run_id: str, period: str) -> Candidate:
-    candidate = settings.candidate_path
+    candidate = settings.candidate_path(run_id)
     candidate.parent.mkdir(parents=True, exist_ok=True)
     for leftover in (candidate, candidate.with_name(candidate.name + ".wal")):
-        leftover.unlink(missing_ok=True)
+        leftover.unlink(missing_ok=True)  # a retried task starts its candidate afresh
     conn = connect(settings.warehouse_path)
     try:
         tables = [
@@ -101,6 +102,10 @@ def publish(settings: Settings, candidate: Candidate) -> Path:
     target = settings.published_path
     os.replace(candidate.path, target)
     _fsync_dir(target.parent)
+    # candidates of earlier runs were rejected or overtaken: this publication supersedes them
+    for stale in settings.candidate_dir.glob("*.duckdb*"):
+        if stale.name.split(".")[0] < candidate.run_id:
+            stale.unlink(missing_ok=True)
     manifest = {
         "run_id": candidate.run_id,
         "as_of_period": candidate.period,

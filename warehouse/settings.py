@@ -47,9 +47,12 @@ class Settings:
     timezone: str
 
     @property
-    def candidate_path(self) -> Path:
-        """Where a publication is assembled and audited before the atomic swap."""
-        return self.published_path.with_name(self.published_path.name + ".candidate")
+    def candidate_dir(self) -> Path:
+        """Where each run assembles and audits its publication before the atomic swap."""
+        return self.published_path.parent / "candidates"
+
+    def candidate_path(self, run_id: str) -> Path:
+        return self.candidate_dir / f"{run_id}.duckdb"
 
     @property
     def dbt_target_dir(self) -> Path:
