@@ -36,13 +36,11 @@ passed is the candidate swapped in atomically (`publish`). Same functions as
 def chiso_pipeline():
     @task
     def resolve_period() -> str:
-        context = get_current_context()
-        if context["params"].get("period"):
-            return context["params"]["period"]
-        from warehouse.tasks import previous_month
+        from warehouse import tasks
 
-        run_on = pendulum.instance(context["logical_date"] or context["run_after"]).in_tz(TZ)
-        return previous_month(run_on.year, run_on.month)
+        context = get_current_context()
+        run_on = context.get("logical_date") or context["dag_run"].run_after
+        return tasks.resolve_period(context["params"].get("period"), run_on)
 
     @task(retries=2, retry_delay=pendulum.duration(minutes=1), retry_exponential_backoff=True)
     def ingest() -> str:

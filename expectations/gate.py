@@ -123,8 +123,11 @@ def _detail(result: dict) -> str:
 def run_suites(db_path: Path, suites: list[dict]) -> list[CheckResult]:
     """Validate each suite's table in ``db_path`` with Great Expectations (pandas path)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
+
+    for name in list(logging.root.manager.loggerDict):  # GX sets INFO on some of its own
+        if name.startswith("great_expectations"):
+            logging.getLogger(name).setLevel(logging.WARNING)
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}

@@ -25,6 +25,10 @@ from warehouse.settings import Settings
 SOURCE = "unit_files"
 
 
+class IngestError(RuntimeError):
+    """Ingestion found something it must not load (e.g. a landed file that changed)."""
+
+
 @dataclass
 class IngestSummary:
     received: int = 0

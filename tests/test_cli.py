@@ -58,3 +58,19 @@ def test_demo_publishes_and_prints_a_query_that_works(tmp_path):
     query = subprocess.run(shlex.split(query_line), capture_output=True, text=True)
     assert query.returncode == 0, query.stderr
     assert "ls_kh226_2025_work_record_district" in query.stdout
+
+
+@pytest.mark.slow
+def test_a_changed_landed_file_stops_the_run_with_its_name(tmp_path):
+    from ingest.sample import generate
+
+    generate(tmp_path / "inbox", start="2025-06", end="2025-06")
+    assert _run(["run", "--period", "2025-06"], tmp_path).returncode == 0
+    (tmp_path / "warehouse" / "chiso.duckdb").unlink()  # force a reload from landing
+    landed = sorted((tmp_path / "landing" / "unit_files" / "2025-06").glob("*.csv"))[0]
+    landed.chmod(0o644)
+    landed.write_bytes(landed.read_bytes()[:-20])  # truncated
+    out = _run(["run", "--period", "2025-06"], tmp_path)
+    assert out.returncode == 1
+    assert f"error: landed files failed their integrity check, not loaded: {landed}" in out.stderr
+    assert "is unchanged" in out.stderr

@@ -128,3 +128,15 @@ def test_sha256_helper_matches_hashlib(tmp_path):
     path = tmp_path / "x"
     path.write_bytes(b"chiso")
     assert sha256_file(path) == hashlib.sha256(b"chiso").hexdigest()
+
+
+def test_a_run_computes_the_month_before_its_date_in_vietnam_time(settings):
+    from datetime import UTC, datetime
+
+    from warehouse.tasks import resolve_period
+
+    assert resolve_period("2025-06", datetime(2026, 1, 1, tzinfo=UTC)) == "2025-06"
+    assert resolve_period(None, datetime(2026, 3, 10, tzinfo=UTC)) == "2026-02"
+    assert resolve_period(None, datetime(2026, 1, 10, tzinfo=UTC)) == "2025-12"
+    # 18:00 UTC on 30 June is 01:00 on 1 July in Hà Nội: June has closed
+    assert resolve_period(None, datetime(2025, 6, 30, 18, tzinfo=UTC)) == "2025-06"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,9 +67,8 @@ def run_dbt(settings: Settings, command: str, *extra: str) -> None:
         raise BuildError(f"dbt {command} could not run: {result.exception}")
 
 
-def dbt_build(
-    settings: Settings, as_of_period: str, log: Callable[[str], None] = print
-) -> BuildResult:
+def dbt_build(settings: Settings, as_of_period: str) -> BuildResult:
+    """Run ``dbt build`` as of a month; dbt prints its own per-model progress."""
     results_path = settings.dbt_target_dir / "run_results.json"
     results_path.unlink(missing_ok=True)
     run_dbt(settings, "build", "--vars", json.dumps({"as_of_period": as_of_period}))

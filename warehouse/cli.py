@@ -46,8 +46,11 @@ def _print_summary(summary, settings) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from ingest.inbox import IngestError
+    from warehouse.build import BuildError
     from warehouse.lock import LockedError
     from warehouse.pipeline import GateFailed, run
+    from warehouse.publish import PublishError
 
     settings = load_settings()
     print(f"chiso run for {args.period} (data directory: {settings.data_dir})")
@@ -61,8 +64,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if candidate.exists():
             print(f"The rejected candidate is kept at {candidate} for inspection.", file=sys.stderr)
         return EXIT_FAILED
-    except LockedError as exc:
+    except (LockedError, IngestError, BuildError, PublishError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        print(f"The published file {settings.published_path} is unchanged.", file=sys.stderr)
         return EXIT_FAILED
     _print_summary(summary, settings)
     return EXIT_OK

@@ -34,23 +34,23 @@ def new_run_id(period: str) -> str:
 
 
 def stage_ingest(settings: Settings, log: Log = print) -> str:
-    from ingest.inbox import ingest_inbox
+    from ingest.inbox import IngestError, ingest_inbox
 
     summary = ingest_inbox(settings, log=log)
     if summary.integrity_errors:
-        raise RuntimeError(
+        raise IngestError(
             "landed files failed their integrity check, not loaded: "
             + ", ".join(summary.integrity_errors)
         )
     return summary.line()
 
 
-def stage_build(settings: Settings, period: str, run_id: str, log: Log = print):
+def stage_build(settings: Settings, period: str, run_id: str):
     """dbt build; if its tests pass, write the candidate file. Returns (BuildResult, Candidate)."""
     from warehouse.build import dbt_build
     from warehouse.publish import write_candidate
 
-    build = dbt_build(settings, period, log=log)
+    build = dbt_build(settings, period)
     failed_tests = [t for t in build.tests if t.status in ("fail", "error")]
     if failed_tests or build.skipped:
         # some marts were not rebuilt: they must not reach a candidate
@@ -107,9 +107,7 @@ def run(period: str, settings: Settings, log: Log = print) -> RunSummary:
         line = timed("ingest", 1, lambda: stage_ingest(settings, log))
         summary.lines.append(f"ingest:  {line}")
         log(f"  {line}")
-        build, candidate = timed(
-            "build", 2, lambda: stage_build(settings, period, summary.run_id, log)
-        )
+        build, candidate = timed("build", 2, lambda: stage_build(settings, period, summary.run_id))
         summary.lines.append(
             f"build:   {build.models_built} models, {build.tests_passed}/{len(build.tests)} "
             "dbt tests passed"

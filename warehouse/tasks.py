@@ -9,7 +9,9 @@ write the warehouse at the same time.
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from ingest.parsing import check_period
 from warehouse import pipeline
@@ -17,8 +19,14 @@ from warehouse.lock import run_lock
 from warehouse.settings import load_settings
 
 
-def previous_month(year: int, month: int) -> str:
-    return f"{year - 1}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
+def resolve_period(requested: str | None, run_on: datetime) -> str:
+    """The month a run computes: the one asked for, else the month before the run date
+    (in chiso's time zone: a run at 01:00 on 1 July in Hà Nội computes June)."""
+    if requested:
+        return check_period(requested)
+    local = run_on.astimezone(ZoneInfo(load_settings().timezone))
+    year, month = (local.year - 1, 12) if local.month == 1 else (local.year, local.month - 1)
+    return f"{year:04d}-{month:02d}"
 
 
 def ingest() -> str:
