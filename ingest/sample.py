@@ -62,6 +62,21 @@ def _figures(unit: reference.Unit, indicator_code: str, index: int) -> tuple[int
     return round(denominator * rate / 100), denominator
 
 
+def reported_indicators(unit: reference.Unit) -> list[reference.Indicator]:
+    """Ratio indicators a unit reports: those with a target for its group and province."""
+    catalog = reference.indicators()
+    codes = {
+        target["indicator_code"]
+        for target in reference.targets()
+        if target["unit_group"] == unit.group and target["province_code"] == unit.province_code
+    }
+    return [
+        catalog[code]
+        for code in sorted(codes)
+        if catalog[code].kind == "ratio" and catalog[code].measured_by in ("unit_report", "both")
+    ]
+
+
 def _rows(unit: reference.Unit, period: str, index: int) -> list[list[object]]:
     year, month = map(int, period.split("-"))
     sent = date(year + (month == 12), month % 12 + 1, 5)
@@ -76,10 +91,10 @@ def _rows(unit: reference.Unit, period: str, index: int) -> list[list[object]]:
         [],
         list(COLUMN_LABELS.values()),
     ]
-    for code, indicator in sorted(reference.indicators().items()):
-        numerator, denominator = _figures(unit, code, index)
+    for indicator in reported_indicators(unit):
+        numerator, denominator = _figures(unit, indicator.code, index)
         value = round(100 * numerator / denominator, 1)
-        rows.append([code, indicator.name_vi, numerator, denominator, value, None])
+        rows.append([indicator.code, indicator.name_vi, numerator, denominator, value, None])
     return rows
 
 

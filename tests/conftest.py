@@ -53,3 +53,30 @@ def table_contents(path: Path, exclude: tuple[str, ...] = ("_publication",)) -> 
         }
     finally:
         conn.close()
+
+
+def set_csv_cell(source: Path, target: Path, cell: str, value: str) -> None:
+    """Copy a semicolon CSV report, with one cell (A1 style, e.g. "C9") replaced."""
+    import csv
+    import io
+    import re
+
+    letters, row = re.fullmatch(r"([A-Z])(\d+)", cell).groups()
+    rows = list(csv.reader(io.StringIO(source.read_text(encoding="utf-8-sig")), delimiter=";"))
+    rows[int(row) - 1][ord(letters) - ord("A")] = value
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=";", lineterminator="\n").writerows(rows)
+    target.write_text(buffer.getvalue(), encoding="utf-8")
+
+
+def expected_progress_rows() -> int:
+    """target_progress has one row per target and registry unit of its group and province."""
+    from warehouse import reference
+
+    units = reference.units().values()
+    return sum(
+        1
+        for target in reference.targets()
+        for unit in units
+        if (unit.group, unit.province_code) == (target["unit_group"], target["province_code"])
+    )

@@ -10,7 +10,7 @@ import pytest
 
 from ingest.landing import sha256_file
 from ingest.sample import generate
-from tests.conftest import table_contents
+from tests.conftest import expected_progress_rows, table_contents
 from warehouse.lock import LockedError, run_lock
 from warehouse.pipeline import GateFailed, run
 
@@ -27,6 +27,7 @@ def test_run_publishes_the_marts_and_a_rerun_gives_identical_marts(settings, sam
 
     first = table_contents(settings.published_path)
     assert set(first) == {
+        "dim_document",
         "dim_indicator",
         "dim_target",
         "dim_unit",
@@ -35,14 +36,17 @@ def test_run_publishes_the_marts_and_a_rerun_gives_identical_marts(settings, sam
     }
     conn = duckdb.connect(str(settings.published_path), read_only=True)
     progress = conn.execute(
-        "select target_id, unit_code, as_of_period, status, latest_period from target_progress"
+        "select deadline_on, as_of_period, status, latest_period from target_progress"
     ).fetchall()
     conn.close()
-    assert len(progress) == 18  # 6 targets x 3 units in each group
-    assert {row[2] for row in progress} == {"2025-06"}
-    # 2022 targets are judged at their deadline; 2025 targets by pace as of June 2025
-    for target_id, _, _, status, latest_period in progress:
-        if "2022" in target_id:
+    assert len(progress) == expected_progress_rows()
+    assert {row[1] for row in progress} == {"2025-06"}
+    # the sample starts in January 2022: 2021 targets have no figure; 2022 targets are
+    # judged at their deadline; 2025 targets by pace as of June 2025
+    for deadline_on, _, status, latest_period in progress:
+        if deadline_on.year == 2021:
+            assert status == "no_report"
+        elif deadline_on.year == 2022:
             assert status in ("achieved", "not_achieved") and latest_period == "2022-12"
         else:
             assert status in ("achieved", "on_track", "needs_acceleration", "off_track")

@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from ingest.sample import generate
+from ingest.sample import generate, reported_indicators
 from ingest.sources.unit_files import read_report
+from tests.conftest import set_csv_cell
+from warehouse import reference
 
 
 @pytest.fixture(scope="module")
@@ -29,14 +31,18 @@ def test_every_sample_file_reads_clean(samples):
         report = read_report(path)
         assert report.problems == [], name
         assert report.period in ("2025-05", "2025-06")
-        assert len(report.rows) == 2
+        unit = reference.units()[report.unit_code]
+        assert [row.indicator_code for row in report.rows] == [
+            indicator.code for indicator in reported_indicators(unit)
+        ]
 
 
-def test_vietnamese_numbers_in_csv_are_read_as_thousands(samples):
-    report = read_report(samples["bao_cao_20.178_2025-06.csv"])
-    text = samples["bao_cao_20.178_2025-06.csv"].read_text(encoding="utf-8-sig")
-    assert "1.138" in text  # written the Vietnamese way ...
-    assert any(row.denominator == 1138 for row in report.rows)  # ... read as 1138
+def test_vietnamese_numbers_in_csv_are_read_as_thousands(samples, tmp_path):
+    path = tmp_path / "vn.csv"
+    set_csv_cell(samples["bao_cao_20.178_2025-06.csv"], path, "D9", "1.138")
+    set_csv_cell(path, path, "E9", "82,7")
+    row = read_report(path).rows[0]
+    assert (row.denominator, row.value) == (1138, 82.7)
 
 
 def test_comma_delimited_csv_reads_the_same(samples):
@@ -48,10 +54,7 @@ def test_xlsx_header_and_rows(samples):
     report = read_report(samples["bao_cao_20.STP_2025-06.xlsx"])
     assert (report.unit_code, report.period, report.file_format) == ("20.STP", "2025-06", "xlsx")
     assert report.sent_on.isoformat() == "2025-07-05"
-    assert {row.indicator_code for row in report.rows} == {
-        "work_record_online_rate",
-        "tthc_dossier_online_rate",
-    }
+    assert "work_record_online_rate" in {row.indicator_code for row in report.rows}
 
 
 def test_a_word_in_a_number_cell_names_the_cell_in_both_languages(samples, tmp_path):
@@ -89,7 +92,8 @@ def test_missing_period_and_duplicate_indicator(samples, tmp_path):
 
 
 def test_negative_number_is_an_error(samples, tmp_path):
-    path = _csv(samples, tmp_path, lambda t: t.replace(";941;", ";-941;"))
+    path = tmp_path / "negative.csv"
+    set_csv_cell(samples["bao_cao_20.178_2025-06.csv"], path, "C9", "-941")
     (problem,) = read_report(path).errors
     assert problem.cell == "C9" and "negative" in problem.message_en
 

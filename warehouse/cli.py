@@ -6,6 +6,7 @@ Commands::
     chiso demo                        sample files into the inbox, then run their last month
     chiso sample [--out DIR]          write the deterministic sample report files
     chiso validate-file FILE...       check report files the way ingestion will
+    chiso catalog [--summary]         check the indicator catalog and targets; count them
 """
 
 from __future__ import annotations
@@ -40,14 +41,15 @@ def _print_summary(summary, settings) -> None:
         print("dim_indicator, dim_target, dim_unit). Query them with:")
         print(
             f"  {sys.executable} -c \"import duckdb; print(duckdb.connect('{path}', "
-            "read_only=True).sql('select target_id, unit_code, latest_value, status "
-            "from target_progress order by all'))\""
+            "read_only=True).sql('select status, count(*) as targets from target_progress "
+            "group by status order by targets desc'))\""
         )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from ingest.inbox import IngestError
     from warehouse.build import BuildError
+    from warehouse.catalog import CatalogError
     from warehouse.lock import LockedError
     from warehouse.pipeline import GateFailed, run
     from warehouse.publish import PublishError
@@ -64,7 +66,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if candidate.exists():
             print(f"The rejected candidate is kept at {candidate} for inspection.", file=sys.stderr)
         return EXIT_FAILED
-    except (LockedError, IngestError, BuildError, PublishError) as exc:
+    except (LockedError, IngestError, CatalogError, BuildError, PublishError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         print(f"The published file {settings.published_path} is unchanged.", file=sys.stderr)
         return EXIT_FAILED
@@ -112,6 +114,20 @@ def cmd_validate_file(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_catalog(args: argparse.Namespace) -> int:
+    from warehouse.catalog import summary, validate
+
+    seeds = load_settings().dbt_project_dir / "seeds"
+    problems = validate(seeds)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if args.summary:
+        print(summary(seeds))
+    elif not problems:
+        print(f"the catalog in {seeds} is consistent")
+    return EXIT_FAILED if problems else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chiso", description="Digital-transformation (chuyển đổi số) indicator pipeline"
@@ -130,6 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--start", type=_period, default="2022-01")
     sample.add_argument("--end", type=_period, default="2025-06")
     sample.set_defaults(func=cmd_sample)
+
+    catalog = commands.add_parser(
+        "catalog", help="check the indicator catalog and targets (seeds); --summary counts them"
+    )
+    catalog.add_argument("--summary", action="store_true", help="print counts per document")
+    catalog.set_defaults(func=cmd_catalog)
 
     validate = commands.add_parser("validate-file", help="check report files before sending")
     validate.add_argument("files", nargs="+")

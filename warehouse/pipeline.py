@@ -46,10 +46,15 @@ def stage_ingest(settings: Settings, log: Log = print) -> str:
 
 
 def stage_build(settings: Settings, period: str, run_id: str):
-    """dbt build; if its tests pass, write the candidate file. Returns (BuildResult, Candidate)."""
+    """Check the catalog, dbt build; if its tests pass, write the candidate file.
+
+    Returns (BuildResult, Candidate or None).
+    """
     from warehouse.build import dbt_build
+    from warehouse.catalog import check
     from warehouse.publish import write_candidate
 
+    check(settings.dbt_project_dir / "seeds")  # names the file and line of a bad edit
     build = dbt_build(settings, period)
     failed_tests = [t for t in build.tests if t.status in ("fail", "error")]
     if failed_tests or build.skipped:

@@ -20,6 +20,7 @@ class Indicator:
     name_vi: str
     name_en: str
     kind: str
+    measured_by: str
     min_value: float | None
     max_value: float | None
 
@@ -34,7 +35,8 @@ class Unit:
     valid_to: str | None
 
 
-def _rows(seed_dir: Path, name: str) -> list[dict[str, str]]:
+def read_seed(seed_dir: Path, name: str) -> list[dict[str, str]]:
+    """The rows of ``seeds/<name>.csv`` as dictionaries (row 0 is the file's line 2)."""
     with open(seed_dir / f"{name}.csv", encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
 
@@ -51,10 +53,11 @@ def _indicators(seed_dir: Path) -> dict[str, Indicator]:
             name_vi=row["name_vi"],
             name_en=row["name_en"],
             kind=row["kind"],
+            measured_by=row["measured_by"],
             min_value=_float(row["min_value"]),
             max_value=_float(row["max_value"]),
         )
-        for row in _rows(seed_dir, "indicators")
+        for row in read_seed(seed_dir, "indicators")
     }
 
 
@@ -69,8 +72,17 @@ def _units(seed_dir: Path) -> dict[str, Unit]:
             valid_from=row["valid_from_on"],
             valid_to=row["valid_to_on"] or None,
         )
-        for row in _rows(seed_dir, "reporting_units")
+        for row in read_seed(seed_dir, "reporting_units")
     }
+
+
+@cache
+def _targets(seed_dir: Path) -> tuple[dict[str, str], ...]:
+    return tuple(read_seed(seed_dir, "targets"))
+
+
+def targets() -> tuple[dict[str, str], ...]:
+    return _targets(load_settings().dbt_project_dir / "seeds")
 
 
 def indicators() -> dict[str, Indicator]:

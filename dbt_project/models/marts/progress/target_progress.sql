@@ -60,8 +60,10 @@ target_units as (
         targets.indicator_code,
         targets.comparator,
         targets.target_value,
+        targets.target_value_max,
         targets.deadline_on,
-        targets.document_on,
+        -- a document without a known date (damaged text) does not bound the series
+        coalesce(targets.document_on, cast('1900-01-01' as date)) as document_on,
         units.unit_code,
         units.unit_group,
         indicators.min_value,
@@ -69,8 +71,7 @@ target_units as (
         as_of.as_of_period,
         as_of.as_of_period_start_on,
         {{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'as_of.as_of_period_start_on')) }}
-            as as_of_period_end_on,
-        case when targets.comparator = '<=' then -1 else 1 end as direction_sign
+            as as_of_period_end_on
 
     from targets
     inner join units
@@ -163,17 +164,31 @@ measures as (
         series_summary.latest_value,
         series_summary.recent_monthly_trend,
         target_units.as_of_period_end_on >= target_units.deadline_on as is_deadline_passed,
-        target_units.direction_sign * (series_summary.baseline_value - target_units.target_value)
-        >= 0 as is_baseline_meeting_target,
-        target_units.direction_sign * (series_summary.latest_value - target_units.target_value)
-        >= 0 as is_latest_meeting_target,
+        {{ meets_target(
+            'series_summary.baseline_value', 'target_units.comparator',
+            'target_units.target_value', 'target_units.target_value_max'
+        ) }} as is_baseline_meeting_target,
+        {{ meets_target(
+            'series_summary.latest_value', 'target_units.comparator',
+            'target_units.target_value', 'target_units.target_value_max'
+        ) }} as is_latest_meeting_target,
         series_summary.latest_value - target_units.target_value as gap_to_target,
         1.0 * {{ dbt.datediff('series_summary.baseline_measured_on', 'series_summary.latest_measured_on', 'day') }}
         / nullif({{ dbt.datediff('series_summary.baseline_measured_on', 'target_units.deadline_on', 'day') }}, 0)
             as time_elapsed_share,
         (series_summary.latest_value - series_summary.baseline_value)
-        / nullif(target_units.target_value - series_summary.baseline_value, 0)
-            as gap_closed_share,
+        / nullif(
+            -- for a range, the bound nearer the baseline is what has to be reached
+            case
+                when
+                    target_units.comparator = 'between'
+                    and series_summary.baseline_value > target_units.target_value_max
+                    then target_units.target_value_max
+                else target_units.target_value
+            end
+            - series_summary.baseline_value,
+            0
+        ) as gap_closed_share,
         series_summary.latest_value
         + series_summary.recent_monthly_trend
         * (
@@ -239,6 +254,7 @@ final as (
         as_of_period,
         comparator,
         target_value,
+        target_value_max,
         deadline_on,
         is_deadline_passed,
         observation_count,

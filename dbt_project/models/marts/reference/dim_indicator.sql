@@ -18,10 +18,12 @@ final as (
         unit,
         min_value,
         max_value,
+        measured_at,
         measured_by,
         numerator_vi,
         denominator_vi,
-        exclusion_vi
+        exclusion_vi,
+        concept_note
 
     from indicators
 

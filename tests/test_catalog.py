@@ -1,0 +1,149 @@
+"""The catalog: every target traceable to its sentence; bad edits named by file and line."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT
+from warehouse.catalog import CatalogError, check, summary, validate
+from warehouse.reference import read_seed
+
+SEEDS = PROJECT_ROOT / "dbt_project" / "seeds"
+SHARED = Path(os.environ.get("CHISO_SHARED_DIR", PROJECT_ROOT.parent / "shared"))
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@pytest.fixture(scope="module")
+def documents() -> dict[str, str]:
+    folder = SHARED / "seeds"
+    if not folder.is_dir():
+        if os.environ.get("CHISO_REQUIRE_SHARED"):
+            pytest.fail(f"{folder} is missing: the seed documents sit beside the checkout")
+        pytest.skip(f"{folder} is not beside this checkout (set CHISO_SHARED_DIR)")
+    return {
+        row["document_id"]: _normalise((folder / row["seed_file"]).read_text(encoding="utf-8"))
+        for row in read_seed(SEEDS, "documents")
+    }
+
+
+def test_every_quote_and_section_occurs_verbatim_in_its_document(documents):
+    targets = read_seed(SEEDS, "targets")
+    assert len(targets) > 100
+    missing = [
+        (row["target_id"], column)
+        for row in targets
+        for column in ("quote_vi", "section_vi")
+        if _normalise(row[column]) not in documents[row["document_id"]]
+    ]
+    assert missing == []
+
+
+def _written(number: str) -> str:
+    value = float(number)
+    return f"{value:g}".replace(".", ",") if not value.is_integer() else str(int(value))
+
+
+def test_every_number_of_a_target_appears_in_its_quote():
+    for row in read_seed(SEEDS, "targets"):
+        for column in ("target_value", "target_value_max"):
+            if row[column]:
+                number = _written(row[column])
+                pattern = rf"(?<![\d.,]){re.escape(number)}(?![\d])"
+                assert re.search(pattern, row["quote_vi"]), (row["target_id"], number)
+
+
+def test_every_document_with_targets_and_every_indicator_is_used():
+    targets = read_seed(SEEDS, "targets")
+    used = {row["indicator_code"] for row in targets}
+    assert {row["indicator_code"] for row in read_seed(SEEDS, "indicators")} == used
+    per_document = {row["document_id"] for row in targets}
+    documents = {row["document_id"] for row in read_seed(SEEDS, "documents")}
+    assert documents - per_document == {"ls_cv548_2022"}  # the cover letter sets none
+
+
+def test_the_shipped_catalog_is_consistent():
+    assert validate(SEEDS) == []
+    text = summary(SEEDS)
+    assert "142 targets" in text and "tq_kh154_2022" in text
+
+
+@pytest.fixture
+def seeds_copy(tmp_path) -> Path:
+    return Path(shutil.copytree(SEEDS, tmp_path / "seeds"))
+
+
+def _edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def _line_of(path: Path, needle: str) -> int:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(needle)
+
+
+def test_an_unknown_indicator_in_a_target_is_named_by_line(seeds_copy):
+    targets = seeds_copy / "targets.csv"
+    line = _line_of(targets, "ls_ct04_2022__report_online_rate__department,")
+    _edit(targets, "ls_ct04_2022,report_online_rate,", "ls_ct04_2022,report_onlin_rate,")
+    with pytest.raises(CatalogError) as error:
+        check(seeds_copy)
+    assert (
+        f"targets.csv line {line} (ls_ct04_2022__report_online_rate__department): "
+        "indicator 'report_onlin_rate' is not in indicators.csv"
+    ) in str(error.value)
+
+
+def test_a_duplicate_indicator_code_is_named(seeds_copy):
+    indicators = seeds_copy / "indicators.csv"
+    _edit(indicators, "\nreport_online_rate,", "\nwork_record_online_rate,")
+    messages = [str(p) for p in validate(seeds_copy)]
+    assert any("indicators.csv line 2 (work_record_online_rate): duplicate" in m for m in messages)
+    assert any("indicator 'report_online_rate' is not in indicators.csv" in m for m in messages)
+
+
+def test_a_comparator_outside_the_set_and_a_bad_range_are_named(seeds_copy):
+    targets = seeds_copy / "targets.csv"
+    _edit(targets, ",department,>=,50,,2022-12-31,", ",department,=>,50,,2022-12-31,")
+    _edit(targets, ",province,between,15,20,", ",province,between,25,20,")
+    messages = [str(p) for p in validate(seeds_copy)]
+    assert any("comparator '=>' is not one of" in m for m in messages)
+    assert any(
+        "ls_kh226_2021__digital_economy_grdp_share__province): a 'between' target needs" in m
+        for m in messages
+    )
+
+
+@pytest.mark.slow
+def test_a_bad_edit_stops_the_run_before_dbt_and_names_the_row(settings, seeds_copy):
+    import dataclasses
+
+    from warehouse.pipeline import stage_build
+
+    project = Path(shutil.copytree(PROJECT_ROOT / "dbt_project", settings.data_dir / "dbt_p"))
+    shutil.rmtree(project / "seeds")
+    shutil.copytree(seeds_copy, project / "seeds")
+    _edit(
+        project / "seeds" / "targets.csv",
+        ",district,>=,80,,2022-12-31,",
+        ",district,>=,abc,,2022-12-31,",
+    )
+    bad = dataclasses.replace(settings, dbt_project_dir=project)
+    with pytest.raises(CatalogError) as error:
+        stage_build(bad, "2025-06", "run")
+    assert re.search(
+        r"targets\.csv line \d+ \(ls_ct04_2022__work_record_online_rate__district\): "
+        r"target_value 'abc' is not a number",
+        str(error.value),
+    )
