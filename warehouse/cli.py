@@ -37,8 +37,8 @@ def _print_summary(summary, settings) -> None:
     print(f"  time:    {total:.1f}s ({stages})")
     if summary.published:
         path = summary.published
-        print(f"\nMarts published to {path} (tables: target_progress, fct_indicator_observations,")
-        print("dim_indicator, dim_target, dim_unit). Query them with:")
+        tables = ", ".join(f"{name} ({rows})" for name, rows in summary.published_rows.items())
+        print(f"\nMarts published to {path}\n  tables (rows): {tables}\nQuery them with:")
         print(
             f"  {sys.executable} -c \"import duckdb; print(duckdb.connect('{path}', "
             "read_only=True).sql('select status, count(*) as targets from target_progress "

@@ -25,6 +25,7 @@ class RunSummary:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
     published: Path | None = None
+    published_rows: dict[str, int] = field(default_factory=dict)
     gate_passed: bool | None = None
 
 
@@ -128,6 +129,7 @@ def run(period: str, settings: Settings, log: Log = print) -> RunSummary:
             failures = "; ".join(str(check) for check in gate.blocking_failures)
             raise GateFailed(f"{gate.summary()}: {failures}", summary)
         summary.published = timed("publish", 4, lambda: publish(settings, candidate))
+        summary.published_rows = candidate.row_counts
         summary.lines.append(f"publish: {summary.published}")
     return summary
 
