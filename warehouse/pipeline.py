@@ -36,6 +36,8 @@ def new_run_id(period: str) -> str:
 
 def stage_ingest(settings: Settings, log: Log = print) -> str:
     from ingest.inbox import IngestError, ingest_inbox
+    from ingest.sources import admin_units
+    from warehouse.raw import connect
 
     summary = ingest_inbox(settings, log=log)
     if summary.integrity_errors:
@@ -43,6 +45,11 @@ def stage_ingest(settings: Settings, log: Log = print) -> str:
             "landed files failed their integrity check, not loaded: "
             + ", ".join(summary.integrity_errors)
         )
+    conn = connect(settings.warehouse_path)
+    try:
+        log(f"  {admin_units.load(conn)}")
+    finally:
+        conn.close()
     return summary.line()
 
 

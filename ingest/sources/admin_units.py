@@ -1,0 +1,148 @@
+"""Administrative units before and after 1 July 2025, from the `vietnamadminunits` library.
+
+The library (PyPI ``vietnamadminunits``, maintained from the statistics office's list and
+the 2025 merger resolutions) ships a SQLite file with the 63-province, 696-district,
+10,035-commune scheme and the 34-province, 3,321-commune scheme, and the data of its
+old -> new converter. Entry point: :func:`load`, which copies them into ``raw`` with codes
+(the converter speaks in name keys; they are turned into codes here). It loads once per
+library version: a new version is a new load, in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import closing
+from importlib import metadata, resources
+
+LIBRARY = "vietnamadminunits"
+
+DDL = """
+create schema if not exists raw;
+create table if not exists raw.reference_loads (
+    source varchar primary key, version varchar not null, loaded_at timestamptz not null
+);
+create table if not exists raw.admin_units_legacy (
+    province_code varchar not null, province_name varchar not null,
+    district_code varchar not null, district_name varchar not null, district_type varchar,
+    commune_code varchar, commune_name varchar, commune_type varchar,
+    source_version varchar not null
+);
+create table if not exists raw.admin_units_2025 (
+    province_code varchar not null, province_name varchar not null,
+    commune_code varchar not null, commune_name varchar not null, commune_type varchar,
+    source_version varchar not null
+);
+create table if not exists raw.admin_unit_crosswalk (
+    old_province_code varchar not null, old_district_code varchar not null,
+    old_commune_code varchar, new_province_code varchar not null,
+    new_commune_code varchar not null, is_divided boolean not null,
+    is_default_new boolean not null, source_version varchar not null
+);
+create table if not exists raw.admin_province_crosswalk (
+    old_province_code varchar not null, new_province_code varchar not null,
+    source_version varchar not null
+);
+"""
+
+
+class AdminUnitsError(RuntimeError):
+    pass
+
+
+def _library_data():
+    folder = resources.files(LIBRARY) / "data"
+    with (
+        resources.as_file(folder / "dataset.db") as db_path,
+        closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as db,
+    ):
+        legacy = db.execute(
+            "select provinceCode, province, districtCode, district, districtType, "
+            "wardCode, ward, wardType, provinceKey, districtKey, wardKey "
+            "from admin_units_legacy order by provinceCode, districtCode, wardCode"
+        ).fetchall()
+        current = db.execute(
+            "select provinceCode, province, wardCode, ward, wardType, provinceKey, wardKey "
+            "from admin_units order by provinceCode, wardCode"
+        ).fetchall()
+    converter = json.loads((folder / "converter_2025.json").read_text(encoding="utf-8"))
+    return legacy, current, converter
+
+
+def build_tables(version: str) -> dict[str, list[tuple]]:
+    """The rows of every raw table, codes instead of the library's name keys."""
+    legacy, current, converter = _library_data()
+    old_by_key = {f"{row[8]}_{row[9]}_{row[10] or ''}": (row[0], row[2], row[5]) for row in legacy}
+    old_province_by_key = {row[8]: row[0] for row in legacy}
+    new_by_key = {(row[5], row[6]): (row[0], row[2]) for row in current}
+    new_province_by_key = {row[5]: row[0] for row in current}
+
+    crosswalk: list[tuple] = []
+    missing: list[str] = []
+    for new_province, wards in converter["DICT_PROVINCE_WARD_NO_DIVIDED"].items():
+        for new_ward, old_keys in wards.items():
+            target = new_by_key.get((new_province, new_ward))
+            for old_key in old_keys:
+                source = old_by_key.get(old_key)
+                if target is None or source is None:
+                    missing.append(old_key)
+                    continue
+                crosswalk.append((*source, *target, False, True, version))
+    for new_province, divided in converter["DICT_PROVINCE_WARD_DIVIDED"].items():
+        for old_key, new_wards in divided.items():
+            source = old_by_key.get(old_key)
+            for ward in new_wards:
+                target = new_by_key.get((new_province, ward["newWardKey"]))
+                if target is None or source is None:
+                    missing.append(old_key)
+                    continue
+                crosswalk.append((*source, *target, True, bool(ward["isDefaultNewWard"]), version))
+    if missing:
+        raise AdminUnitsError(
+            f"{LIBRARY}: {len(missing)} converter keys match no unit, e.g. {missing[:5]}"
+        )
+    provinces = sorted(
+        (old_province_by_key[old], new_province_by_key[new], version)
+        for new, olds in converter["DICT_PROVINCE"].items()
+        for old in olds
+    )
+    return {
+        "admin_units_legacy": [(*row[:8], version) for row in legacy],
+        "admin_units_2025": [(*row[:5], version) for row in current],
+        "admin_unit_crosswalk": sorted(set(crosswalk), key=lambda r: tuple(map(str, r))),
+        "admin_province_crosswalk": provinces,
+    }
+
+
+def load(conn) -> str:
+    """Load the library's units into ``raw`` unless this version is already there."""
+    from datetime import UTC, datetime
+
+    version = metadata.version(LIBRARY)
+    conn.execute(DDL)
+    loaded = conn.execute(
+        "select version from raw.reference_loads where source = ?", [LIBRARY]
+    ).fetchone()
+    if loaded and loaded[0] == version:
+        return f"administrative units: {LIBRARY} {version} already loaded"
+    import pandas as pd
+
+    tables = build_tables(version)
+    conn.execute("begin transaction")
+    try:
+        for table, rows in tables.items():
+            conn.execute(f"delete from raw.{table}")
+            columns = [c[0] for c in conn.execute(f"describe raw.{table}").fetchall()]
+            frame = pd.DataFrame(rows, columns=columns, dtype=object)  # noqa: F841 (read by SQL)
+            conn.execute(f"insert into raw.{table} select * from frame")
+        conn.execute("delete from raw.reference_loads where source = ?", [LIBRARY])
+        conn.execute(
+            "insert into raw.reference_loads values (?, ?, ?)",
+            [LIBRARY, version, datetime.now(UTC)],
+        )
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    counts = ", ".join(f"{table} {len(rows)}" for table, rows in tables.items())
+    return f"administrative units: {LIBRARY} {version} loaded ({counts})"
