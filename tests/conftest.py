@@ -10,6 +10,17 @@ import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
+SHARED = Path(os.environ.get("CHISO_SHARED_DIR", PROJECT_ROOT.parent / "shared"))
+
+
+def shared_folder(name: str) -> Path:
+    """A folder of ../shared (seed documents, real data); skip, with the reason, if absent."""
+    folder = SHARED / name
+    if not folder.is_dir():
+        if os.environ.get("CHISO_REQUIRE_SHARED"):
+            pytest.fail(f"{folder} is missing: ../shared sits beside the checkout")
+        pytest.skip(f"{folder} is not beside this checkout (set CHISO_SHARED_DIR)")
+    return folder
 
 
 @pytest.fixture

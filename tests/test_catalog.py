@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, shared_folder
 from warehouse.catalog import CatalogError, check, summary, validate
 from warehouse.reference import read_seed
 
 SEEDS = PROJECT_ROOT / "dbt_project" / "seeds"
-SHARED = Path(os.environ.get("CHISO_SHARED_DIR", PROJECT_ROOT.parent / "shared"))
 
 
 def _normalise(text: str) -> str:
@@ -23,11 +21,7 @@ def _normalise(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def documents() -> dict[str, str]:
-    folder = SHARED / "seeds"
-    if not folder.is_dir():
-        if os.environ.get("CHISO_REQUIRE_SHARED"):
-            pytest.fail(f"{folder} is missing: the seed documents sit beside the checkout")
-        pytest.skip(f"{folder} is not beside this checkout (set CHISO_SHARED_DIR)")
+    folder = shared_folder("seeds")
     return {
         row["document_id"]: _normalise((folder / row["seed_file"]).read_text(encoding="utf-8"))
         for row in read_seed(SEEDS, "documents")
