@@ -29,7 +29,7 @@ communes as (
         {{ dbt.concat(["'post_2025-commune-'", "new_commune_code"]) }} as new_admin_unit_id,
         old_province_code,
         new_province_code,
-        case when is_divided then 'partial' else 'whole' end as mapping,
+        case when is_divided then 'partial' else 'whole' end as coverage,
         is_default_new
 
     from commune_crosswalk
@@ -44,7 +44,7 @@ provinces as (
         {{ dbt.concat(["'post_2025-province-'", "new_province_code"]) }} as new_admin_unit_id,
         old_province_code,
         new_province_code,
-        'whole' as mapping,
+        'whole' as coverage,
         true as is_default_new
 
     from province_crosswalk
