@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import unicodedata
 
 import pytest
 
+from ingest.geography import AdminUnitNotFound, by_code, by_name, normalise_name
 from ingest.sources.admin_units import build_tables
 from tests.conftest import shared_folder
 
@@ -93,3 +95,45 @@ def test_tuyen_quang_absorbed_ha_giang(tables):
     assert into_08 == {"02", "08"}
     assert len(tables["admin_province_crosswalk"]) == 63
     assert len({new for _, new, _ in tables["admin_province_crosswalk"]}) == 34
+
+
+# --- finding units by code and by name -------------------------------------------------
+
+
+@pytest.mark.parametrize("code", ["5977", "05977", 5977, 5977.0, "5977.0", " 05977 "])
+def test_codes_with_and_without_leading_zeros_resolve_alike(code):
+    assert by_code(code, "post_2025", "commune").name_vi == "Phường Đông Kinh"
+    assert by_code(code, "pre_2025", "commune").name_vi == "Phường Vĩnh Trại"
+
+
+@pytest.mark.parametrize(
+    "name", ["Tỉnh Lạng Sơn", "tỉnh Lạng Sơn", "LẠNG SƠN", "Lạng  Sơn", "Lạng Sơn"]
+)
+def test_province_names_resolve_with_or_without_prefix(name):
+    assert by_name(name, "pre_2025", "province").code == "20"
+    assert by_name(name, "post_2025", "province").code == "20"
+
+
+def test_nfd_names_and_city_prefixes_resolve_to_the_same_district():
+    nfd = unicodedata.normalize("NFD", "Thành phố Lạng Sơn")
+    assert nfd != "Thành phố Lạng Sơn"
+    for name in (nfd, "TP. Lạng Sơn", "TP Lạng Sơn", "thành phố lạng sơn"):
+        unit = by_name(name, "pre_2025", "district", province_code="20")
+        assert (unit.code, unit.admin_unit_id) == ("178", "pre_2025-district-178")
+
+
+def test_accents_are_not_dropped():
+    assert normalise_name("Huyện Hà Nam") != normalise_name("Huyện Hà Nậm")
+
+
+def test_a_name_that_matches_nothing_is_an_error_naming_it():
+    with pytest.raises(AdminUnitNotFound) as error:
+        by_name("Huyện Cao Lộc", "post_2025", "district")
+    assert "'Huyện Cao Lộc'" in str(error.value) and "no district named" in str(error.value)
+    with pytest.raises(AdminUnitNotFound, match="không tìm thấy"):
+        by_name("Xứ Lạng Mới", "post_2025", "commune", province_code="20")
+
+
+def test_an_ambiguous_name_lists_the_candidates():
+    with pytest.raises(AdminUnitNotFound, match="give the province"):
+        by_name("Xã Tân Thành", "pre_2025", "commune")

@@ -1,0 +1,136 @@
+"""Find an administrative unit by code or name, the way people write them.
+
+Codes come with or without leading zeros ("5977", "05977", 5977.0 from a spreadsheet);
+names in NFC or NFD Unicode, in any case, with or without their prefix ("TP. Lạng Sơn",
+"Thành phố Lạng Sơn", "tỉnh Lạng Sơn"). A code or name is only meaningful in a scheme:
+the post-2025 scheme reuses old commune codes for other communes. Accents are kept:
+"Hà Nam" and "Hà Nậm" are different places.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+
+SCHEMES = ("pre_2025", "post_2025")
+CODE_WIDTH = {"province": 2, "district": 3, "commune": 5}
+# longest first, so "thành phố" goes before "thành"
+_PREFIXES = sorted(
+    [
+        "tỉnh",
+        "thành phố",
+        "thủ đô",
+        "tp.",
+        "tp",
+        "huyện",
+        "quận",
+        "thị xã",
+        "tx.",
+        "tx",
+        "xã",
+        "phường",
+        "thị trấn",
+        "tt.",
+        "tt",
+        "đặc khu",
+    ],
+    key=len,
+    reverse=True,
+)
+
+
+class AdminUnitNotFound(LookupError):
+    """No unit, or more than one, matches; the message is Vietnamese and English."""
+
+
+@dataclass(frozen=True)
+class AdminUnit:
+    scheme: str
+    level: str
+    code: str
+    name_vi: str
+    province_code: str
+
+    @property
+    def admin_unit_id(self) -> str:
+        return f"{self.scheme}-{self.level}-{self.code}"
+
+
+def normalise_name(text: str) -> str:
+    """NFC, case-folded, one space, no administrative prefix."""
+    name = " ".join(unicodedata.normalize("NFC", str(text)).casefold().split())
+    for prefix in _PREFIXES:
+        if name.startswith(prefix + " ") or (prefix.endswith(".") and name.startswith(prefix)):
+            return name[len(prefix) :].strip()
+    return name
+
+
+def normalise_code(code: object, level: str) -> str:
+    """'5977', '05977', 5977, 5977.0 -> '05977' for a commune (2/3/5 digits by level)."""
+    text = str(code).strip()
+    if re.fullmatch(r"\d+(\.0+)?", text):
+        return text.split(".")[0].zfill(CODE_WIDTH[level])
+    raise AdminUnitNotFound(
+        f"mã '{code}' không phải là mã đơn vị hành chính; '{code}' is not an administrative code"
+    )
+
+
+@cache
+def _units() -> tuple[AdminUnit, ...]:
+    from ingest.sources.admin_units import build_tables
+
+    tables = build_tables("lookup")
+    units: dict[str, AdminUnit] = {}
+    for province, p_name, district, d_name, _, commune, c_name, _, _ in tables[
+        "admin_units_legacy"
+    ]:
+        for unit in (
+            AdminUnit("pre_2025", "province", province, p_name, province),
+            AdminUnit("pre_2025", "district", district, d_name, province),
+            AdminUnit("pre_2025", "commune", commune, c_name, province) if commune else None,
+        ):
+            if unit:
+                units[unit.admin_unit_id] = unit
+    for province, p_name, commune, c_name, _, _ in tables["admin_units_2025"]:
+        for unit in (
+            AdminUnit("post_2025", "province", province, p_name, province),
+            AdminUnit("post_2025", "commune", commune, c_name, province),
+        ):
+            units[unit.admin_unit_id] = unit
+    return tuple(units.values())
+
+
+def by_code(code: object, scheme: str, level: str) -> AdminUnit:
+    wanted = normalise_code(code, level)
+    for unit in _units():
+        if (unit.scheme, unit.level, unit.code) == (scheme, level, wanted):
+            return unit
+    raise AdminUnitNotFound(
+        f"không có {level} mã '{code}' trong danh mục {scheme}; "
+        f"no {level} with code '{code}' in the {scheme} scheme"
+    )
+
+
+def by_name(name: str, scheme: str, level: str, province_code: str | None = None) -> AdminUnit:
+    wanted = normalise_name(name)
+    matches = [
+        unit
+        for unit in _units()
+        if (unit.scheme, unit.level) == (scheme, level)
+        and (province_code is None or unit.province_code == province_code)
+        and normalise_name(unit.name_vi) == wanted
+    ]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise AdminUnitNotFound(
+            f"không tìm thấy {level} tên '{name}' trong danh mục {scheme}; "
+            f"no {level} named '{name}' in the {scheme} scheme"
+        )
+    listed = ", ".join(f"{unit.name_vi} ({unit.code})" for unit in matches[:5])
+    raise AdminUnitNotFound(
+        f"tên '{name}' ứng với {len(matches)} đơn vị: {listed}; cần mã tỉnh; "
+        f"'{name}' matches {len(matches)} units: {listed}; give the province"
+    )
