@@ -1,10 +1,11 @@
 """Deterministic sample report files from a handful of Lạng Sơn reporting units.
 
 The main job needs something real to chew on without network: monthly report files, in
-the unit-file layout, for every unit in the registry and every indicator in the catalog,
-January 2022 to June 2025 by default. Figures follow a plausible upward trend with noise;
-departments send xlsx, districts CSV (semicolon, Vietnamese number format), one unit skips
-a month. The same arguments always give the same bytes.
+the unit-file layout, for the Lạng Sơn units of the registry while each existed (districts
+until June 2025, the new communes from July 2025), January 2022 to September 2025.
+Figures follow a plausible upward trend with noise; departments send xlsx, districts and
+communes CSV (semicolon or comma, Vietnamese number format); one unit skips a month.
+The same arguments always give the same bytes.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from ingest.sources.unit_files import COLUMN_LABELS, HEADER_LABELS, SHEET_NAME, 
 from warehouse import reference
 
 DEFAULT_START = "2022-01"
-DEFAULT_END = "2025-06"
+DEFAULT_END = "2025-09"  # three months past the July 2025 reorganisation
+SAMPLE_PROVINCE = "20"  # Lạng Sơn
 # (unit, period) pairs that did not report: completeness needs a gap to show
 MISSING_REPORTS = {("20.183", "2024-11")}
 _ZIP_TIME = (2025, 1, 1, 0, 0, 0)
@@ -144,9 +146,9 @@ def generate(out_dir: Path, start: str = DEFAULT_START, end: str = DEFAULT_END) 
         if period < start:
             continue
         for unit in reference.units().values():
-            if (unit.code, period) in MISSING_REPORTS:
+            if unit.province_code != SAMPLE_PROVINCE or (unit.code, period) in MISSING_REPORTS:
                 continue
-            if unit.valid_to and period > unit.valid_to[:7] or period < unit.valid_from[:7]:
+            if (unit.valid_to and period > unit.valid_to[:7]) or period < unit.valid_from[:7]:
                 continue
             rows = _rows(unit, period, index)
             stem = f"bao_cao_{unit.code}_{period}"

@@ -80,14 +80,32 @@ def set_csv_cell(source: Path, target: Path, cell: str, value: str) -> None:
     target.write_text(buffer.getvalue(), encoding="utf-8")
 
 
-def expected_progress_rows() -> int:
-    """target_progress has one row per target and registry unit of its group and province."""
-    from warehouse import reference
+def expected_progress_pairs(as_of_period: str) -> set[tuple[str, str]]:
+    """(target, unit) pairs target_progress must hold as of a month: the units of the
+    target's group and province that existed between its document and its deadline and
+    exist by the end of the month (the rule in target_progress.sql, restated)."""
+    import calendar
+    from datetime import date
 
-    units = reference.units().values()
-    return sum(
-        1
-        for target in reference.targets()
-        for unit in units
-        if (unit.group, unit.province_code) == (target["unit_group"], target["province_code"])
-    )
+    from warehouse import reference
+    from warehouse.reference import read_seed
+    from warehouse.settings import load_settings
+
+    year, month = map(int, as_of_period.split("-"))
+    as_of_end = date(year, month, calendar.monthrange(year, month)[1])
+    seeds = load_settings().dbt_project_dir / "seeds"
+    issued = {row["document_id"]: row["issued_on"] for row in read_seed(seeds, "documents")}
+    pairs = set()
+    for target in reference.targets():
+        document_on = date.fromisoformat(issued[target["document_id"]] or "1900-01-01")
+        deadline_on = date.fromisoformat(target["deadline_on"])
+        for unit in reference.units().values():
+            start = date.fromisoformat(unit.valid_from) if unit.valid_from else None
+            end = date.fromisoformat(unit.valid_to) if unit.valid_to else None
+            if (
+                (unit.group, unit.province_code) == (target["unit_group"], target["province_code"])
+                and (start is None or (start <= deadline_on and start <= as_of_end))
+                and (end is None or end >= document_on)
+            ):
+                pairs.add((target["target_id"], unit.code))
+    return pairs

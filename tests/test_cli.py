@@ -30,7 +30,8 @@ def test_a_bad_period_is_a_usage_error(tmp_path):
 def test_validate_file_reports_cells_in_both_languages(tmp_path):
     from ingest.sample import generate
 
-    good = generate(tmp_path / "ok", start="2025-06", end="2025-06")[3]
+    generate(tmp_path / "ok", start="2025-06", end="2025-06")
+    good = tmp_path / "ok" / "bao_cao_20.178_2025-06.csv"
     bad = tmp_path / "bad.csv"
     set_csv_cell(good, bad, "C9", "chín trăm")
     ok = _run(["validate-file", str(good)], tmp_path)

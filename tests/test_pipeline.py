@@ -10,7 +10,7 @@ import pytest
 
 from ingest.landing import sha256_file
 from ingest.sample import generate
-from tests.conftest import expected_progress_rows, table_contents
+from tests.conftest import expected_progress_pairs, table_contents
 from warehouse.lock import LockedError, run_lock
 from warehouse.pipeline import GateFailed, run
 
@@ -27,6 +27,8 @@ def test_run_publishes_the_marts_and_a_rerun_gives_identical_marts(settings, sam
 
     first = table_contents(settings.published_path)
     assert set(first) == {
+        "admin_unit_crosswalk",
+        "dim_admin_unit",
         "dim_document",
         "dim_indicator",
         "dim_target",
@@ -36,20 +38,24 @@ def test_run_publishes_the_marts_and_a_rerun_gives_identical_marts(settings, sam
     }
     conn = duckdb.connect(str(settings.published_path), read_only=True)
     progress = conn.execute(
-        "select deadline_on, as_of_period, status, latest_period from target_progress"
+        "select target_id, unit_code, deadline_on, as_of_period, status, latest_period "
+        "from target_progress"
     ).fetchall()
     conn.close()
-    assert len(progress) == expected_progress_rows()
-    assert {row[1] for row in progress} == {"2025-06"}
-    # the sample starts in January 2022: 2021 targets have no figure; 2022 targets are
-    # judged at their deadline; 2025 targets by pace as of June 2025
-    for deadline_on, _, status, latest_period in progress:
-        if deadline_on.year == 2021:
+    assert {row[:2] for row in progress} == expected_progress_pairs("2025-06")
+    assert {row[3] for row in progress} == {"2025-06"}
+    # only Lạng Sơn units report in the sample, from January 2022: 2021 targets have no
+    # figure; 2022 targets are judged at their deadline; 2025 and 2030 targets by pace,
+    # except for the department merged away in March 2025
+    for _, unit_code, deadline_on, _, status, latest_period in progress:
+        if unit_code.endswith(".STTTT") and deadline_on.year >= 2025:
+            assert status == "unit_abolished"  # merged into Sở KH&CN on 1 March 2025
+        elif not unit_code.startswith("20.") or deadline_on.year == 2021:
             assert status == "no_report"
         elif deadline_on.year == 2022:
             assert status in ("achieved", "not_achieved") and latest_period == "2022-12"
         else:
-            assert status in ("achieved", "on_track", "needs_acceleration", "off_track")
+            assert status not in ("no_report", "insufficient_data", "unit_abolished")
 
     gate = json.loads((settings.gate_dir / "latest.json").read_text(encoding="utf-8"))
     assert gate["passed"] and gate["run_id"] == summary.run_id
@@ -60,6 +66,57 @@ def test_run_publishes_the_marts_and_a_rerun_gives_identical_marts(settings, sam
     assert table_contents(settings.published_path) == first
     manifests = (settings.published_path.parent / "publications.jsonl").read_text().splitlines()
     assert [json.loads(line)["run_id"] for line in manifests] == [summary.run_id, again.run_id]
+
+
+def test_the_july_2025_boundary_keeps_both_schemes_apart(settings, sample_inbox):
+    run("2025-09", settings, log=QUIET)
+    conn = duckdb.connect(str(settings.published_path), read_only=True)
+
+    def rows(sql):
+        return conn.execute(sql).fetchall()
+
+    # figures: districts report until June 2025, the new communes from July; no unit spans
+    spans = dict(
+        (row[0], row[1:])
+        for row in rows(
+            "select unit_code, min(period), max(period) from fct_indicator_observations "
+            "where unit_code in ('20.178', '20.05977') group by unit_code"
+        )
+    )
+    assert spans == {"20.178": ("2022-01", "2025-06"), "20.05977": ("2025-07", "2025-09")}
+    # a 2022 district target stays with its (pre-2025) districts, judged at its deadline
+    judged = rows(
+        "select unit_scheme, status, latest_period from target_progress "
+        "where target_id = 'ls_ct04_2022__work_record_online_rate__district'"
+    )
+    assert len(judged) == 3
+    assert all(
+        scheme == "pre_2025" and status in ("achieved", "not_achieved") and latest == "2022-12"
+        for scheme, status, latest in judged
+    )
+    # a 2025 district target: the districts were abolished before it could be judged;
+    # their figures are kept, they get no verdict
+    abolished = rows(
+        "select status, observation_count, latest_period from target_progress "
+        "where target_id = 'ls_kh226_2021__work_record_online_rate__district'"
+    )
+    assert [status for status, *_ in abolished] == ["unit_abolished"] * 3
+    assert all(count > 40 and latest == "2025-06" for _, count, latest in abolished)
+    # the 2025 commune target is measured on the new communes only, from a new baseline
+    communes = rows(
+        "select unit_code, unit_scheme, baseline_period, observation_count from target_progress "
+        "where target_id = 'ls_kh226_2021__work_record_online_rate__commune' order by unit_code"
+    )
+    assert communes == [
+        ("20.05977", "post_2025", "2025-07", 3),
+        ("20.05983", "post_2025", "2025-07", 3),
+        ("20.06187", "post_2025", "2025-07", 3),
+    ]
+    assert rows(
+        "select count(*) from dim_admin_unit where admin_unit_id in "
+        "('pre_2025-district-178', 'post_2025-commune-05977')"
+    ) == [(2,)]
+    conn.close()
 
 
 def test_a_broken_file_fails_the_gate_and_leaves_the_published_file_untouched(

@@ -53,7 +53,7 @@ as_of as (
 
 ),
 
-target_units as (
+target_units_all as (
 
     select
         targets.target_id,
@@ -66,6 +66,9 @@ target_units as (
         coalesce(targets.document_on, cast('1900-01-01' as date)) as document_on,
         units.unit_code,
         units.unit_group,
+        units.scheme as unit_scheme,
+        units.valid_from_on as unit_valid_from_on,
+        units.valid_to_on as unit_valid_to_on,
         indicators.min_value,
         indicators.max_value,
         as_of.as_of_period,
@@ -81,6 +84,19 @@ target_units as (
     inner join indicators
         on targets.indicator_code = indicators.indicator_code
     cross join as_of
+
+),
+
+target_units as (
+
+    -- a target applies to the units that existed at some time between its document and
+    -- its deadline, and that exist by the as-of month (a commune created in July 2025 is
+    -- not measured as of June 2025)
+    select * from target_units_all
+    where
+        (unit_valid_from_on is null or unit_valid_from_on <= deadline_on)
+        and (unit_valid_from_on is null or unit_valid_from_on <= as_of_period_end_on)
+        and (unit_valid_to_on is null or unit_valid_to_on >= document_on)
 
 ),
 
@@ -226,6 +242,12 @@ classified as (
     select
         *,
         case
+            -- the unit ceased (district level abolished, department merged) before the
+            -- target could be judged: its figures stay, it gets no verdict
+            when
+                unit_valid_to_on
+                < least(as_of_period_end_on, deadline_on)
+                then 'unit_abolished'
             when observation_count = 0 then 'no_report'
             when is_deadline_passed and is_latest_meeting_target then 'achieved'
             when is_deadline_passed then 'not_achieved'
@@ -250,6 +272,7 @@ final as (
         target_id,
         unit_code,
         unit_group,
+        unit_scheme,
         indicator_code,
         as_of_period,
         comparator,

@@ -15,8 +15,10 @@ final as (
         parent_unit_code,
         province_code,
         scheme,
+        admin_unit_id,
         valid_from_on,
-        valid_to_on
+        valid_to_on,
+        note
 
     from units
 
