@@ -115,3 +115,12 @@ def test_invalid_utf8_and_unsupported_types_are_rejected_clearly(tmp_path):
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"PK\x03\x04 not really a workbook")
     assert "cannot be read" in str(read_report(broken).errors[0])
+
+
+def test_a_report_from_an_abolished_district_is_rejected(samples, tmp_path):
+    path = tmp_path / "late.csv"
+    set_csv_cell(samples["bao_cao_20.178_2025-06.csv"], path, "B4", "08/2025")
+    (problem,) = read_report(path).errors
+    assert problem.cell == "B4"
+    assert "did not exist in 2025-08" in problem.message_en
+    assert "không tồn tại trong kỳ 2025-08" in problem.message_vi

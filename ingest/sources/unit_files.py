@@ -227,6 +227,20 @@ def _read_header(rows: list[list[object]], report: Report) -> None:
             report.period = parse_period(found["period"][0])
         except ParseError as exc:
             _problem(report, exc, found["period"][1])
+    unit = reference.units().get(report.unit_code or "")
+    if unit and report.period:
+        first, last = (unit.valid_from or "0000-00")[:7], (unit.valid_to or "9999-99")[:7]
+        if not first <= report.period <= last:
+            report.problems.append(
+                Problem(
+                    f"đơn vị '{unit.code}' ({unit.name_vi}) không tồn tại trong kỳ "
+                    f"{report.period} (hiệu lực {unit.valid_from or '…'} đến "
+                    f"{unit.valid_to or '…'})",
+                    f"unit '{unit.code}' did not exist in {report.period} (valid "
+                    f"{unit.valid_from or '…'} to {unit.valid_to or '…'})",
+                    found["period"][1],
+                )
+            )
     if "reporter" in found:
         report.reporter = _text(found["reporter"][0])
     if "sent_on" in found:
