@@ -65,18 +65,8 @@ def _figures(unit: reference.Unit, indicator_code: str, index: int) -> tuple[int
 
 
 def reported_indicators(unit: reference.Unit) -> list[reference.Indicator]:
-    """Ratio indicators a unit reports: those with a target for its group and province."""
-    catalog = reference.indicators()
-    codes = {
-        target["indicator_code"]
-        for target in reference.targets()
-        if target["unit_group"] == unit.group and target["province_code"] == unit.province_code
-    }
-    return [
-        catalog[code]
-        for code in sorted(codes)
-        if catalog[code].kind == "ratio" and catalog[code].measured_by in ("unit_report", "both")
-    ]
+    """The ratio indicators the sample reports for a unit (the template's ratio rows)."""
+    return [i for i in reference.reported_indicators(unit) if i.kind == "ratio"]
 
 
 def _rows(unit: reference.Unit, period: str, index: int) -> list[list[object]]:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+from pathlib import Path
 
 import duckdb
 import pytest
 
+from ingest.inbox import ingest_inbox
 from ingest.landing import sha256_file
 from ingest.sample import generate
-from tests.conftest import expected_progress_pairs, table_contents
+from ingest.sources.unit_files import read_report
+from tests.conftest import expected_progress_pairs, set_csv_cell, table_contents
 from warehouse.lock import LockedError, run_lock
 from warehouse.pipeline import GateFailed, run
 
@@ -119,22 +123,45 @@ def test_the_july_2025_boundary_keeps_both_schemes_apart(settings, sample_inbox)
     conn.close()
 
 
-def test_a_broken_file_fails_the_gate_and_leaves_the_published_file_untouched(
-    settings, sample_inbox, tmp_path
+def _broken_june_correction(tmp_path: Path) -> Path:
+    """A "correction" for June where dossiers processed online outnumber those received."""
+    generate(tmp_path / "june", start="2025-06", end="2025-06")
+    source = tmp_path / "june" / "bao_cao_20.178_2025-06.csv"
+    broken = tmp_path / "bao_cao_20.178_2025-06_sua.csv"
+    set_csv_cell(source, broken, "C9", "999.999")  # numerator far above the denominator
+    return broken
+
+
+def test_a_broken_file_is_quarantined_and_nothing_of_it_reaches_raw(settings, tmp_path):
+    broken = _broken_june_correction(tmp_path)
+    shutil.copy(broken, settings.inbox_dir / broken.name)
+    summary = ingest_inbox(settings, log=QUIET)
+    assert summary.quarantined == [broken.name] and summary.loaded_files == 0
+    (folder,) = (settings.quarantine_dir / "unit_files").iterdir()
+    errors = json.loads((folder / "errors.json").read_text(encoding="utf-8"))["errors"]
+    denominator = read_report(broken).rows[0].denominator
+    assert [(e["cell"], e["en"]) for e in errors] == [
+        ("C9", f"numerator 999999 is greater than denominator {denominator:g}")
+    ]
+    conn = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    assert conn.execute("select count(*) from raw.unit_report_values").fetchone() == (0,)
+    conn.close()
+
+
+def test_broken_figures_past_the_validator_fail_the_gate_and_leave_the_published_file(
+    settings, sample_inbox
 ):
     run("2025-06", settings, log=QUIET)
     published_before = sha256_file(settings.published_path)
-
-    # a "correction" for June where dossiers processed online outnumber those received
-    generate(tmp_path / "june", start="2025-06", end="2025-06")
-    source = tmp_path / "june" / "bao_cao_20.178_2025-06.csv"
-    text = source.read_text(encoding="utf-8-sig").replace("05/07/2025", "20/07/2025")
-    lines = text.splitlines()
-    fields = lines[-1].split(";")
-    fields[2] = "999.999"  # numerator far above the denominator
-    lines[-1] = ";".join(fields)
-    broken = settings.inbox_dir / "bao_cao_20.178_2025-06_sua.csv"
-    broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # figures the file validator never saw (loaded by an older release, or another source)
+    conn = duckdb.connect(str(settings.warehouse_path))
+    conn.execute(
+        "insert into raw.unit_report_values select 'f' || file_sha256, source_row, "
+        "source_file_name, unit_code, period, sent_on + 15, indicator_code, "
+        "denominator * 1000, denominator, reported_value, note, load_id "
+        "from raw.unit_report_values where unit_code = '20.178' and period = '2025-06'"
+    )
+    conn.close()
 
     messages: list[str] = []
     with pytest.raises(GateFailed) as failure:

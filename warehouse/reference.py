@@ -91,3 +91,19 @@ def indicators() -> dict[str, Indicator]:
 
 def units() -> dict[str, Unit]:
     return _units(load_settings().dbt_project_dir / "seeds")
+
+
+def reported_indicators(unit: Unit) -> list[Indicator]:
+    """Indicators a unit reports in its file: those a target sets for its group and
+    province, measured from unit reports; in catalog order of codes."""
+    catalog = indicators()
+    codes = {
+        target["indicator_code"]
+        for target in targets()
+        if (target["unit_group"], target["province_code"]) == (unit.group, unit.province_code)
+    }
+    return [
+        catalog[code]
+        for code in sorted(codes)
+        if catalog[code].measured_by in ("unit_report", "both")
+    ]

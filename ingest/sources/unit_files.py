@@ -250,6 +250,52 @@ def _read_header(rows: list[list[object]], report: Report) -> None:
             _problem(report, exc, found["sent_on"][1])
 
 
+def _check_figures(report: Report, indicator, numbers: dict, cells: dict, get) -> None:
+    """The rules on one row's figures: required cells, numerator <= denominator, limits."""
+    numerator, denominator = numbers["numerator"], numbers["denominator"]
+    if indicator.kind == "ratio":
+        for key in ("numerator", "denominator"):
+            if numbers[key] is None and get(key) in (None, ""):
+                label = COLUMN_LABELS[key].split(" (")[0].lower()
+                report.problems.append(
+                    Problem(
+                        f"chỉ tiêu tỷ lệ cần {label}",
+                        f"a ratio indicator needs its {key}",
+                        cells[key],
+                    )
+                )
+        if numerator is not None and denominator is not None and numerator > denominator:
+            report.problems.append(
+                Problem(
+                    f"tử số {numerator:g} lớn hơn mẫu số {denominator:g}",
+                    f"numerator {numerator:g} is greater than denominator {denominator:g}",
+                    cells["numerator"],
+                )
+            )
+            return
+        value = 100 * numerator / denominator if numerator is not None and denominator else None
+        where = cells["numerator"]
+    else:
+        value = numbers["value"]
+        where = cells.get("value")
+        if value is None and "value" in cells and get("value") in (None, ""):
+            report.problems.append(
+                Problem("chỉ tiêu này cần giá trị", "this indicator needs a value", where)
+            )
+    low, high = indicator.min_value, indicator.max_value
+    limits = f"[{'…' if low is None else f'{low:g}'}, {'…' if high is None else f'{high:g}'}]"
+    if value is not None and (
+        (low is not None and value < low) or (high is not None and value > high)
+    ):
+        report.problems.append(
+            Problem(
+                f"giá trị {value:g} nằm ngoài giới hạn {limits} của chỉ tiêu",
+                f"value {value:g} is outside the indicator's limits {limits}",
+                where,
+            )
+        )
+
+
 def _read_table(rows: list[list[object]], report: Report) -> None:
     header = _find_table_header(rows)
     if header is None:
@@ -272,6 +318,8 @@ def _read_table(rows: list[list[object]], report: Report) -> None:
         )
         return
     known = reference.indicators()
+    unit = reference.units().get(report.unit_code or "")
+    applicable = {i.code for i in reference.reported_indicators(unit)} if unit else None
     seen: dict[str, str] = {}
     for index in range(header_row + 1, len(rows)):
         row = rows[index]
@@ -311,13 +359,26 @@ def _read_table(rows: list[list[object]], report: Report) -> None:
             )
             continue
         seen[code] = code_cell
+        if applicable is not None and code not in applicable:
+            unit = reference.units()[report.unit_code]
+            report.problems.append(
+                Problem(
+                    f"chỉ tiêu '{code}' không áp dụng cho nhóm đơn vị '{unit.group}' "
+                    f"của tỉnh {unit.province_code}",
+                    f"indicator '{code}' does not apply to {unit.group} units of province "
+                    f"{unit.province_code}",
+                    code_cell,
+                )
+            )
+            continue
+        cells = {key: _cell(index, columns[key]) for key in columns}
+        errors_before = len(report.errors)
         numbers: dict[str, float | None] = {}
         for key in ("numerator", "denominator", "value"):
-            cell = _cell(index, columns.get(key, 0))
             try:
                 numbers[key] = parse_number(get(key))
             except ParseError as exc:
-                _problem(report, exc, cell)
+                _problem(report, exc, cells[key])
                 numbers[key] = None
                 continue
             if numbers[key] is not None and numbers[key] < 0:
@@ -325,19 +386,11 @@ def _read_table(rows: list[list[object]], report: Report) -> None:
                     Problem(
                         f"số âm {numbers[key]:g} không hợp lệ",
                         f"negative number {numbers[key]:g} is not allowed",
-                        cell,
+                        cells[key],
                     )
                 )
-        if known[code].kind == "ratio":
-            for key in ("numerator", "denominator"):
-                if numbers[key] is None and get(key) in (None, ""):
-                    report.problems.append(
-                        Problem(
-                            f"chỉ tiêu tỷ lệ cần {COLUMN_LABELS[key].split(' (')[0].lower()}",
-                            f"a ratio indicator needs its {key}",
-                            _cell(index, columns[key]),
-                        )
-                    )
+        if len(report.errors) == errors_before:  # a bad number is reported once
+            _check_figures(report, known[code], numbers, cells, get)
         report.rows.append(
             ReportRow(
                 source_row=index + 1,
