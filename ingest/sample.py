@@ -10,16 +10,13 @@ The same arguments always give the same bytes.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import random
 import re
-import zipfile
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
-from ingest.sources.unit_files import COLUMN_LABELS, HEADER_LABELS, SHEET_NAME, TITLE
+from ingest.template import report_rows, report_workbook, save_workbook, write_csv
 from warehouse import reference
 
 DEFAULT_START = "2022-01"
@@ -46,13 +43,6 @@ def _rng(*parts: str) -> random.Random:
     return random.Random(int.from_bytes(seed[:8], "big"))
 
 
-def _vn_number(value: float) -> str:
-    """Write a number the way Vietnamese spreadsheets do: 1.234 and 85,5."""
-    if float(value).is_integer():
-        return f"{int(value):,}".replace(",", ".")
-    return f"{value:,.1f}".replace(",", "X").replace(".", ",").replace("X", ".")
-
-
 def _figures(unit: reference.Unit, indicator_code: str, index: int) -> tuple[int, int]:
     rng = _rng("trend", unit.code, indicator_code)
     start_rate = rng.uniform(35, 70)
@@ -72,60 +62,18 @@ def reported_indicators(unit: reference.Unit) -> list[reference.Indicator]:
 def _rows(unit: reference.Unit, period: str, index: int) -> list[list[object]]:
     year, month = map(int, period.split("-"))
     sent = date(year + (month == 12), month % 12 + 1, 5)
-    reporter = _rng("reporter", unit.code).choice(REPORTERS)
-    rows: list[list[object]] = [
-        [TITLE],
-        [HEADER_LABELS["unit_code"], unit.code],
-        [HEADER_LABELS["unit_name"], unit.name_vi],
-        [HEADER_LABELS["period"], f"{month:02d}/{year}"],
-        [HEADER_LABELS["reporter"], reporter],
-        [HEADER_LABELS["sent_on"], sent.strftime("%d/%m/%Y")],
-        [],
-        list(COLUMN_LABELS.values()),
-    ]
+    header = {
+        "unit_code": unit.code,
+        "unit_name": unit.name_vi,
+        "period": f"{month:02d}/{year}",
+        "reporter": _rng("reporter", unit.code).choice(REPORTERS),
+        "sent_on": sent.strftime("%d/%m/%Y"),
+    }
+    figures = []
     for indicator in reported_indicators(unit):
         numerator, denominator = _figures(unit, indicator.code, index)
-        value = round(100 * numerator / denominator, 1)
-        rows.append([indicator.code, indicator.name_vi, numerator, denominator, value, None])
-    return rows
-
-
-def _write_csv(rows: list[list[object]], path: Path, delimiter: str) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow(
-            ["" if v is None else _vn_number(v) if isinstance(v, int | float) else v for v in row]
-        )
-    path.write_bytes(b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8"))
-
-
-def _write_xlsx(rows: list[list[object]], path: Path) -> None:
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = SHEET_NAME
-    for row in rows:
-        sheet.append(row)
-    sheet.column_dimensions["A"].width = 34
-    sheet.column_dimensions["B"].width = 48
-    workbook.properties.created = datetime(2025, 1, 1)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    # openpyxl stamps the zip entries and docProps' "modified" with the current time:
-    # rewrite both so the same arguments give the same bytes
-    with (
-        zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source,
-        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
-        for item in source.infolist():
-            info = zipfile.ZipInfo(item.filename, date_time=_ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            data = source.read(item.filename)
-            if item.filename == "docProps/core.xml":
-                data = _MODIFIED.sub(rb"\g<1>2025-01-01T00:00:00Z\g<2>", data)
-            target.writestr(info, data)
+        figures.append((indicator, numerator, denominator, round(100 * numerator / denominator, 1)))
+    return report_rows(header, figures)
 
 
 def generate(out_dir: Path, start: str = DEFAULT_START, end: str = DEFAULT_END) -> list[Path]:
@@ -144,9 +92,9 @@ def generate(out_dir: Path, start: str = DEFAULT_START, end: str = DEFAULT_END) 
             stem = f"bao_cao_{unit.code}_{period}"
             if unit.group == "department":
                 path = out_dir / f"{stem}.xlsx"
-                _write_xlsx(rows, path)
+                save_workbook(report_workbook(rows), path)
             else:
                 path = out_dir / f"{stem}.csv"
-                _write_csv(rows, path, delimiter="," if unit.code.endswith("6") else ";")
+                write_csv(rows, path, delimiter="," if unit.code.endswith("6") else ";")
             written.append(path)
     return written

@@ -7,6 +7,7 @@ Commands::
     chiso sample [--out DIR]          write the deterministic sample report files
     chiso validate-file FILE...       check report files the way ingestion will
     chiso catalog [--summary]         check the indicator catalog and targets; count them
+    chiso template --group G --period YYYY-MM --out FILE   blank report template
 """
 
 from __future__ import annotations
@@ -114,6 +115,18 @@ def cmd_validate_file(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_template(args: argparse.Namespace) -> int:
+    from ingest.template import TemplateError, write_template
+
+    try:
+        path = write_template(args.group, args.period, Path(args.out), args.province)
+    except TemplateError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"wrote the {args.group} template for {args.period} to {path}")
+    return EXIT_OK
+
+
 def cmd_catalog(args: argparse.Namespace) -> int:
     from warehouse.catalog import summary, validate
 
@@ -146,6 +159,15 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--start", type=_period, default="2022-01")
     sample.add_argument("--end", type=_period, default="2025-06")
     sample.set_defaults(func=cmd_sample)
+
+    template = commands.add_parser(
+        "template", help="write the blank report template for a unit group (xlsx or csv)"
+    )
+    template.add_argument("--group", required=True, help="department, district, commune, ...")
+    template.add_argument("--period", required=True, type=_period, help="month, YYYY-MM")
+    template.add_argument("--out", required=True, help="FILE.xlsx or FILE.csv")
+    template.add_argument("--province", default="20", help="province code (default 20)")
+    template.set_defaults(func=cmd_template)
 
     catalog = commands.add_parser(
         "catalog", help="check the indicator catalog and targets (seeds); --summary counts them"

@@ -93,17 +93,35 @@ def units() -> dict[str, Unit]:
     return _units(load_settings().dbt_project_dir / "seeds")
 
 
-def reported_indicators(unit: Unit) -> list[Indicator]:
-    """Indicators a unit reports in its file: those a target sets for its group and
-    province, measured from unit reports; in catalog order of codes."""
+def indicators_for_group(group: str, province_code: str) -> list[Indicator]:
+    """Indicators units of a group report: those a target sets for the group in the
+    province, measured from unit reports; sorted by code."""
     catalog = indicators()
     codes = {
         target["indicator_code"]
         for target in targets()
-        if (target["unit_group"], target["province_code"]) == (unit.group, unit.province_code)
+        if (target["unit_group"], target["province_code"]) == (group, province_code)
     }
     return [
         catalog[code]
         for code in sorted(codes)
         if catalog[code].measured_by in ("unit_report", "both")
     ]
+
+
+def reported_indicators(unit: Unit) -> list[Indicator]:
+    return indicators_for_group(unit.group, unit.province_code)
+
+
+def groups_with_targets(province_code: str) -> set[str]:
+    return {t["unit_group"] for t in targets() if t["province_code"] == province_code}
+
+
+def indicator_row(code: str) -> dict[str, str]:
+    """The catalog's full row for an indicator (definitions in words)."""
+    return _indicator_rows(load_settings().dbt_project_dir / "seeds")[code]
+
+
+@cache
+def _indicator_rows(seed_dir: Path) -> dict[str, dict[str, str]]:
+    return {row["indicator_code"]: row for row in read_seed(seed_dir, "indicators")}
