@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 from pathlib import Path
@@ -40,6 +41,12 @@ def _atomic_write_text(target: Path, text: str) -> None:
     os.replace(tmp, target)
 
 
+def safe_name(original_name: str) -> str:
+    """A file name that cannot climb out of its folder or hide control characters."""
+    name = re.sub(r"[\x00-\x1f\x7f/\\]", "_", original_name).strip(". ")
+    return name or "unnamed"
+
+
 def land(
     source: Path, landing_root: Path, period: str, sha256: str, original_name: str
 ) -> tuple[Path, bool]:
@@ -64,7 +71,7 @@ def quarantine(
 ) -> Path:
     """Keep a rejected file with its error report (JSON for tools, text for people)."""
     folder = quarantine_root / sha256
-    target = folder / Path(original_name).name
+    target = folder / safe_name(original_name)
     if not target.exists():
         _atomic_copy(source, target)
     report = {

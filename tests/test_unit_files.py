@@ -114,7 +114,7 @@ def test_invalid_utf8_and_unsupported_types_are_rejected_clearly(tmp_path):
     assert ".xlsx" in str(read_report(pdf).errors[0])
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"PK\x03\x04 not really a workbook")
-    assert "cannot be read" in str(read_report(broken).errors[0])
+    assert "not a valid Excel .xlsx workbook" in str(read_report(broken).errors[0])
 
 
 def test_a_report_from_an_abolished_district_is_rejected(samples, tmp_path):
@@ -124,3 +124,30 @@ def test_a_report_from_an_abolished_district_is_rejected(samples, tmp_path):
     assert problem.cell == "B4"
     assert "did not exist in 2025-08" in problem.message_en
     assert "không tồn tại trong kỳ 2025-08" in problem.message_vi
+
+
+def test_oversized_files_and_zip_bombs_are_refused_before_parsing(samples, monkeypatch):
+    xlsx = samples["bao_cao_20.STP_2025-06.xlsx"]
+    monkeypatch.setenv("CHISO_MAX_FILE_BYTES", "1000")
+    assert "the file is too large" in read_report(xlsx).errors[0].message_en
+    monkeypatch.setenv("CHISO_MAX_FILE_BYTES", str(10**7))
+    monkeypatch.setenv("CHISO_MAX_XLSX_EXPANDED_BYTES", "5000")  # the sample unpacks to more
+    (problem,) = read_report(xlsx).errors
+    assert problem.message_en.startswith("the xlsx expands to") and "over the limit" in (
+        problem.message_en
+    )
+
+
+def test_macros_and_odd_file_names_are_refused(samples, tmp_path):
+    import shutil
+    import zipfile
+
+    renamed = tmp_path / "bao_cao.xlsx"
+    shutil.copy(samples["bao_cao_20.STP_2025-06.xlsx"], renamed)
+    with zipfile.ZipFile(renamed, "a") as archive:
+        archive.writestr("xl/vbaProject.bin", b"\x00macro")
+    assert "contains macros" in read_report(renamed).errors[0].message_en
+    odd = read_report(samples["bao_cao_20.178_2025-06.csv"], "bao\x07cao.csv")
+    assert "control characters" in odd.errors[0].message_en
+    sneaky = read_report(samples["bao_cao_20.178_2025-06.csv"], "../../etc/bao_cao.csv")
+    assert "path components" in sneaky.errors[0].message_en

@@ -16,6 +16,8 @@ checkout runs with no configuration. All runtime data lives under one directory,
 | CHISO_DBT_PROJECT_DIR  | <project>/dbt_project                     |
 | CHISO_PORTAL_BASE_URL  | https://dichvucong.gov.vn                 |
 | CHISO_TIMEZONE         | Asia/Ho_Chi_Minh                          |
+| CHISO_MAX_FILE_BYTES   | 20 MiB (a larger report file is rejected) |
+| CHISO_MAX_XLSX_EXPANDED_BYTES | 200 MiB (xlsx unpacked: zip bombs)  |
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class Settings:
     dbt_project_dir: Path
     portal_base_url: str
     timezone: str
+    max_file_bytes: int = 20 * 1024 * 1024
+    max_xlsx_expanded_bytes: int = 200 * 1024 * 1024
 
     @property
     def candidate_dir(self) -> Path:
@@ -98,4 +102,8 @@ def load_settings() -> Settings:
         dbt_project_dir=_path("CHISO_DBT_PROJECT_DIR", PROJECT_ROOT / "dbt_project"),
         portal_base_url=os.environ.get("CHISO_PORTAL_BASE_URL", "https://dichvucong.gov.vn"),
         timezone=os.environ.get("CHISO_TIMEZONE", TIMEZONE_DEFAULT),
+        max_file_bytes=int(os.environ.get("CHISO_MAX_FILE_BYTES", 20 * 1024 * 1024)),
+        max_xlsx_expanded_bytes=int(
+            os.environ.get("CHISO_MAX_XLSX_EXPANDED_BYTES", 200 * 1024 * 1024)
+        ),
     )

@@ -157,19 +157,65 @@ def _text(value: object) -> str | None:
     return text or None
 
 
+def _unsafe(path: Path, file_name: str, suffix: str) -> Problem | None:
+    """Refuse, before parsing, what must never be parsed: odd names, huge files, zip bombs."""
+    from warehouse.settings import load_settings
+
+    settings = load_settings()
+    if any(ch in file_name for ch in "/\\") or any(
+        ord(ch) < 32 or ord(ch) == 127 for ch in file_name
+    ):
+        return Problem(
+            "tên tệp chứa đường dẫn hoặc ký tự điều khiển; hãy đặt lại tên tệp",
+            "the file name has path components or control characters; rename the file",
+        )
+    if suffix not in SUPPORTED_SUFFIXES:
+        return Problem(
+            f"loại tệp '{suffix}' không được hỗ trợ, chỉ nhận .xlsx hoặc .csv",
+            f"file type '{suffix}' is not supported; send .xlsx or .csv",
+        )
+    size = path.stat().st_size
+    if size > settings.max_file_bytes:
+        return Problem(
+            f"tệp quá lớn ({size:,} byte, tối đa {settings.max_file_bytes:,})",
+            f"the file is too large ({size:,} bytes, at most {settings.max_file_bytes:,})",
+        )
+    if suffix == ".xlsx":
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as archive:
+                expanded = sum(item.file_size for item in archive.infolist())
+                names = set(archive.namelist())
+        except zipfile.BadZipFile:
+            return Problem(
+                "tệp không phải là sổ tính Excel .xlsx hợp lệ",
+                "the file is not a valid Excel .xlsx workbook",
+            )
+        if expanded > settings.max_xlsx_expanded_bytes:
+            return Problem(
+                f"tệp xlsx giải nén ra {expanded:,} byte, vượt giới hạn "
+                f"{settings.max_xlsx_expanded_bytes:,}",
+                f"the xlsx expands to {expanded:,} bytes, over the limit of "
+                f"{settings.max_xlsx_expanded_bytes:,}",
+            )
+        if "xl/vbaProject.bin" in names:
+            return Problem(
+                "tệp chứa macro (xlsm đổi tên); hãy lưu lại dưới dạng .xlsx",
+                "the workbook contains macros (a renamed xlsm); save it again as .xlsx",
+            )
+    return None
+
+
 def read_report(path: Path, file_name: str | None = None) -> Report:
     """Read and validate one report file; problems are collected, never raised."""
     path = Path(path)
     file_name = file_name or path.name
     suffix = Path(file_name).suffix.lower()
     report = Report(file_name=file_name, file_format=suffix.lstrip("."))
-    if suffix not in SUPPORTED_SUFFIXES:
-        report.problems.append(
-            Problem(
-                f"loại tệp '{suffix}' không được hỗ trợ, chỉ nhận .xlsx hoặc .csv",
-                f"file type '{suffix}' is not supported; send .xlsx or .csv",
-            )
-        )
+    refused = _unsafe(path, file_name, suffix)
+    if refused:
+        report.problems.append(refused)
         return report
     try:
         rows = _read_xlsx(path) if suffix == ".xlsx" else _read_csv(path)
