@@ -66,7 +66,17 @@ def _landed_files(landing: Path) -> list[Path]:
     )
 
 
-def _load(conn, report: Report, sha256: str, landed: Path) -> int:
+_VALUE_COLUMNS = (
+    "file_sha256, source_row, source_file_name, unit_code, period, sent_on, indicator_code, "
+    "numerator, denominator, reported_value, note, load_id, received_at, sheet"
+)
+_FILE_COLUMNS = (
+    "file_sha256, source_file_name, landed_path, file_format, unit_code, period, reporter, "
+    "sent_on, row_count, load_id, loaded_at, received_at, sheet"
+)
+
+
+def _load(conn, report: Report, sha256: str, landed: Path, received_at: str | None) -> int:
     load_id = f"{SOURCE}-{sha256[:16]}"
     rows = [
         (
@@ -82,16 +92,19 @@ def _load(conn, report: Report, sha256: str, landed: Path) -> int:
             row.value,
             row.note,
             load_id,
+            received_at,
+            report.sheet,
         )
         for row in report.rows
     ]
     conn.execute("begin transaction")
     try:
         conn.executemany(
-            "insert into raw.unit_report_values values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+            f"insert into raw.unit_report_values ({_VALUE_COLUMNS}) values ({', '.join('?' * 14)})",
+            rows,
         )
         conn.execute(
-            "insert into raw.unit_report_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"insert into raw.unit_report_files ({_FILE_COLUMNS}) values ({', '.join('?' * 13)})",
             [
                 sha256,
                 report.file_name,
@@ -104,6 +117,8 @@ def _load(conn, report: Report, sha256: str, landed: Path) -> int:
                 len(rows),
                 load_id,
                 datetime.now(UTC),
+                received_at,
+                report.sheet,
             ],
         )
         conn.execute("commit")
@@ -123,7 +138,7 @@ def ingest_inbox(settings: Settings, log: Callable[[str], None] = print) -> Inge
         sha256 = sha256_file(path)
         report = read_report(path)
         if report.is_valid:
-            _, is_new = land(path, landing, report.period, sha256, path.name)
+            _, is_new = land(path, landing, report.period, sha256, path.name, report.unit_code)
             parsed[sha256] = report
             if is_new:
                 summary.landed += 1
@@ -153,16 +168,15 @@ def ingest_inbox(settings: Settings, log: Callable[[str], None] = print) -> Inge
                 summary.integrity_errors.append(str(landed))
                 log(f"  INTEGRITY: {landed} no longer matches its sha256; not loaded")
                 continue
-            report = parsed.get(sha256)
-            if report is None:
-                sidecar = landed.with_name(landed.name + ".meta.json")
-                original = json.loads(sidecar.read_text(encoding="utf-8"))["original_name"]
-                report = read_report(landed, original)
+            meta = json.loads(
+                landed.with_name(landed.name + ".meta.json").read_text(encoding="utf-8")
+            )
+            report = parsed.get(sha256) or read_report(landed, meta["original_name"])
             if not report.is_valid:
                 summary.integrity_errors.append(str(landed))
                 log(f"  {report.file_name} ({landed.name}) no longer validates: {report.errors[0]}")
                 continue
-            summary.loaded_rows += _load(conn, report, sha256, landed)
+            summary.loaded_rows += _load(conn, report, sha256, landed, meta.get("received_at"))
             summary.loaded_files += 1
     finally:
         conn.close()

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -48,9 +49,15 @@ def safe_name(original_name: str) -> str:
 
 
 def land(
-    source: Path, landing_root: Path, period: str, sha256: str, original_name: str
+    source: Path,
+    landing_root: Path,
+    period: str,
+    sha256: str,
+    original_name: str,
+    unit_code: str | None = None,
 ) -> tuple[Path, bool]:
-    """Copy ``source`` into the landing area (read-only) with a sidecar of its origin.
+    """Copy ``source`` into the landing area (read-only) with a sidecar of its origin:
+    original name, sender unit, period and when it was received (written once).
 
     Returns the landed path and whether it is new (False: these bytes had landed before).
     """
@@ -61,7 +68,13 @@ def land(
         target.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
     sidecar = target.with_name(target.name + ".meta.json")
     if not sidecar.exists():
-        meta = {"sha256": sha256, "original_name": original_name, "period": period}
+        meta = {
+            "sha256": sha256,
+            "original_name": original_name,
+            "unit_code": unit_code,
+            "period": period,
+            "received_at": datetime.now(UTC).isoformat(timespec="microseconds"),
+        }
         _atomic_write_text(sidecar, json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
     return target, is_new
 

@@ -228,3 +228,32 @@ def test_a_run_computes_the_month_before_its_date_in_vietnam_time(settings):
     assert resolve_period(None, datetime(2026, 1, 10, tzinfo=UTC)) == "2025-12"
     # 18:00 UTC on 30 June is 01:00 on 1 July in Hà Nội: June has closed
     assert resolve_period(None, datetime(2025, 6, 30, 18, tzinfo=UTC)) == "2025-06"
+
+
+def test_a_corrected_file_supersedes_the_first_while_both_stay_in_raw(
+    settings, sample_inbox, tmp_path
+):
+    run("2025-06", settings, log=QUIET)
+    generate(tmp_path / "june", start="2025-06", end="2025-06")
+    correction = settings.inbox_dir / "bao_cao_20.178_2025-06_dinh_chinh.csv"
+    set_csv_cell(tmp_path / "june" / "bao_cao_20.178_2025-06.csv", correction, "C9", "7")
+    # received later, though its "date sent" is earlier: the later receipt wins
+    set_csv_cell(correction, correction, "B6", "01/07/2025")
+    indicator = read_report(correction).rows[0].indicator_code
+    run("2025-06", settings, log=QUIET)
+
+    conn = duckdb.connect(str(settings.published_path), read_only=True)
+    row = conn.execute(
+        "select numerator, submission_count, source_file_name from fct_indicator_observations "
+        "where unit_code = '20.178' and period = '2025-06' and indicator_code = ?",
+        [indicator],
+    ).fetchone()
+    conn.close()
+    assert row == (7, 2, correction.name)
+    conn = duckdb.connect(str(settings.warehouse_path))  # dbt, in-process, holds it open
+    files = conn.execute(
+        "select count(*) from raw.unit_report_files where unit_code = '20.178' "
+        "and period = '2025-06'"
+    ).fetchone()
+    conn.close()
+    assert files == (2,)

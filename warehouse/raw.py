@@ -40,6 +40,12 @@ create table if not exists raw.unit_report_values (
     load_id           varchar not null,
     primary key (file_sha256, source_row)
 );
+
+-- added after the first release: older warehouses get them here
+alter table raw.unit_report_files add column if not exists received_at timestamptz;
+alter table raw.unit_report_files add column if not exists sheet varchar;
+alter table raw.unit_report_values add column if not exists received_at timestamptz;
+alter table raw.unit_report_values add column if not exists sheet varchar;
 """
 
 

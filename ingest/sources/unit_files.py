@@ -72,6 +72,7 @@ class ReportRow:
 class Report:
     file_name: str
     file_format: str
+    sheet: str | None = None  # the xlsx sheet read (CSV: none)
     unit_code: str | None = None
     period: str | None = None
     reporter: str | None = None
@@ -102,7 +103,8 @@ def _cell(row: int, col: int) -> str:
     return f"{_column_letter(col)}{row + 1}"
 
 
-def _read_xlsx(path: Path) -> list[list[object]]:
+def _read_xlsx(path: Path) -> tuple[str, list[list[object]]]:
+    """The report sheet's cells; formula cells give their cached values, never evaluated."""
     from openpyxl import load_workbook
 
     workbook = load_workbook(path, read_only=True, data_only=True)
@@ -110,7 +112,7 @@ def _read_xlsx(path: Path) -> list[list[object]]:
         sheet = (
             workbook[SHEET_NAME] if SHEET_NAME in workbook.sheetnames else workbook.worksheets[0]
         )
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
+        return sheet.title, [list(row) for row in sheet.iter_rows(values_only=True)]
     finally:
         workbook.close()
 
@@ -218,7 +220,10 @@ def read_report(path: Path, file_name: str | None = None) -> Report:
         report.problems.append(refused)
         return report
     try:
-        rows = _read_xlsx(path) if suffix == ".xlsx" else _read_csv(path)
+        if suffix == ".xlsx":
+            report.sheet, rows = _read_xlsx(path)
+        else:
+            rows = _read_csv(path)
     except ParseError as exc:
         report.problems.append(Problem(*str(exc).split("; ", 1)))
         return report

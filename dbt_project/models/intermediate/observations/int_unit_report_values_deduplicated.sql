@@ -1,6 +1,6 @@
--- A unit may send a month's report more than once (a correction). The latest file by
--- its "date sent" wins; among files sent the same day, the file hash decides, so the
--- choice never depends on load order.
+-- A unit may send a month's report more than once (a correction). The file received last
+-- wins (then the later "date sent", then the file hash, so the choice is deterministic);
+-- the superseded files stay in raw and in history.
 
 with
 
@@ -19,7 +19,10 @@ ranked as (
         ) as submission_count,
         row_number() over (
             partition by unit_code, indicator_code, period
-            order by sent_on desc nulls last, file_sha256 desc
+            order by
+                received_at desc nulls last,
+                sent_on desc nulls last,
+                file_sha256 desc
         ) as submission_rank
 
     from report_values

@@ -29,6 +29,7 @@ valued as (
         unit_report_values.submission_count,
         unit_report_values.file_sha256,
         unit_report_values.source_file_name,
+        unit_report_values.source_sheet,
         unit_report_values.source_row,
         unit_report_values.load_id,
         case

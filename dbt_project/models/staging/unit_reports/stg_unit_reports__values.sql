@@ -10,6 +10,7 @@ renamed as (
 
     select
         file_sha256,
+        sheet as source_sheet,
         source_row,
         source_file_name,
         load_id,
@@ -18,6 +19,7 @@ renamed as (
         period,
         cast(period || '-01' as date) as period_start_on,
         sent_on,
+        received_at,
         numerator,
         denominator,
         reported_value,
