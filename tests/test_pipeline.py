@@ -158,7 +158,8 @@ def test_broken_figures_past_the_validator_fail_the_gate_and_leave_the_published
     conn.execute(
         "insert into raw.unit_report_values select 'f' || file_sha256, source_row, "
         "source_file_name, unit_code, period, sent_on + 15, indicator_code, "
-        "denominator * 1000, denominator, reported_value, note, load_id "
+        "denominator * 1000, denominator, reported_value, note, load_id, "
+        "received_at + interval 1 day, sheet "
         "from raw.unit_report_values where unit_code = '20.178' and period = '2025-06'"
     )
     conn.close()
