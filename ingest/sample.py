@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from ingest.template import report_rows, report_workbook, save_workbook, write_csv
@@ -98,3 +98,100 @@ def generate(out_dir: Path, start: str = DEFAULT_START, end: str = DEFAULT_END) 
                 write_csv(rows, path, delimiter="," if unit.code.endswith("6") else ";")
             written.append(path)
     return written
+
+
+# --- dirty and broken files ------------------------------------------------------------
+# Real report files are typed by hand and re-saved. These variants of one district's June
+# 2025 report (rows 9 onward are its indicators; C = numerator, D = denominator) are what
+# the reader must accept (DIRTY) or reject with a precise message (BROKEN).
+
+VARIANT_UNIT, VARIANT_PERIOD = "20.178", "2025-06"
+
+
+def _base_rows() -> list[list[object]]:
+    unit = reference.units()[VARIANT_UNIT]
+    return _rows(unit, VARIANT_PERIOD, months(DEFAULT_START, VARIANT_PERIOD).index(VARIANT_PERIOD))
+
+
+def _set(rows: list[list[object]], cell: str, value: object) -> list[list[object]]:
+    column, row = ord(cell[0]) - ord("A"), int(cell[1:]) - 1
+    rows = [list(r) for r in rows]
+    rows[row] += [None] * (column + 1 - len(rows[row]))
+    rows[row][column] = value
+    return rows
+
+
+def _dirty(out: Path) -> dict[str, Path]:
+    from openpyxl.styles import Font
+
+    rows = _base_rows()
+    files: dict[str, Path] = {}
+
+    def csv_file(name: str, content: list[list[object]], **kwargs) -> None:
+        files[name] = out / f"{name}.csv"
+        write_csv(content, files[name], **kwargs)
+
+    def xlsx_file(name: str, workbook) -> None:
+        files[name] = out / f"{name}.xlsx"
+        save_workbook(workbook, files[name])
+
+    # numbers typed as text the Vietnamese way: thousands dots, decimal comma, a % sign
+    csv_file("vn_numbers", _set(_set(_set(rows, "C9", "1.234"), "D9", "2.345,0"), "E9", "52,6%"))
+    # thousands separated by spaces (and a no-break space), plain integers elsewhere
+    csv_file("space_thousands", _set(_set(rows, "C9", "1 234"), "D9", "2\u00a0345"))
+    # comma-delimited, no BOM
+    files["comma_no_bom"] = out / "comma_no_bom.csv"
+    write_csv(rows, files["comma_no_bom"], delimiter=",")
+    files["comma_no_bom"].write_bytes(files["comma_no_bom"].read_bytes()[3:])
+    # indicator rows in another order, an extra note column in the middle
+    table = rows[8:]
+    csv_file("reordered", rows[:8] + table[::-1])
+    extra = [r[:2] + ["ghi chú thêm"] + r[2:] for r in rows[7:]]
+    extra[0][2] = "Ghi chú thêm"
+    csv_file("extra_column", rows[:7] + extra)
+    # blank and merged rows above the header, trailing empty rows and columns
+    workbook = report_workbook([[], [], ["UBND TỈNH LẠNG SƠN"], *rows, [], [], []])
+    sheet = workbook.active
+    sheet.merge_cells("A3:F3")
+    sheet["A3"].font = Font(bold=True)
+    sheet["J40"] = " "
+    xlsx_file("blank_merged_rows", workbook)
+    # the date sent as an Excel date, and as a serial number
+    as_date = report_workbook(rows)
+    as_date.active["B6"] = datetime(2025, 7, 5)
+    xlsx_file("date_cell", as_date)
+    serial = report_workbook(_set(rows, "B6", 45843))
+    xlsx_file("date_serial", serial)
+    # a formula in the value column: read as its cached value (none here), never evaluated
+    formulas = report_workbook(_set(rows, "E9", "=C9/D9*100"))
+    xlsx_file("formula_value", formulas)
+    return files
+
+
+def _broken(out: Path) -> dict[str, Path]:
+    rows = _base_rows()
+    cases = {
+        "unknown_unit": _set(rows, "B2", "20.999"),
+        "bad_period": _set(rows, "B4", "13/2025"),
+        "abolished_unit_period": _set(rows, "B4", "08/2025"),
+        "unknown_indicator": _set(rows, "A9", "ty_le_khong_co"),
+        "indicator_not_for_group": _set(rows, "A9", "agency_24_7_service_rate"),
+        "numerator_above_denominator": _set(_set(rows, "C9", 1500), "D9", 1000),
+        "not_a_number": _set(rows, "D9", "một nghìn"),
+        "missing_numerator": _set(rows, "C9", None),
+        "negative": _set(rows, "D9", -5),
+        "duplicate_row": rows + [rows[8]],
+    }
+    files = {}
+    for name, content in cases.items():
+        files[name] = out / f"{name}.csv"
+        write_csv(content, files[name])
+    return files
+
+
+def generate_variants(out_dir: Path) -> dict[str, dict[str, Path]]:
+    """Write the dirty files (to accept) and the broken ones (one per rule, to reject)."""
+    dirty, broken = out_dir / "dirty", out_dir / "broken"
+    dirty.mkdir(parents=True, exist_ok=True)
+    broken.mkdir(parents=True, exist_ok=True)
+    return {"dirty": _dirty(dirty), "broken": _broken(broken)}
