@@ -127,6 +127,16 @@ def cmd_template(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    import json
+
+    from warehouse.bench import bench_ingest
+
+    result = bench_ingest(args.files)
+    print(json.dumps(result, indent=2))
+    return EXIT_OK
+
+
 def cmd_catalog(args: argparse.Namespace) -> int:
     from warehouse.catalog import summary, validate
 
@@ -168,6 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
     template.add_argument("--out", required=True, help="FILE.xlsx or FILE.csv")
     template.add_argument("--province", default="20", help="province code (default 20)")
     template.set_defaults(func=cmd_template)
+
+    bench = commands.add_parser("bench", help="benchmarks (results go to docs/BENCHMARKS.md)")
+    bench.add_argument("which", choices=["ingest"], help="ingest: a national month of files")
+    bench.add_argument("--files", type=int, default=5000)
+    bench.set_defaults(func=cmd_bench)
 
     catalog = commands.add_parser(
         "catalog", help="check the indicator catalog and targets (seeds); --summary counts them"

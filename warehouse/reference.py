@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from warehouse.settings import load_settings
+from warehouse.settings import dbt_project_dir
 
 
 @dataclass(frozen=True)
@@ -82,15 +82,19 @@ def _targets(seed_dir: Path) -> tuple[dict[str, str], ...]:
 
 
 def targets() -> tuple[dict[str, str], ...]:
-    return _targets(load_settings().dbt_project_dir / "seeds")
+    return _targets(_seed_dir())
+
+
+def _seed_dir() -> Path:
+    return dbt_project_dir() / "seeds"
 
 
 def indicators() -> dict[str, Indicator]:
-    return _indicators(load_settings().dbt_project_dir / "seeds")
+    return _indicators(_seed_dir())
 
 
 def units() -> dict[str, Unit]:
-    return _units(load_settings().dbt_project_dir / "seeds")
+    return _units(_seed_dir())
 
 
 def indicators_for_group(group: str, province_code: str) -> list[Indicator]:
@@ -119,7 +123,7 @@ def groups_with_targets(province_code: str) -> set[str]:
 
 def indicator_row(code: str) -> dict[str, str]:
     """The catalog's full row for an indicator (definitions in words)."""
-    return _indicator_rows(load_settings().dbt_project_dir / "seeds")[code]
+    return _indicator_rows(_seed_dir())[code]
 
 
 @cache

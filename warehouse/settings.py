@@ -88,6 +88,11 @@ class Settings:
             path.mkdir(parents=True, exist_ok=True)
 
 
+def dbt_project_dir() -> Path:
+    """Just the dbt project folder: read for every report file, so kept cheap."""
+    return _path("CHISO_DBT_PROJECT_DIR", PROJECT_ROOT / "dbt_project")
+
+
 def load_settings() -> Settings:
     """Read the settings from the environment (call again after changing it)."""
     data = _path("CHISO_DATA_DIR", PROJECT_ROOT / "data")
@@ -99,7 +104,7 @@ def load_settings() -> Settings:
         warehouse_path=_path("CHISO_WAREHOUSE_PATH", data / "warehouse" / "chiso.duckdb"),
         published_path=_path("CHISO_PUBLISHED_PATH", data / "published" / "chiso.duckdb"),
         snapshot_dir=_path("CHISO_SNAPSHOT_DIR", data / "snapshots"),
-        dbt_project_dir=_path("CHISO_DBT_PROJECT_DIR", PROJECT_ROOT / "dbt_project"),
+        dbt_project_dir=dbt_project_dir(),
         portal_base_url=os.environ.get("CHISO_PORTAL_BASE_URL", "https://dichvucong.gov.vn"),
         timezone=os.environ.get("CHISO_TIMEZONE", TIMEZONE_DEFAULT),
         max_file_bytes=int(os.environ.get("CHISO_MAX_FILE_BYTES", 20 * 1024 * 1024)),
