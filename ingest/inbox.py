@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.landing import land, quarantine, sha256_file
-from ingest.sources.unit_files import Report, read_report
+from ingest.sources.unit_files import Problem, Report, read_report
 from warehouse.raw import connect, ensure_raw_schema
 from warehouse.settings import Settings
 
@@ -39,12 +39,14 @@ class IngestSummary:
     loaded_rows: int = 0
     already_loaded: int = 0
     integrity_errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # loaded, but worth a look
 
     def line(self) -> str:
         return (
             f"{self.received} received, {self.landed} landed, {self.duplicates} duplicate, "
             f"{len(self.quarantined)} quarantined; {self.loaded_files} files / "
-            f"{self.loaded_rows} rows loaded, {self.already_loaded} already loaded"
+            f"{self.loaded_rows} rows loaded, {self.already_loaded} already loaded, "
+            f"{len(self.warnings)} warning(s)"
         )
 
 
@@ -77,6 +79,57 @@ _FILE_COLUMNS = (
 
 
 LOAD_BATCH_FILES = 500  # files per transaction: one commit costs ~10 ms in DuckDB
+JUMP_POINTS = 30.0  # a ratio moving more than this many points in a month is implausible
+JUMP_FACTOR = 3.0  # a denominator growing or shrinking more than this is implausible
+
+
+def _previous_month(period: str) -> str:
+    year, month = map(int, period.split("-"))
+    return f"{year - 1}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
+
+
+def _known_figures(conn) -> dict[tuple[str, str, str], tuple[float | None, float | None]]:
+    """(unit, indicator, month) -> (percent, denominator) of the latest file received."""
+    rows = conn.execute(
+        "select unit_code, indicator_code, period, "
+        "100.0 * numerator / nullif(denominator, 0), denominator "
+        "from raw.unit_report_values "
+        "qualify row_number() over (partition by unit_code, indicator_code, period "
+        "order by received_at desc nulls last, file_sha256) = 1"
+    ).fetchall()
+    return {(r[0], r[1], r[2]): (r[3], r[4]) for r in rows}
+
+
+def jump_warnings(report: Report, known: dict) -> list[Problem]:
+    """Warnings (the file is still loaded) for figures far from the unit's previous month."""
+    warnings = []
+    previous = _previous_month(report.period)
+    for row in report.rows:
+        before = known.get((report.unit_code, row.indicator_code, previous))
+        if not before or row.numerator is None or not row.denominator:
+            continue
+        percent, denominator = 100 * row.numerator / row.denominator, row.denominator
+        if before[0] is not None and abs(percent - before[0]) > JUMP_POINTS:
+            warnings.append(
+                Problem(
+                    f"tỷ lệ thay đổi bất thường so với kỳ {previous}: "
+                    f"{before[0]:.1f}% → {percent:.1f}%",
+                    f"implausible change against {previous}: {before[0]:.1f}% → {percent:.1f}%",
+                    f"C{row.source_row}",
+                    "warning",
+                )
+            )
+        if before[1] and not 1 / JUMP_FACTOR <= denominator / before[1] <= JUMP_FACTOR:
+            warnings.append(
+                Problem(
+                    f"mẫu số thay đổi bất thường so với kỳ {previous}: "
+                    f"{before[1]:g} → {denominator:g}",
+                    f"implausible denominator against {previous}: {before[1]:g} → {denominator:g}",
+                    f"D{row.source_row}",
+                    "warning",
+                )
+            )
+    return warnings
 
 
 def _value_rows(report: Report, sha256: str, received_at: str | None) -> list[tuple]:
@@ -175,6 +228,7 @@ def ingest_inbox(settings: Settings, log: Callable[[str], None] = print) -> Inge
         loaded = {row[0] for row in rows}
         files: list[tuple] = []
         values: list[tuple] = []
+        known = _known_figures(conn)
         for landed in _landed_files(landing):
             sha256 = landed.name.split(".")[0]
             if sha256 in loaded:
@@ -192,6 +246,15 @@ def ingest_inbox(settings: Settings, log: Callable[[str], None] = print) -> Inge
                 summary.integrity_errors.append(str(landed))
                 log(f"  {report.file_name} ({landed.name}) no longer validates: {report.errors[0]}")
                 continue
+            for warning in jump_warnings(report, known):
+                summary.warnings.append(f"{report.file_name}: {warning}")
+                log(f"  warning {report.file_name}: {warning}")
+            for row in report.rows:
+                percent = 100 * row.numerator / row.denominator if row.denominator else None
+                known[(report.unit_code, row.indicator_code, report.period)] = (
+                    percent,
+                    row.denominator,
+                )
             files.append(_file_row(report, sha256, landed, meta.get("received_at")))
             values += _value_rows(report, sha256, meta.get("received_at"))
             if len(files) >= LOAD_BATCH_FILES:

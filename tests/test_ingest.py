@@ -82,3 +82,21 @@ def test_a_landed_file_that_changed_is_reported_and_not_loaded(settings, sample_
     summary = ingest_inbox(settings, log=lambda _: None)
     assert summary.integrity_errors == [str(landed)]
     assert summary.loaded_files == len(sample_inbox) - 1
+
+
+def test_an_implausible_jump_is_loaded_with_a_warning(settings, sample_inbox, tmp_path):
+    from ingest.sample import generate
+    from tests.conftest import set_csv_cell
+
+    ingest_inbox(settings, log=lambda _: None)
+    generate(tmp_path / "sep", start="2025-09", end="2025-09")
+    jump = settings.inbox_dir / "bao_cao_20.05977_2025-09_khac.csv"
+    set_csv_cell(tmp_path / "sep" / "bao_cao_20.05977_2025-09.csv", jump, "C9", "1")
+    set_csv_cell(jump, jump, "D9", "100.000")
+    messages: list[str] = []
+    summary = ingest_inbox(settings, log=messages.append)
+    assert summary.loaded_files == 1 and summary.quarantined == []
+    assert [w.split(": ", 1)[0] for w in summary.warnings] == [jump.name, jump.name]
+    assert "cell C9: implausible change against 2025-08" in summary.warnings[0]
+    assert "cell D9: implausible denominator against 2025-08" in summary.warnings[1]
+    assert any(m.strip().startswith("warning") for m in messages)
