@@ -38,6 +38,7 @@ def test_run_publishes_the_marts_and_a_rerun_gives_identical_marts(settings, sam
         "dim_target",
         "dim_unit",
         "fct_indicator_observations",
+        "province_indicator_observations",
         "target_progress",
     }
     conn = duckdb.connect(str(settings.published_path), read_only=True)
