@@ -38,7 +38,8 @@ class IngestSummary:
     loaded_files: int = 0
     loaded_rows: int = 0
     already_loaded: int = 0
-    integrity_errors: list[str] = field(default_factory=list)
+    integrity_errors: list[str] = field(default_factory=list)  # changed on disk: stop
+    not_loadable: list[str] = field(default_factory=list)  # landed, fails today's rules
     warnings: list[str] = field(default_factory=list)  # loaded, but worth a look
 
     def line(self) -> str:
@@ -46,7 +47,7 @@ class IngestSummary:
             f"{self.received} received, {self.landed} landed, {self.duplicates} duplicate, "
             f"{len(self.quarantined)} quarantined; {self.loaded_files} files / "
             f"{self.loaded_rows} rows loaded, {self.already_loaded} already loaded, "
-            f"{len(self.warnings)} warning(s)"
+            f"{len(self.not_loadable)} not loadable, {len(self.warnings)} warning(s)"
         )
 
 
@@ -242,15 +243,19 @@ def ingest_inbox(settings: Settings, log: Callable[[str], None] = print) -> Inge
                 landed.with_name(landed.name + ".meta.json").read_text(encoding="utf-8")
             )
             report = parsed.get(sha256) or read_report(landed, meta["original_name"])
-            if not report.is_valid:
-                summary.integrity_errors.append(str(landed))
+            if not report.is_valid:  # the catalog or registry changed since it landed
+                summary.not_loadable.append(str(landed))
                 log(f"  {report.file_name} ({landed.name}) no longer validates: {report.errors[0]}")
                 continue
             for warning in jump_warnings(report, known):
                 summary.warnings.append(f"{report.file_name}: {warning}")
                 log(f"  warning {report.file_name}: {warning}")
             for row in report.rows:
-                percent = 100 * row.numerator / row.denominator if row.denominator else None
+                percent = (
+                    100 * row.numerator / row.denominator
+                    if row.numerator is not None and row.denominator
+                    else None
+                )
                 known[(report.unit_code, row.indicator_code, report.period)] = (
                     percent,
                     row.denominator,

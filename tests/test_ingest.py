@@ -100,3 +100,27 @@ def test_an_implausible_jump_is_loaded_with_a_warning(settings, sample_inbox, tm
     assert "cell C9: implausible change against 2025-08" in summary.warnings[0]
     assert "cell D9: implausible denominator against 2025-08" in summary.warnings[1]
     assert any(m.strip().startswith("warning") for m in messages)
+
+
+def test_a_landed_file_that_todays_rules_reject_is_reported_not_fatal(
+    settings, sample_inbox, monkeypatch
+):
+    import shutil
+
+    from tests.conftest import PROJECT_ROOT
+
+    ingest_inbox(settings, log=lambda _: None)
+    settings.warehouse_path.unlink()  # reload everything from landing ...
+    project = settings.data_dir / "dbt_p"
+    shutil.copytree(PROJECT_ROOT / "dbt_project" / "seeds", project / "seeds")
+    registry = project / "seeds" / "reporting_units.csv"
+    lines = registry.read_text(encoding="utf-8").splitlines(keepends=True)
+    registry.write_text(  # ... under a registry that no longer has Hữu Lũng
+        "".join(line for line in lines if not line.startswith("20.186,")), encoding="utf-8"
+    )
+    monkeypatch.setenv("CHISO_DBT_PROJECT_DIR", str(project))
+    summary = ingest_inbox(settings, log=lambda _: None)
+    huu_lung = [path for path in sample_inbox if "20.186" in path.name]
+    assert len(summary.not_loadable) == len(huu_lung) > 0
+    assert summary.integrity_errors == []
+    assert summary.loaded_files == len(sample_inbox) - len(huu_lung)
