@@ -120,8 +120,45 @@ def _detail(result: dict) -> str:
     return f"{count} unexpected row(s), e.g. {sample}" if count else "passed"
 
 
-def run_suites(db_path: Path, suites: list[dict]) -> list[CheckResult]:
-    """Validate each suite's table in ``db_path`` with Great Expectations (pandas path)."""
+def _months(first: str, last: str) -> list[str]:
+    year, month = map(int, first.split("-"))
+    out = []
+    while f"{year:04d}-{month:02d}" <= last:
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def suite_parameters(
+    db_path: Path, as_of_period: str, previous_rows: dict[str, int] | None, band: float = 2.0
+) -> dict:
+    """Values the suites refer to as {"$PARAMETER": name}: the as-of month, every month the
+    observations must cover, and row-count bands around the last publication."""
+    conn = connect(db_path, read_only=True)
+    try:
+        first = conn.execute("select min(period) from main.fct_indicator_observations").fetchone()
+    finally:
+        conn.close()
+    parameters: dict = {
+        "as_of_period": [as_of_period],
+        "expected_periods": _months(first[0], as_of_period) if first and first[0] else [],
+    }
+    for table in ("fct_indicator_observations", "target_progress"):
+        previous = (previous_rows or {}).get(table)
+        parameters[f"{table}_min_rows"] = max(1, int(previous / band)) if previous else 1
+        parameters[f"{table}_max_rows"] = int(previous * band) if previous else None
+    return parameters
+
+
+def run_suites(
+    db_path: Path, suites: list[dict], parameters: dict | None = None
+) -> list[CheckResult]:
+    """Validate each suite in ``db_path`` with Great Expectations (pandas path).
+
+    A suite checks a table (``meta.table``) or the result of a query over the candidate
+    (``meta.query``, e.g. a reconciliation of two marts); ``parameters`` fill the
+    ``{"$PARAMETER": ...}`` values of its expectations.
+    """
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx
 
@@ -136,14 +173,17 @@ def run_suites(db_path: Path, suites: list[dict]) -> list[CheckResult]:
     checks: list[CheckResult] = []
     try:
         for spec in suites:
-            table = spec["meta"]["table"]
-            frame = conn.sql(f'select * from main."{table}"').df()
-            asset = source.add_dataframe_asset(table)
+            meta = spec["meta"]
+            label = meta.get("table") or spec["name"]
+            query = meta.get("query") or f'select * from main."{meta["table"]}"'
+            frame = conn.sql(query).df()
+            asset = source.add_dataframe_asset(spec["name"])
             batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
                 batch_parameters={"dataframe": frame}
             )
             suite = gx.ExpectationSuite(**spec)
-            for outcome in batch.validate(suite).results:
+            result = batch.validate(suite, expectation_parameters=parameters or {})
+            for outcome in result.results:
                 config = outcome.expectation_config
                 severity = str(getattr(config.severity, "value", config.severity)).lower()
                 if outcome.exception_info.get("raised_exception"):
@@ -156,7 +196,7 @@ def run_suites(db_path: Path, suites: list[dict]) -> list[CheckResult]:
                     CheckResult(
                         check=config.meta.get("check", config.type),
                         source="great_expectations",
-                        table=table,
+                        table=label,
                         tier="blocking" if severity == "critical" else "warning",
                         passed=passed,
                         detail=detail,

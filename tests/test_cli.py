@@ -73,3 +73,22 @@ def test_a_changed_landed_file_stops_the_run_with_its_name(tmp_path):
     assert out.returncode == 1
     assert f"error: landed files failed their integrity check, not loaded: {landed}" in out.stderr
     assert "is unchanged" in out.stderr
+
+
+@pytest.mark.slow
+def test_a_month_nobody_reported_stops_publication_with_the_check_named(tmp_path):
+    from ingest.landing import sha256_file
+    from ingest.sample import generate
+
+    generate(tmp_path / "inbox", end="2025-06")
+    assert _run(["run", "--period", "2025-06"], tmp_path).returncode == 0
+    published = tmp_path / "published" / "chiso.duckdb"
+    before = sha256_file(published)
+    for path in generate(tmp_path / "inbox", start="2025-07", end="2025-09"):
+        if "_2025-08" in path.name:
+            path.unlink()  # August never arrived
+    out = _run(["run", "--period", "2025-09"], tmp_path)
+    assert out.returncode == 1
+    assert "every_month_covered on fct_indicator_observations" in out.stderr
+    assert "NOT PUBLISHED" in out.stderr
+    assert sha256_file(published) == before

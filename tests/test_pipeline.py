@@ -178,7 +178,7 @@ def test_broken_figures_past_the_validator_fail_the_gate_and_leave_the_published
 
 
 def test_great_expectations_blocks_on_critical_and_only_warns_on_warning(settings, tmp_path):
-    from expectations.gate import load_suites, run_suites
+    from expectations.gate import load_suites, run_suites, suite_parameters
 
     path = tmp_path / "candidate.duckdb"
     conn = duckdb.connect(str(path))
@@ -193,8 +193,9 @@ def test_great_expectations_blocks_on_critical_and_only_warns_on_warning(setting
         """
     )
     conn.close()
-    suites = [s for s in load_suites() if s["meta"]["table"] == "fct_indicator_observations"]
-    checks = {check.check: check for check in run_suites(path, suites)}
+    suites = [s for s in load_suites() if s["name"] == "fct_indicator_observations"]
+    parameters = suite_parameters(path, "2025-06", None)
+    checks = {check.check: check for check in run_suites(path, suites, parameters)}
     failed = {name for name, check in checks.items() if not check.passed}
     assert failed == {
         "period_is_a_month",

@@ -72,7 +72,15 @@ def stage_build(settings: Settings, period: str, run_id: str):
 
 
 def stage_gate(settings: Settings, run_id: str, period: str, build, candidate, log: Log = print):
-    from expectations.gate import CheckResult, GateResult, dbt_checks, load_suites, run_suites
+    from expectations.gate import (
+        CheckResult,
+        GateResult,
+        dbt_checks,
+        load_suites,
+        run_suites,
+        suite_parameters,
+    )
+    from warehouse.publish import last_publication
 
     gate = GateResult(run_id=run_id, period=period, checks=dbt_checks(build.tests))
     if build.skipped:
@@ -87,7 +95,11 @@ def stage_gate(settings: Settings, run_id: str, period: str, build, candidate, l
             )
         )
     if candidate is not None:
-        gate.checks += run_suites(candidate.path, load_suites())
+        previous = last_publication(settings)
+        parameters = suite_parameters(
+            candidate.path, period, previous["row_counts"] if previous else None
+        )
+        gate.checks += run_suites(candidate.path, load_suites(), parameters)
     else:
         log("  Great Expectations suites not run: dbt failed before a candidate was built")
     path = gate.save(settings.gate_dir)

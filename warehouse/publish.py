@@ -77,6 +77,15 @@ def write_candidate(settings: Settings, run_id: str, period: str) -> Candidate:
     return Candidate(candidate, run_id, period, row_counts)
 
 
+def last_publication(settings: Settings) -> dict | None:
+    """The manifest of the latest publication, or None before the first."""
+    log = settings.published_path.with_name("publications.jsonl")
+    if not log.exists():
+        return None
+    lines = [line for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return json.loads(lines[-1]) if lines else None
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
