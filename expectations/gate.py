@@ -81,7 +81,28 @@ class GateResult:
         tmp = gate_dir / ".latest.json.tmp"
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, latest)
+        (gate_dir / f"{self.run_id}.md").write_text(self.report(), encoding="utf-8")
         return path
+
+    def report(self) -> str:
+        """The one-page quality report of the run, in Markdown (a data engineer opens it)."""
+        lines = [
+            f"# Quality gate — run {self.run_id}, month {self.period}",
+            "",
+            f"**{self.summary()}**",
+            "",
+            "| | tier | source | check | table | detail |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        order = sorted(self.checks, key=lambda c: (c.passed, c.tier != "blocking", c.check))
+        for check in order:
+            mark = "ok" if check.passed else ("FAIL" if check.tier == "blocking" else "warn")
+            detail = check.detail.replace("|", "\\|").replace("\n", " ")[:200]
+            lines.append(
+                f"| {mark} | {check.tier} | {check.source} | {check.check} | "
+                f"{check.table or ''} | {detail} |"
+            )
+        return "\n".join(lines) + "\n"
 
 
 def dbt_checks(tests: Iterable[TestOutcome]) -> list[CheckResult]:

@@ -92,3 +92,61 @@ def test_a_month_nobody_reported_stops_publication_with_the_check_named(tmp_path
     assert "every_month_covered on fct_indicator_observations" in out.stderr
     assert "NOT PUBLISHED" in out.stderr
     assert sha256_file(published) == before
+
+
+@pytest.mark.slow
+def test_rollback_status_and_a_publish_killed_before_the_swap(tmp_path):
+    import json
+    import signal
+    import time
+
+    import duckdb
+
+    from ingest.landing import sha256_file
+    from ingest.sample import generate
+
+    generate(tmp_path / "inbox", end="2025-06")
+    assert _run(["run", "--period", "2025-06"], tmp_path).returncode == 0
+    assert _run(["run", "--period", "2025-05"], tmp_path).returncode == 0
+    published = tmp_path / "published" / "chiso.duckdb"
+    manifests = [
+        json.loads(line)
+        for line in (published.parent / "publications.jsonl").read_text().splitlines()
+    ]
+    assert [m["as_of_period"] for m in manifests] == ["2025-06", "2025-05"]
+    assert manifests[-1]["gate"]["blocking_failures"] == 0
+    assert "fct_indicator_observations" in manifests[-1]["suites"]
+
+    # a run killed (SIGKILL) after its checks, just before the swap: readers keep the old file
+    before = sha256_file(published)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHISO_")}
+    env.update(
+        CHISO_DATA_DIR=str(tmp_path),
+        CHISO_FAULT_PAUSE_BEFORE_REPLACE="60",
+        PYTHONUNBUFFERED="1",
+    )
+    process = subprocess.Popen(
+        [CHISO, "run", "--period", "2025-04"], env=env, stdout=subprocess.PIPE, text=True
+    )
+    for line in process.stdout:
+        if line.startswith("[4/4] publish ..."):
+            break
+    time.sleep(2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert sha256_file(published) == before
+    conn = duckdb.connect(str(published), read_only=True)
+    assert conn.execute("select as_of_period from _publication").fetchone() == ("2025-05",)
+    conn.close()
+
+    # the lock died with the process: the next command runs; roll back to June
+    back = _run(["rollback"], tmp_path)
+    assert back.returncode == 0, back.stderr
+    assert "month 2025-06" in back.stdout
+    conn = duckdb.connect(str(published), read_only=True)
+    assert conn.execute("select as_of_period from _publication").fetchone() == ("2025-06",)
+    conn.close()
+    status = _run(["status"], tmp_path)
+    assert status.returncode == 0
+    assert "month 2025-06" in status.stdout and "(rollback)" in status.stdout
+    assert "units that have not reported for 2025-06" in status.stdout

@@ -6,6 +6,8 @@ Commands::
     chiso demo                        sample files into the inbox, then run their last month
     chiso sample [--out DIR]          write the deterministic sample report files
     chiso validate-file FILE...       check report files the way ingestion will
+    chiso status                      what is published, the last gate, who has not reported
+    chiso rollback [--to RUN_ID]      put an earlier published version back
     chiso catalog [--summary]         check the indicator catalog and targets; count them
     chiso template --group G --period YYYY-MM --out FILE   blank report template
 """
@@ -137,6 +139,87 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from warehouse.lock import LockedError, run_lock
+    from warehouse.publish import PublishError, rollback
+
+    settings = load_settings()
+    try:
+        with run_lock(settings.lock_path, "chiso rollback"):
+            manifest = rollback(settings, args.to)
+    except (LockedError, PublishError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(
+        f"published {settings.published_path} is now run {manifest['run_id']} "
+        f"(month {manifest['as_of_period']}), rolled back from {manifest['rollback_of']}"
+    )
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    import json
+
+    from warehouse.publish import last_publication
+
+    settings = load_settings()
+    print(f"data directory: {settings.data_dir}")
+    log = settings.published_path.with_name("publications.jsonl")
+    history = (
+        [json.loads(x) for x in log.read_text(encoding="utf-8").splitlines()]
+        if log.exists()
+        else []
+    )
+    current = last_publication(settings)
+    if current is None:
+        print("published: nothing yet (run: chiso run --period YYYY-MM)")
+    else:
+        print(
+            f"published: run {current['run_id']}, month {current['as_of_period']}, "
+            f"at {current['published_at']} -> {settings.published_path}"
+        )
+        print("row counts of the last publications (oldest first):")
+        for entry in history[-5:]:
+            counts = entry["row_counts"]
+            print(
+                f"  {entry['run_id']}  {entry['as_of_period']}  observations "
+                f"{counts.get('fct_indicator_observations', '?'):>7}  progress "
+                f"{counts.get('target_progress', '?'):>5}"
+                + ("  (rollback)" if entry.get("rollback_of") else "")
+            )
+    latest = settings.gate_dir / "latest.json"
+    if latest.exists():
+        gate = json.loads(latest.read_text(encoding="utf-8"))
+        failed = [c for c in gate["checks"] if not c["passed"]]
+        verdict = "passed" if gate["passed"] else "FAILED"
+        report = settings.gate_dir / f"{gate['run_id']}.md"
+        print(f"last gate: run {gate['run_id']} {verdict}; report: {report}")
+        for check in failed:
+            print(
+                f"  {check['tier']:<8} {check['check']} ({check['table']}): {check['detail'][:100]}"
+            )
+    quarantined = sorted((settings.quarantine_dir / "unit_files").glob("*/errors.txt"))
+    print(f"quarantined files: {len(quarantined)} (in {settings.quarantine_dir / 'unit_files'})")
+    if current is not None:
+        from warehouse.raw import connect
+
+        conn = connect(settings.published_path, read_only=True)
+        try:
+            missing = conn.execute(
+                "select unit_code, unit_name_vi from dim_unit where unit_code not in ("
+                "select unit_code from fct_indicator_observations where period = ?) "
+                "and (valid_from_on is null or strftime(valid_from_on, '%Y-%m') <= ?) "
+                "and (valid_to_on is null or strftime(valid_to_on, '%Y-%m') >= ?) order by 1",
+                [current["as_of_period"]] * 3,
+            ).fetchall()
+        finally:
+            conn.close()
+        print(f"units that have not reported for {current['as_of_period']}: {len(missing)}")
+        for code, name in missing:
+            print(f"  {code}  {name}")
+    return EXIT_OK
+
+
 def cmd_catalog(args: argparse.Namespace) -> int:
     from warehouse.catalog import summary, validate
 
@@ -178,6 +261,15 @@ def build_parser() -> argparse.ArgumentParser:
     template.add_argument("--out", required=True, help="FILE.xlsx or FILE.csv")
     template.add_argument("--province", default="20", help="province code (default 20)")
     template.set_defaults(func=cmd_template)
+
+    status = commands.add_parser(
+        "status", help="what is published, the last gate, who has not reported"
+    )
+    status.set_defaults(func=cmd_status)
+
+    rollback = commands.add_parser("rollback", help="put an earlier published version back")
+    rollback.add_argument("--to", help="run id of a kept version (default: the previous one)")
+    rollback.set_defaults(func=cmd_rollback)
 
     bench = commands.add_parser("bench", help="benchmarks (results go to docs/BENCHMARKS.md)")
     bench.add_argument("which", choices=["ingest"], help="ingest: a national month of files")

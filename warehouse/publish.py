@@ -12,8 +12,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -94,6 +97,61 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _suite_versions() -> dict[str, str]:
+    from expectations.gate import SUITES_DIR
+
+    return {
+        path.stem: hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        for path in sorted(SUITES_DIR.glob("*.json"))
+    }
+
+
+def _gate_summary(settings: Settings, run_id: str) -> dict | None:
+    path = settings.gate_dir / f"{run_id}.json"
+    if not path.exists():
+        return None
+    checks = json.loads(path.read_text(encoding="utf-8"))["checks"]
+    return {
+        "checks": len(checks),
+        "blocking_failures": sum(not c["passed"] and c["tier"] == "blocking" for c in checks),
+        "warnings": sum(not c["passed"] and c["tier"] == "warning" for c in checks),
+    }
+
+
+def _append_manifest(settings: Settings, manifest: dict) -> None:
+    line = json.dumps(manifest, ensure_ascii=False, sort_keys=True)
+    with open(settings.published_path.with_name("publications.jsonl"), "a", encoding="utf-8") as f:
+        f.write(line + "\n")
+
+
+def _keep_version(settings: Settings) -> None:
+    """Keep the file about to be replaced under versions/<its run id>.duckdb (a hard link:
+    no copy), and only the last ``keep_versions`` of them."""
+    previous = last_publication(settings)
+    target = settings.published_path
+    if previous is None or not target.exists():
+        return
+    versions = settings.versions_dir
+    versions.mkdir(parents=True, exist_ok=True)
+    kept = versions / f"{previous['run_id']}.duckdb"
+    if not kept.exists():
+        os.link(target, kept)
+    for old in sorted(versions.glob("*.duckdb"))[: -settings.keep_versions]:
+        old.unlink(missing_ok=True)
+
+
+def _swap_in(settings: Settings, source: Path) -> Path:
+    with open(source, "rb") as handle:
+        os.fsync(handle.fileno())
+    _keep_version(settings)
+    pause = float(os.environ.get("CHISO_FAULT_PAUSE_BEFORE_REPLACE", "0"))
+    if pause:  # fault injection for tests: a process killed here must change nothing
+        time.sleep(pause)
+    os.replace(source, settings.published_path)
+    _fsync_dir(settings.published_path.parent)
+    return settings.published_path
+
+
 def publish(settings: Settings, candidate: Candidate) -> Path:
     """Check the audited candidate and swap it in atomically; return the published path."""
     conn = connect(candidate.path, read_only=True)
@@ -106,23 +164,60 @@ def publish(settings: Settings, candidate: Candidate) -> Path:
                 )
     finally:
         conn.close()
-    with open(candidate.path, "rb") as handle:
-        os.fsync(handle.fileno())
-    target = settings.published_path
-    os.replace(candidate.path, target)
-    _fsync_dir(target.parent)
+    target = _swap_in(settings, candidate.path)
     # candidates of earlier runs were rejected or overtaken: this publication supersedes them
     for stale in settings.candidate_dir.glob("*.duckdb*"):
         if stale.name.split(".")[0] < candidate.run_id:
             stale.unlink(missing_ok=True)
-    manifest = {
-        "run_id": candidate.run_id,
-        "as_of_period": candidate.period,
-        "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "path": str(target),
-        "row_counts": candidate.row_counts,
-    }
-    line = json.dumps(manifest, ensure_ascii=False, sort_keys=True)
-    with open(target.with_name("publications.jsonl"), "a", encoding="utf-8") as handle:
-        handle.write(line + "\n")
+    _append_manifest(
+        settings,
+        {
+            "run_id": candidate.run_id,
+            "as_of_period": candidate.period,
+            "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "path": str(target),
+            "row_counts": candidate.row_counts,
+            "suites": _suite_versions(),
+            "gate": _gate_summary(settings, candidate.run_id),
+        },
+    )
     return target
+
+
+def rollback(settings: Settings, run_id: str | None = None) -> dict:
+    """Put a kept version back as the published file (default: the one before the current).
+    The rollback is itself a publication, recorded in the manifest log."""
+    current = last_publication(settings)
+    versions = [
+        path
+        for path in sorted(settings.versions_dir.glob("*.duckdb"))
+        if current is None or path.stem != current["run_id"]  # not the file now published
+    ]
+    if not versions:
+        raise PublishError(f"no earlier version to roll back to in {settings.versions_dir}")
+    if run_id is None:
+        chosen = versions[-1]
+    else:
+        chosen = settings.versions_dir / f"{run_id}.duckdb"
+        if not chosen.exists():
+            names = ", ".join(path.stem for path in versions)
+            raise PublishError(f"no kept version {run_id!r}; kept: {names}")
+    staging = settings.candidate_dir / f"rollback-{chosen.name}"
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(chosen, staging)
+    conn = connect(staging, read_only=True)
+    try:
+        info = conn.execute("select run_id, as_of_period, row_counts from _publication").fetchone()
+    finally:
+        conn.close()
+    _swap_in(settings, staging)
+    manifest = {
+        "run_id": info[0],
+        "as_of_period": info[1],
+        "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "path": str(settings.published_path),
+        "row_counts": json.loads(info[2]),
+        "rollback_of": current["run_id"] if current else None,
+    }
+    _append_manifest(settings, manifest)
+    return manifest

@@ -16,6 +16,7 @@ checkout runs with no configuration. All runtime data lives under one directory,
 | CHISO_DBT_PROJECT_DIR  | <project>/dbt_project                     |
 | CHISO_PORTAL_BASE_URL  | https://dichvucong.gov.vn                 |
 | CHISO_TIMEZONE         | Asia/Ho_Chi_Minh                          |
+| CHISO_KEEP_VERSIONS    | 5 (earlier published files kept)          |
 | CHISO_MAX_FILE_BYTES   | 20 MiB (a larger report file is rejected) |
 | CHISO_MAX_XLSX_EXPANDED_BYTES | 200 MiB (xlsx unpacked: zip bombs)  |
 """
@@ -47,6 +48,7 @@ class Settings:
     dbt_project_dir: Path
     portal_base_url: str
     timezone: str
+    keep_versions: int = 5
     max_file_bytes: int = 20 * 1024 * 1024
     max_xlsx_expanded_bytes: int = 200 * 1024 * 1024
 
@@ -57,6 +59,11 @@ class Settings:
 
     def candidate_path(self, run_id: str) -> Path:
         return self.candidate_dir / f"{run_id}.duckdb"
+
+    @property
+    def versions_dir(self) -> Path:
+        """Earlier published files, kept for `chiso rollback`."""
+        return self.published_path.parent / "versions"
 
     @property
     def dbt_target_dir(self) -> Path:
@@ -107,6 +114,7 @@ def load_settings() -> Settings:
         dbt_project_dir=dbt_project_dir(),
         portal_base_url=os.environ.get("CHISO_PORTAL_BASE_URL", "https://dichvucong.gov.vn"),
         timezone=os.environ.get("CHISO_TIMEZONE", TIMEZONE_DEFAULT),
+        keep_versions=int(os.environ.get("CHISO_KEEP_VERSIONS", 5)),
         max_file_bytes=int(os.environ.get("CHISO_MAX_FILE_BYTES", 20 * 1024 * 1024)),
         max_xlsx_expanded_bytes=int(
             os.environ.get("CHISO_MAX_XLSX_EXPANDED_BYTES", 200 * 1024 * 1024)
