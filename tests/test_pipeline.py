@@ -170,6 +170,9 @@ def test_broken_figures_past_the_validator_fail_the_gate_and_leave_the_published
         run("2025-06", settings, log=messages.append)
     assert "numerator_not_above_denominator" in str(failure.value)
     assert "stg_unit_reports__values" in str(failure.value)
+    # the failing rows themselves are shown (dbt stores them in schema audit)
+    assert "failing rows (sample): [{" in str(failure.value)
+    assert "'unit_code': '20.178'" in str(failure.value)
     assert any(m.strip().startswith("BLOCKING") for m in messages)
     assert sha256_file(settings.published_path) == published_before
     assert list(settings.candidate_dir.iterdir()) == []  # dbt failed: no candidate at all

@@ -27,6 +27,7 @@ class TestOutcome:
     severity: str  # error or warn, as configured in dbt
     failures: int
     message: str
+    failures_relation: str | None = None  # where dbt stored the failing rows
 
 
 @dataclass
@@ -77,6 +78,33 @@ def dbt_build(settings: Settings, as_of_period: str) -> BuildResult:
     return read_results(settings.dbt_target_dir)
 
 
+def with_failing_rows(settings: Settings, build: BuildResult, limit: int = 3) -> BuildResult:
+    """Put a sample of each failed test's rows into its message (the gate shows them)."""
+    from dataclasses import replace
+
+    from warehouse.raw import connect
+
+    failed = [t for t in build.tests if t.status in ("fail", "warn") and t.failures_relation]
+    if not failed:
+        return build
+    conn = connect(settings.warehouse_path)
+    try:
+        samples = {}
+        for test in failed:
+            relation = test.failures_relation.split(".", 1)[-1]  # drop the database name
+            cursor = conn.execute(f"select * from {relation} limit {int(limit)}")
+            columns = [c[0] for c in cursor.description]
+            rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+            samples[test.name] = f"failing rows (sample): {rows}"
+    finally:
+        conn.close()
+    build.tests = [
+        replace(t, message=f"{t.message} {samples[t.name]}".strip()) if t.name in samples else t
+        for t in build.tests
+    ]
+    return build
+
+
 def read_results(target_dir: Path) -> BuildResult:
     """Sort dbt's run results into built models, tests (data and unit) and errors."""
     run_results = json.loads((target_dir / "run_results.json").read_text(encoding="utf-8"))
@@ -98,6 +126,7 @@ def read_results(target_dir: Path) -> BuildResult:
                     severity=str(node.get("config", {}).get("severity") or "error").lower(),
                     failures=item.get("failures") or 0,
                     message=item.get("message") or "",
+                    failures_relation=item.get("relation_name"),
                 )
             )
         elif item["status"] == "error":

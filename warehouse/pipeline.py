@@ -58,12 +58,12 @@ def stage_build(settings: Settings, period: str, run_id: str):
 
     Returns (BuildResult, Candidate or None).
     """
-    from warehouse.build import dbt_build
+    from warehouse.build import dbt_build, with_failing_rows
     from warehouse.catalog import check
     from warehouse.publish import write_candidate
 
     check(settings.dbt_project_dir / "seeds")  # names the file and line of a bad edit
-    build = dbt_build(settings, period)
+    build = with_failing_rows(settings, dbt_build(settings, period))
     failed_tests = [t for t in build.tests if t.status in ("fail", "error")]
     if failed_tests or build.skipped:
         # some marts were not rebuilt: they must not reach a candidate
