@@ -214,7 +214,12 @@ def ingest_inbox(settings: Settings, log: Callable[[str], None] = print) -> Inge
                 summary.duplicates += 1
         else:
             folder = quarantine(
-                path, settings.quarantine_dir / SOURCE, sha256, path.name, report.problems
+                path,
+                settings.quarantine_dir / SOURCE,
+                sha256,
+                path.name,
+                report.problems,
+                report.sheet,
             )
             summary.quarantined.append(path.name)
             log(f"  quarantined {path.name} -> {folder}")

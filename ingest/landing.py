@@ -80,7 +80,12 @@ def land(
 
 
 def quarantine(
-    source: Path, quarantine_root: Path, sha256: str, original_name: str, problems: list
+    source: Path,
+    quarantine_root: Path,
+    sha256: str,
+    original_name: str,
+    problems: list,
+    sheet: str | None = None,
 ) -> Path:
     """Keep a rejected file with its error report (JSON for tools, text for people)."""
     folder = quarantine_root / sha256
@@ -91,7 +96,14 @@ def quarantine(
         "file": original_name,
         "sha256": sha256,
         "errors": [
-            {"cell": p.cell, "severity": p.severity, "vi": p.message_vi, "en": p.message_en}
+            {
+                "sheet": sheet,
+                "row": p.row,
+                "cell": p.cell,
+                "severity": p.severity,
+                "vi": p.message_vi,
+                "en": p.message_en,
+            }
             for p in problems
         ],
     }
@@ -99,6 +111,6 @@ def quarantine(
         folder / "errors.json", json.dumps(report, ensure_ascii=False, indent=2) + "\n"
     )
     lines = [f"Tệp bị từ chối / file rejected: {original_name}", ""]
-    lines += [f"- {problem}" for problem in problems]
+    lines += [f"- {problem.located(sheet)}" for problem in problems]
     _atomic_write_text(folder / "errors.txt", "\n".join(lines) + "\n")
     return folder

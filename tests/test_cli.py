@@ -38,8 +38,9 @@ def test_validate_file_reports_cells_in_both_languages(tmp_path):
     assert ok.returncode == 0 and "hợp lệ / valid" in ok.stdout
     failed = _run(["validate-file", str(bad), str(tmp_path / "missing.csv")], tmp_path)
     assert failed.returncode == 1
-    assert "Ô C9: 'chín trăm' không phải là số; cell C9: 'chín trăm' is not a number" in (
-        failed.stdout
+    assert (
+        "[error] dòng/row 9 — Ô C9: 'chín trăm' không phải là số; "
+        "cell C9: 'chín trăm' is not a number" in failed.stdout
     )
     assert "file not found" in failed.stdout
 

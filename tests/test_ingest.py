@@ -124,3 +124,22 @@ def test_a_landed_file_that_todays_rules_reject_is_reported_not_fatal(
     assert len(summary.not_loadable) == len(huu_lung) > 0
     assert summary.integrity_errors == []
     assert summary.loaded_files == len(sample_inbox) - len(huu_lung)
+
+
+def test_the_quarantine_report_names_sheet_row_and_cell(settings, tmp_path):
+    from openpyxl import load_workbook
+
+    from ingest.sample import generate
+
+    generate(tmp_path / "june", start="2025-06", end="2025-06")
+    bad = settings.inbox_dir / "bao_cao_20.STP_2025-06.xlsx"
+    workbook = load_workbook(tmp_path / "june" / bad.name)
+    workbook.active["C11"] = "mười"
+    workbook.save(bad)
+    ingest_inbox(settings, log=lambda _: None)
+    (folder,) = (settings.quarantine_dir / "unit_files").iterdir()
+    (error,) = json.loads((folder / "errors.json").read_text(encoding="utf-8"))["errors"]
+    assert (error["sheet"], error["row"], error["cell"]) == ("Báo cáo", 11, "C11")
+    assert "trang/sheet 'Báo cáo', dòng/row 11 — Ô C11" in (folder / "errors.txt").read_text(
+        encoding="utf-8"
+    )

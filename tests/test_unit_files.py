@@ -67,6 +67,10 @@ def test_a_word_in_a_number_cell_names_the_cell_in_both_languages(samples, tmp_p
     (problem,) = report.errors
     assert problem.cell == "C9"
     assert str(problem) == "Ô C9: 'abc' không phải là số; cell C9: 'abc' is not a number"
+    assert problem.located("Báo cáo") == (
+        "trang/sheet 'Báo cáo', dòng/row 9 — "
+        "Ô C9: 'abc' không phải là số; cell C9: 'abc' is not a number"
+    )
 
 
 def test_unknown_unit_and_indicator_are_errors(samples, tmp_path):

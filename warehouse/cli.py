@@ -111,7 +111,7 @@ def cmd_validate_file(args: argparse.Namespace) -> int:
         verdict = "hợp lệ / valid" if report.is_valid else "KHÔNG hợp lệ / NOT valid"
         print(f"{name}: {verdict} ({report.unit_code}, {report.period}, {len(report.rows)} rows)")
         for problem in report.problems:
-            print(f"  [{problem.severity}] {problem}")
+            print(f"  [{problem.severity}] {problem.located(report.sheet)}")
         if not report.is_valid:
             status = EXIT_FAILED
     return status
@@ -289,6 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import signal
+
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `chiso ... | head` ends quietly
     args = build_parser().parse_args(argv)
     return args.func(args)
 

@@ -52,6 +52,17 @@ class Problem:
     cell: str | None = None
     severity: str = "error"  # or "warning": reported, but the file is still accepted
 
+    @property
+    def row(self) -> int | None:
+        """The spreadsheet row of the cell (1-based), if the problem has a cell."""
+        return int("".join(ch for ch in self.cell if ch.isdigit())) if self.cell else None
+
+    def located(self, sheet: str | None) -> str:
+        """The message with its sheet and row, for people reading a list of problems."""
+        where = [f"trang/sheet '{sheet}'"] if sheet else []
+        where += [f"dòng/row {self.row}"] if self.row else []
+        return f"{', '.join(where)} — {self}" if where else str(self)
+
     def __str__(self) -> str:
         where_vi = f"Ô {self.cell}: " if self.cell else ""
         where_en = f"cell {self.cell}: " if self.cell else ""
