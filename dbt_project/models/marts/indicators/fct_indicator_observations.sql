@@ -1,11 +1,17 @@
--- One row per unit x indicator x month x source. Ratios are recomputed from numerator
+-- One row per unit x indicator x month x source, up to the as-of month (a publication for
+-- June never shows July, however late it is built). Ratios are recomputed from numerator
 -- and denominator (never taken from the typed value), so any area can be re-aggregated.
+
+{%- set as_of_period = var('as_of_period') %}
 
 with
 
 unit_report_values as (
 
     select * from {{ ref('int_unit_report_values_deduplicated') }}
+    {%- if as_of_period %}
+    where period <= '{{ as_of_period }}'
+    {%- endif %}
 
 ),
 
