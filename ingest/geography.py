@@ -35,6 +35,9 @@ _PREFIXES = sorted(
         "tt.",
         "tt",
         "đặc khu",
+        "ubnd",
+        "ủy ban nhân dân",
+        "uỷ ban nhân dân",
     ],
     key=len,
     reverse=True,
@@ -59,11 +62,15 @@ class AdminUnit:
 
 
 def normalise_name(text: str) -> str:
-    """NFC, case-folded, one space, no administrative prefix."""
+    """NFC, case-folded, one space, no administrative prefix ("UBND tỉnh", "TP.")."""
     name = " ".join(unicodedata.normalize("NFC", str(text)).casefold().split())
-    for prefix in _PREFIXES:
-        if name.startswith(prefix + " ") or (prefix.endswith(".") and name.startswith(prefix)):
-            return name[len(prefix) :].strip()
+    stripped = True
+    while stripped:  # "UBND tỉnh Đồng Tháp": two prefixes
+        stripped = False
+        for prefix in _PREFIXES:
+            if name.startswith(prefix + " ") or (prefix.endswith(".") and name.startswith(prefix)):
+                name, stripped = name[len(prefix) :].strip(), True
+                break
     return name
 
 

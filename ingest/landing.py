@@ -79,6 +79,26 @@ def land(
     return target, is_new
 
 
+def land_bytes(data: bytes, folder: Path, sha256: str, suffix: str, meta: dict) -> Path:
+    """Keep an answer fetched from a source: content-addressed, read-only, with a sidecar
+    saying where and when it came from (written once)."""
+    target = folder / f"{sha256}{suffix}"
+    if not target.exists():
+        _atomic_write_bytes(target, data)
+        target.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+    sidecar = target.with_name(target.name + ".meta.json")
+    if not sidecar.exists():
+        _atomic_write_text(sidecar, json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
+    return target
+
+
+def _atomic_write_bytes(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
+
+
 def quarantine(
     source: Path,
     quarantine_root: Path,

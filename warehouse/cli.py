@@ -6,6 +6,7 @@ Commands::
     chiso demo                        sample files into the inbox, then run their last month
     chiso sample [--out DIR]          write the deterministic sample report files
     chiso validate-file FILE...       check report files the way ingestion will
+    chiso fetch-portal --year 2026    index-766 scores from the public service portal
     chiso status                      what is published, the last gate, who has not reported
     chiso rollback [--to RUN_ID]      put an earlier published version back
     chiso catalog [--summary]         check the indicator catalog and targets; count them
@@ -139,6 +140,29 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_fetch_portal(args: argparse.Namespace) -> int:
+    from ingest.http import FetchError
+    from ingest.sources import portal_766
+    from warehouse.lock import LockedError, run_lock
+    from warehouse.raw import connect
+
+    settings = load_settings()
+    settings.ensure_dirs()
+    try:
+        landed = portal_766.fetch(settings, args.year, args.month)
+        with run_lock(settings.lock_path, "chiso fetch-portal"):
+            conn = connect(settings.warehouse_path)
+            try:
+                rows = portal_766.load(conn, landed)
+            finally:
+                conn.close()
+    except (FetchError, portal_766.PortalError, LockedError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"landed {landed}; {rows} score rows loaded into raw.portal_766_scores")
+    return EXIT_OK
+
+
 def cmd_rollback(args: argparse.Namespace) -> int:
     from warehouse.lock import LockedError, run_lock
     from warehouse.publish import PublishError, rollback
@@ -261,6 +285,13 @@ def build_parser() -> argparse.ArgumentParser:
     template.add_argument("--out", required=True, help="FILE.xlsx or FILE.csv")
     template.add_argument("--province", default="20", help="province code (default 20)")
     template.set_defaults(func=cmd_template)
+
+    fetch = commands.add_parser(
+        "fetch-portal", help="fetch index-766 scores from the public service portal"
+    )
+    fetch.add_argument("--year", type=int, required=True)
+    fetch.add_argument("--month", type=int, help="a month of the year (default: the year)")
+    fetch.set_defaults(func=cmd_fetch_portal)
 
     status = commands.add_parser(
         "status", help="what is published, the last gate, who has not reported"

@@ -17,6 +17,7 @@ checkout runs with no configuration. All runtime data lives under one directory,
 | CHISO_PORTAL_BASE_URL  | https://dichvucong.gov.vn                 |
 | CHISO_TIMEZONE         | Asia/Ho_Chi_Minh                          |
 | CHISO_KEEP_VERSIONS    | 5 (earlier published files kept)          |
+| CHISO_HTTP_TIMEOUT / _ATTEMPTS / _BACKOFF | 30 s / 3 / 2 s (portal)  |
 | CHISO_MAX_FILE_BYTES   | 20 MiB (a larger report file is rejected) |
 | CHISO_MAX_XLSX_EXPANDED_BYTES | 200 MiB (xlsx unpacked: zip bombs)  |
 """
@@ -49,6 +50,9 @@ class Settings:
     portal_base_url: str
     timezone: str
     keep_versions: int = 5
+    http_timeout: float = 30.0
+    http_attempts: int = 3
+    http_backoff: float = 2.0
     max_file_bytes: int = 20 * 1024 * 1024
     max_xlsx_expanded_bytes: int = 200 * 1024 * 1024
 
@@ -115,6 +119,9 @@ def load_settings() -> Settings:
         portal_base_url=os.environ.get("CHISO_PORTAL_BASE_URL", "https://dichvucong.gov.vn"),
         timezone=os.environ.get("CHISO_TIMEZONE", TIMEZONE_DEFAULT),
         keep_versions=int(os.environ.get("CHISO_KEEP_VERSIONS", 5)),
+        http_timeout=float(os.environ.get("CHISO_HTTP_TIMEOUT", 30)),
+        http_attempts=int(os.environ.get("CHISO_HTTP_ATTEMPTS", 3)),
+        http_backoff=float(os.environ.get("CHISO_HTTP_BACKOFF", 2)),
         max_file_bytes=int(os.environ.get("CHISO_MAX_FILE_BYTES", 20 * 1024 * 1024)),
         max_xlsx_expanded_bytes=int(
             os.environ.get("CHISO_MAX_XLSX_EXPANDED_BYTES", 200 * 1024 * 1024)
