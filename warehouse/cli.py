@@ -7,6 +7,8 @@ Commands::
     chiso sample [--out DIR]          write the deterministic sample report files
     chiso validate-file FILE...       check report files the way ingestion will
     chiso fetch-portal --year 2026    index-766 scores from the public service portal
+    chiso snapshot --period YYYY-MM   freeze the published month; chiso snapshot verify
+    chiso export --format csv --out DIR   the published marts as files
     chiso status                      what is published, the last gate, who has not reported
     chiso rollback [--to RUN_ID]      put an earlier published version back
     chiso catalog [--summary]         check the indicator catalog and targets; count them
@@ -163,6 +165,43 @@ def cmd_fetch_portal(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    from warehouse.lock import LockedError, run_lock
+    from warehouse.snapshot import SnapshotError, snapshot, verify
+
+    settings = load_settings()
+    settings.ensure_dirs()
+    if args.action == "verify":
+        problems = verify(settings)
+        for problem in problems:
+            print(f"TAMPERED {problem}", file=sys.stderr)
+        if not problems:
+            print(f"every snapshot in {settings.snapshot_dir} matches its manifest")
+        return EXIT_FAILED if problems else EXIT_OK
+    if not args.period:
+        print("error: chiso snapshot needs --period YYYY-MM (or: chiso snapshot verify)")
+        return EXIT_USAGE
+    try:
+        with run_lock(settings.lock_path, f"chiso snapshot --period {args.period}"):
+            snapshot(settings, args.period, force=args.force)
+    except (SnapshotError, LockedError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from warehouse.snapshot import export
+
+    settings = load_settings()
+    if not settings.published_path.exists():
+        print("error: nothing is published yet", file=sys.stderr)
+        return EXIT_FAILED
+    for path in export(settings, Path(args.out), args.format):
+        print(path)
+    return EXIT_OK
+
+
 def cmd_rollback(args: argparse.Namespace) -> int:
     from warehouse.lock import LockedError, run_lock
     from warehouse.publish import PublishError, rollback
@@ -285,6 +324,17 @@ def build_parser() -> argparse.ArgumentParser:
     template.add_argument("--out", required=True, help="FILE.xlsx or FILE.csv")
     template.add_argument("--province", default="20", help="province code (default 20)")
     template.set_defaults(func=cmd_template)
+
+    snap = commands.add_parser("snapshot", help="freeze the published month (or: verify)")
+    snap.add_argument("action", nargs="?", choices=["verify"], help="re-hash every snapshot")
+    snap.add_argument("--period", type=_period, help="month, YYYY-MM")
+    snap.add_argument("--force", action="store_true", help="keep the old snapshot beside a new")
+    snap.set_defaults(func=cmd_snapshot)
+
+    exp = commands.add_parser("export", help="published marts as CSV or Parquet files")
+    exp.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    exp.add_argument("--out", required=True, help="folder")
+    exp.set_defaults(func=cmd_export)
 
     fetch = commands.add_parser(
         "fetch-portal", help="fetch index-766 scores from the public service portal"
