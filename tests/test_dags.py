@@ -85,8 +85,9 @@ def _result(completed: subprocess.CompletedProcess) -> dict:
     return json.loads(lines[-1][len("RESULT ") :])
 
 
-@pytest.mark.slow
-def test_pipeline_dag_runs_the_slice_and_publishes(airflow_env):
+@pytest.fixture(scope="module")
+def pipeline_run(airflow_env):
+    """The pipeline DAG run once under dag.test() on the sample, as of June 2025."""
     from pathlib import Path
 
     from ingest.sample import generate
@@ -94,10 +95,10 @@ def test_pipeline_dag_runs_the_slice_and_publishes(airflow_env):
     data = Path(airflow_env["CHISO_DATA_DIR"])
     os.environ["CHISO_DATA_DIR"] = str(data)  # the generator reads the unit registry only
     try:
-        generate(data / "inbox")
+        generate(data / "inbox", end="2025-06")
     finally:
         del os.environ["CHISO_DATA_DIR"]
-    out = subprocess.run(
+    return subprocess.run(
         [
             sys.executable,
             str(PROJECT_ROOT / "tests" / "run_dag.py"),
@@ -109,6 +110,14 @@ def test_pipeline_dag_runs_the_slice_and_publishes(airflow_env):
         text=True,
         timeout=600,
     )
+
+
+@pytest.mark.slow
+def test_pipeline_dag_runs_the_slice_and_publishes(airflow_env, pipeline_run):
+    from pathlib import Path
+
+    data = Path(airflow_env["CHISO_DATA_DIR"])
+    out = pipeline_run
     result = _result(out)
     assert result["state"] == "success", out.stderr[-4000:]
     assert set(result["tasks"].values()) == {"success"}
@@ -127,3 +136,27 @@ def test_pipeline_dag_runs_the_slice_and_publishes(airflow_env):
         ]
     finally:
         conn.close()
+
+
+@pytest.mark.slow
+def test_monthly_close_dag_snapshots_the_published_month(airflow_env, pipeline_run):
+    from pathlib import Path
+
+    assert _result(pipeline_run)["state"] == "success"
+    data = Path(airflow_env["CHISO_DATA_DIR"])
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(PROJECT_ROOT / "tests" / "run_dag.py"),
+            "chiso_monthly_close",
+            json.dumps({"period": "2025-06"}),
+        ],
+        env=airflow_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    result = _result(out)
+    assert result["state"] == "success", out.stderr[-4000:]
+    manifest = json.loads((data / "snapshots" / "2025-06" / "manifest.json").read_text())
+    assert manifest["period"] == "2025-06" and manifest["files"]

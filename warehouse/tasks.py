@@ -78,3 +78,21 @@ def publish(info: dict) -> str:
     settings = load_settings()
     with run_lock(settings.lock_path, f"airflow task publish {info['period']}"):
         return str(publish_candidate(settings, _candidate(info)))
+
+
+def snapshot(period: str) -> str:
+    from warehouse.snapshot import snapshot as make_snapshot
+
+    settings = load_settings()
+    settings.ensure_dirs()
+    with run_lock(settings.lock_path, f"airflow task snapshot {period}"):
+        return str(make_snapshot(settings, check_period(period)))
+
+
+def verify_snapshots() -> int:
+    from warehouse.snapshot import verify
+
+    problems = verify(load_settings())
+    if problems:
+        raise RuntimeError("snapshots changed after they were made: " + "; ".join(problems))
+    return 0

@@ -1,0 +1,60 @@
+"""chiso: the monthly close: freeze last month's published marts as an immutable snapshot."""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Param, dag, get_current_context, task
+
+TZ = "Asia/Ho_Chi_Minh"
+
+
+@dag(
+    dag_id="chiso_monthly_close",
+    schedule="0 7 15 * *",  # the 15th, after the pipeline run of the 10th had time to settle
+    start_date=pendulum.datetime(2026, 1, 1, tz=TZ),
+    catchup=False,
+    max_active_runs=1,
+    tags=["chiso", "snapshot"],
+    default_args={"owner": "chiso", "retries": 0},
+    params={
+        "period": Param(
+            None,
+            type=["null", "string"],
+            pattern=r"^\d{4}-\d{2}$",
+            description="Month to close (YYYY-MM); empty = the month before the run date.",
+        )
+    },
+    doc_md="""
+### chiso monthly close
+Verifies the existing snapshots (any changed file fails the run, by name), then freezes the
+published marts of the month as Parquet files with a hashed manifest under
+`<data>/snapshots/<YYYY-MM>/`. Same functions as `chiso snapshot verify` and
+`chiso snapshot --period YYYY-MM`; re-running a month is a no-op, a changed publication
+for a closed month is refused (use the CLI's `--force`, which keeps the old snapshot).
+""",
+)
+def chiso_monthly_close():
+    @task
+    def resolve_period() -> str:
+        from warehouse import tasks
+
+        context = get_current_context()
+        run_on = context.get("logical_date") or context["dag_run"].run_after
+        return tasks.resolve_period(context["params"].get("period"), run_on)
+
+    @task
+    def verify_snapshots() -> int:
+        from warehouse import tasks
+
+        return tasks.verify_snapshots()
+
+    @task
+    def snapshot(period: str) -> str:
+        from warehouse import tasks
+
+        return tasks.snapshot(period)
+
+    verify_snapshots() >> snapshot(resolve_period())
+
+
+chiso_monthly_close()
