@@ -109,3 +109,14 @@ def expected_progress_pairs(as_of_period: str) -> set[tuple[str, str]]:
             ):
                 pairs.add((target["target_id"], unit.code))
     return pairs
+
+
+def run_demo(data_dir: Path) -> Path:
+    """``chiso demo`` as a user runs it, into ``data_dir``; returns the published file."""
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHISO_")}
+    env["CHISO_DATA_DIR"] = str(data_dir)
+    out = subprocess.run([str(VENV_BIN / "chiso"), "demo"], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return data_dir / "published" / "chiso.duckdb"

@@ -79,6 +79,16 @@ print("RESULT " + json.dumps({
         assert dag["schedule"] not in ("", "None"), dag_id
 
 
+def _run_dag(env: dict, dag_id: str, conf: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "tests" / "run_dag.py"), dag_id, json.dumps(conf)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
 def _result(completed: subprocess.CompletedProcess) -> dict:
     lines = [line for line in completed.stdout.splitlines() if line.startswith("RESULT ")]
     assert lines, f"no result; exit {completed.returncode}\n{completed.stderr[-4000:]}"
@@ -98,18 +108,7 @@ def pipeline_run(airflow_env):
         generate(data / "inbox", end="2025-06")
     finally:
         del os.environ["CHISO_DATA_DIR"]
-    return subprocess.run(
-        [
-            sys.executable,
-            str(PROJECT_ROOT / "tests" / "run_dag.py"),
-            "chiso_pipeline",
-            json.dumps({"period": "2025-06"}),
-        ],
-        env=airflow_env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    return _run_dag(airflow_env, "chiso_pipeline", {"period": "2025-06"})
 
 
 @pytest.mark.slow
@@ -144,18 +143,7 @@ def test_monthly_close_dag_snapshots_the_published_month(airflow_env, pipeline_r
 
     assert _result(pipeline_run)["state"] == "success"
     data = Path(airflow_env["CHISO_DATA_DIR"])
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(PROJECT_ROOT / "tests" / "run_dag.py"),
-            "chiso_monthly_close",
-            json.dumps({"period": "2025-06"}),
-        ],
-        env=airflow_env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    out = _run_dag(airflow_env, "chiso_monthly_close", {"period": "2025-06"})
     result = _result(out)
     assert result["state"] == "success", out.stderr[-4000:]
     manifest = json.loads((data / "snapshots" / "2025-06" / "manifest.json").read_text())

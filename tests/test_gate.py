@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from expectations.gate import load_suites, run_suites, suite_parameters
-from tests.conftest import VENV_BIN
+from tests.conftest import run_demo
 
 pytestmark = pytest.mark.slow
 
@@ -16,15 +16,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def good_build(tmp_path_factory):
     """A published file from the sample, as of September 2025."""
-    import os
-    import subprocess
-
-    data = tmp_path_factory.mktemp("gate_data")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHISO_")}
-    env["CHISO_DATA_DIR"] = str(data)
-    out = subprocess.run([str(VENV_BIN / "chiso"), "demo"], env=env, capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr[-2000:]
-    return data / "published" / "chiso.duckdb"
+    return run_demo(tmp_path_factory.mktemp("gate_data"))
 
 
 def _gate(path, previous_rows=None):

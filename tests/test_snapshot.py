@@ -6,12 +6,11 @@ import csv
 import json
 import os
 import shutil
-import subprocess
 
 import duckdb
 import pytest
 
-from tests.conftest import VENV_BIN
+from tests.conftest import run_demo
 
 pytestmark = pytest.mark.slow
 
@@ -19,10 +18,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def published_data(tmp_path_factory):
     data = tmp_path_factory.mktemp("snapshot_data")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHISO_")}
-    env["CHISO_DATA_DIR"] = str(data)
-    out = subprocess.run([str(VENV_BIN / "chiso"), "demo"], env=env, capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr[-2000:]
+    run_demo(data)
     return data
 
 
