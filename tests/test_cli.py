@@ -151,3 +151,23 @@ def test_rollback_status_and_a_publish_killed_before_the_swap(tmp_path):
     assert status.returncode == 0
     assert "month 2025-06" in status.stdout and "(rollback)" in status.stdout
     assert "units that have not reported for 2025-06" in status.stdout
+
+
+@pytest.mark.slow
+def test_two_runs_at_once_one_waits_out_with_the_holder_named(tmp_path):
+    import time
+
+    from ingest.sample import generate
+
+    generate(tmp_path / "inbox", start="2025-05", end="2025-06")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHISO_")}
+    env.update(CHISO_DATA_DIR=str(tmp_path), CHISO_FAULT_PAUSE_BEFORE_REPLACE="8")
+    first = subprocess.Popen(
+        [CHISO, "run", "--period", "2025-06"], env=env, stdout=subprocess.PIPE, text=True
+    )
+    time.sleep(1.5)  # the first holds the lock from its start
+    second = _run(["run", "--period", "2025-05"], tmp_path)
+    assert second.returncode == 1
+    assert "another chiso run holds the warehouse lock" in second.stderr
+    assert f"pid {first.pid}" in second.stderr and "chiso run --period 2025-06" in second.stderr
+    assert first.wait(timeout=300) == 0
