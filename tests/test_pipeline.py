@@ -40,6 +40,7 @@ def test_run_publishes_the_marts_and_a_rerun_gives_identical_marts(settings, sam
         "fct_indicator_observations",
         "province_indicator_observations",
         "target_progress",
+        "target_progress_history",
     }
     conn = duckdb.connect(str(settings.published_path), read_only=True)
     progress = conn.execute(
@@ -263,3 +264,30 @@ def test_a_corrected_file_supersedes_the_first_while_both_stay_in_raw(
     ).fetchone()
     conn.close()
     assert files == (2,)
+
+
+def test_history_holds_one_row_per_target_unit_and_snapshot_month(settings, sample_inbox):
+    from warehouse.snapshot import snapshot
+
+    run("2025-08", settings, log=QUIET)
+    snapshot(settings, "2025-08", log=QUIET)
+    run("2025-09", settings, log=QUIET)
+    snapshot(settings, "2025-09", log=QUIET)
+    run("2025-09", settings, log=QUIET)  # reads both snapshots back
+    snapshot(settings, "2025-09", log=QUIET)  # the history mart is not in a snapshot: no-op
+    conn = duckdb.connect(str(settings.published_path), read_only=True)
+    per_month = dict(
+        conn.execute(
+            "select snapshot_period, count(*) from target_progress_history group by all"
+        ).fetchall()
+    )
+    keys = conn.execute(
+        "select count(*), count(distinct (snapshot_period, target_id, unit_code)) "
+        "from target_progress_history"
+    ).fetchone()
+    conn.close()
+    assert per_month == {
+        "2025-08": len(expected_progress_pairs("2025-08")),
+        "2025-09": len(expected_progress_pairs("2025-09")),
+    }
+    assert keys[0] == keys[1]

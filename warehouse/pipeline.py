@@ -36,7 +36,7 @@ def new_run_id(period: str) -> str:
 
 def stage_ingest(settings: Settings, log: Log = print) -> str:
     from ingest.inbox import IngestError, ingest_inbox
-    from ingest.sources import admin_units
+    from ingest.sources import admin_units, snapshots
     from warehouse.raw import connect
 
     summary = ingest_inbox(settings, log=log)
@@ -48,6 +48,7 @@ def stage_ingest(settings: Settings, log: Log = print) -> str:
     conn = connect(settings.warehouse_path)
     try:
         log(f"  {admin_units.load(conn)}")
+        log(f"  {snapshots.load(conn, settings.snapshot_dir)}")
     finally:
         conn.close()
     return summary.line()

@@ -57,13 +57,16 @@ def _catalog_version(settings: Settings) -> str:
     return digest.hexdigest()[:16]
 
 
-def _mart_tables(conn) -> list[str]:
+def _mart_tables(conn, history: bool = True) -> list[str]:
+    """The published marts; ``history=False`` leaves out those built from the snapshots
+    themselves (a snapshot of them would change with every snapshot made)."""
     return [
         row[0]
         for row in conn.execute(
             "select table_name from information_schema.tables where table_schema = 'main' "
             "and not starts_with(table_name, '_') order by table_name"
         ).fetchall()
+        if history or not row[0].endswith("_history")
     ]
 
 
@@ -74,7 +77,7 @@ def _write_parquet(settings: Settings, folder: Path) -> tuple[dict, dict]:
     try:
         publication = conn.execute("select run_id, as_of_period from _publication").fetchone()
         counts = {}
-        for table in _mart_tables(conn):
+        for table in _mart_tables(conn, history=False):
             target = folder / f"{table}.parquet"
             conn.execute(
                 f'copy (select * from main."{table}" order by all) to ? (format parquet)',
