@@ -48,3 +48,10 @@ def test_figures_trend_upward_and_stay_consistent(tmp_path):
 
 def test_months_helper():
     assert months("2024-11", "2025-02") == ["2024-11", "2024-12", "2025-01", "2025-02"]
+
+
+def test_the_cli_defaults_are_the_generators():
+    from ingest import sample
+    from warehouse import cli
+
+    assert (cli.SAMPLE_START, cli.SAMPLE_END) == (sample.DEFAULT_START, sample.DEFAULT_END)

@@ -25,6 +25,10 @@ from ingest.parsing import ParseError, check_period
 from warehouse.settings import load_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+SAMPLE_START, SAMPLE_END = (
+    "2022-01",
+    "2025-09",
+)  # ingest.sample's defaults (not imported: light CLI)
 
 
 def _period(text: str) -> str:
@@ -312,8 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sample = commands.add_parser("sample", help="write the deterministic sample report files")
     sample.add_argument("--out", help="folder (default: the inbox)")
-    sample.add_argument("--start", type=_period, default="2022-01")
-    sample.add_argument("--end", type=_period, default="2025-06")
+    sample.add_argument("--start", type=_period, default=SAMPLE_START)
+    sample.add_argument("--end", type=_period, default=SAMPLE_END)
     sample.set_defaults(func=cmd_sample)
 
     template = commands.add_parser(
