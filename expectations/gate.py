@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ingest.parsing import months
 from warehouse.build import TestOutcome
 from warehouse.raw import connect
 
@@ -141,15 +142,6 @@ def _detail(result: dict) -> str:
     return f"{count} unexpected row(s), e.g. {sample}" if count else "passed"
 
 
-def _months(first: str, last: str) -> list[str]:
-    year, month = map(int, first.split("-"))
-    out = []
-    while f"{year:04d}-{month:02d}" <= last:
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out
-
-
 def suite_parameters(
     db_path: Path, as_of_period: str, previous_rows: dict[str, int] | None, band: float = 2.0
 ) -> dict:
@@ -162,7 +154,7 @@ def suite_parameters(
         conn.close()
     parameters: dict = {
         "as_of_period": [as_of_period],
-        "expected_periods": _months(first[0], as_of_period) if first and first[0] else [],
+        "expected_periods": months(first[0], as_of_period) if first and first[0] else [],
     }
     for table in ("fct_indicator_observations", "target_progress"):
         previous = (previous_rows or {}).get(table)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.landing import land, quarantine, sha256_file
+from ingest.parsing import previous_month
 from ingest.sources.unit_files import Problem, Report, read_report
 from warehouse.raw import connect, ensure_raw_schema
 from warehouse.settings import Settings
@@ -84,11 +85,6 @@ JUMP_POINTS = 30.0  # a ratio moving more than this many points in a month is im
 JUMP_FACTOR = 3.0  # a denominator growing or shrinking more than this is implausible
 
 
-def _previous_month(period: str) -> str:
-    year, month = map(int, period.split("-"))
-    return f"{year - 1}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
-
-
 def _known_figures(conn) -> dict[tuple[str, str, str], tuple[float | None, float | None]]:
     """(unit, indicator, month) -> (percent, denominator) of the latest file received."""
     rows = conn.execute(
@@ -104,7 +100,7 @@ def _known_figures(conn) -> dict[tuple[str, str, str], tuple[float | None, float
 def jump_warnings(report: Report, known: dict) -> list[Problem]:
     """Warnings (the file is still loaded) for figures far from the unit's previous month."""
     warnings = []
-    previous = _previous_month(report.period)
+    previous = previous_month(report.period)
     for row in report.rows:
         before = known.get((report.unit_code, row.indicator_code, previous))
         if not before or row.numerator is None or not row.denominator:

@@ -88,6 +88,22 @@ def check_period(text: str) -> str:
     return text.strip()
 
 
+def months(first: str, last: str) -> list[str]:
+    """Every 'YYYY-MM' from ``first`` to ``last``, both included."""
+    year, month = map(int, first.split("-"))
+    out = []
+    while f"{year:04d}-{month:02d}" <= last:
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def previous_month(period: str) -> str:
+    """The 'YYYY-MM' before ``period``."""
+    year, month = map(int, period.split("-"))
+    return f"{year - 1:04d}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
+
+
 def parse_date(raw: object) -> date | None:
     """Read a date written dd/mm/yyyy, yyyy-mm-dd, as an Excel serial, or a datetime."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):

@@ -16,6 +16,7 @@ import re
 from datetime import date, datetime
 from pathlib import Path
 
+from ingest.parsing import months
 from ingest.template import report_rows, report_workbook, save_workbook, write_csv
 from warehouse import reference
 
@@ -27,15 +28,6 @@ MISSING_REPORTS = {("20.183", "2024-11")}
 _ZIP_TIME = (2025, 1, 1, 0, 0, 0)
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 REPORTERS = ["Nguyễn Văn An", "Hoàng Thị Bình", "Lương Văn Chung", "Vi Thị Dung", "Lộc Văn Đức"]
-
-
-def months(start: str, end: str) -> list[str]:
-    year, month = map(int, start.split("-"))
-    out = []
-    while f"{year:04d}-{month:02d}" <= end:
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out
 
 
 def _rng(*parts: str) -> random.Random:

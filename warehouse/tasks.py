@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ingest.parsing import check_period
+from ingest.parsing import check_period, previous_month
 from warehouse import pipeline
 from warehouse.lock import run_lock
 from warehouse.settings import load_settings
@@ -25,8 +25,7 @@ def resolve_period(requested: str | None, run_on: datetime) -> str:
     if requested:
         return check_period(requested)
     local = run_on.astimezone(ZoneInfo(load_settings().timezone))
-    year, month = (local.year - 1, 12) if local.month == 1 else (local.year, local.month - 1)
-    return f"{year:04d}-{month:02d}"
+    return previous_month(f"{local.year:04d}-{local.month:02d}")
 
 
 def ingest() -> str:
