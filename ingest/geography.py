@@ -61,8 +61,22 @@ class AdminUnit:
         return f"{self.scheme}-{self.level}-{self.code}"
 
 
+_TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"  # huyền, sắc, ngã, hỏi, nặng
+# spellings seen in real exports for the same name ("Đăk Lăk" for "Đắk Lắk")
+_SPELLINGS = {"đăk": "đắk", "lăk": "lắk"}
+
+
+def _fold_tones(word: str) -> str:
+    """'hoà' and 'hòa', 'Thuỵ' and 'Thụy' (old and new tone placement) -> one key: the
+    tone mark moved to the end of the word. Vowel shapes (ă, â, ơ, ...) stay."""
+    decomposed = unicodedata.normalize("NFD", _SPELLINGS.get(word, word))
+    tones = "".join(char for char in decomposed if char in _TONE_MARKS)
+    return "".join(char for char in decomposed if char not in _TONE_MARKS) + tones
+
+
 def normalise_name(text: str) -> str:
-    """NFC, case-folded, one space, no administrative prefix ("UBND tỉnh", "TP.")."""
+    """A comparison key: case-folded, one space, no administrative prefix ("UBND tỉnh",
+    "TP."), old and new tone placement alike ("Khánh Hoà" = "Khánh Hòa")."""
     name = " ".join(unicodedata.normalize("NFC", str(text)).casefold().split())
     stripped = True
     while stripped:  # "UBND tỉnh Đồng Tháp": two prefixes
@@ -71,7 +85,7 @@ def normalise_name(text: str) -> str:
             if name.startswith(prefix + " ") or (prefix.endswith(".") and name.startswith(prefix)):
                 name, stripped = name[len(prefix) :].strip(), True
                 break
-    return name
+    return " ".join(_fold_tones(word) for word in name.split())
 
 
 def normalise_code(code: object, level: str) -> str:
@@ -120,14 +134,20 @@ def by_code(code: object, scheme: str, level: str) -> AdminUnit:
     )
 
 
+@cache
+def _name_index(scheme: str, level: str) -> dict[str, tuple[AdminUnit, ...]]:
+    index: dict[str, list[AdminUnit]] = {}
+    for unit in _units():
+        if (unit.scheme, unit.level) == (scheme, level):
+            index.setdefault(normalise_name(unit.name_vi), []).append(unit)
+    return {key: tuple(units) for key, units in index.items()}
+
+
 def by_name(name: str, scheme: str, level: str, province_code: str | None = None) -> AdminUnit:
-    wanted = normalise_name(name)
     matches = [
         unit
-        for unit in _units()
-        if (unit.scheme, unit.level) == (scheme, level)
-        and (province_code is None or unit.province_code == province_code)
-        and normalise_name(unit.name_vi) == wanted
+        for unit in _name_index(scheme, level).get(normalise_name(name), ())
+        if province_code is None or unit.province_code == province_code
     ]
     if len(matches) == 1:
         return matches[0]

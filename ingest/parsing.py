@@ -23,8 +23,11 @@ class ParseError(ValueError):
     """A value that cannot be read; the message is bilingual (Vietnamese; English)."""
 
 
-def parse_number(raw: object) -> float | None:
+def parse_number(raw: object, decimal_point: bool = False) -> float | None:
     """Read a number as Vietnamese files write it; ``None`` for an empty cell.
+
+    ``decimal_point=True`` is for exports written by tools in the English convention
+    ("0.800" = 0.8, "1,234.5" = 1234.5): '.' is then always the decimal point.
 
     Vietnamese convention: '.' groups thousands, ',' marks decimals ("1.234,5" = 1234.5).
     A lone '.' is a decimal point unless it groups exactly three digits ("1.234" = 1234);
@@ -42,7 +45,9 @@ def parse_number(raw: object) -> float | None:
         return None
     if text.endswith("%"):
         text = text[:-1]
-    if "." in text and "," in text:
+    if decimal_point:
+        text = text.replace(",", "")
+    elif "." in text and "," in text:
         if text.rfind(",") > text.rfind("."):
             text = text.replace(".", "").replace(",", ".")
         else:
@@ -57,6 +62,29 @@ def parse_number(raw: object) -> float | None:
         return float(text)
     except ValueError:
         raise ParseError(f"'{raw}' không phải là số; '{raw}' is not a number") from None
+
+
+_LOST_ZEROS = re.compile(r"^\d{1,3}\.\d{1,2}$")
+
+
+def parse_count(raw: object) -> int | None:
+    """Read a count (a whole number) from a Vietnamese export, including the damage a
+    spreadsheet does when it reads "1.290" as the decimal 1.29 and drops the zeros: in a
+    count, a '.' followed by one or two digits can only be a thousands group that lost
+    its trailing zeros ("1.29" = 1290, "1.3" = 1300). Anything not whole is an error.
+    """
+    text = str(raw).strip() if raw is not None else ""
+    if _LOST_ZEROS.match(text):
+        head, tail = text.split(".")
+        text = f"{head}.{tail.ljust(3, '0')}"
+    value = parse_number(text)
+    if value is None:
+        return None
+    if value != int(value) or value < 0:
+        raise ParseError(
+            f"'{raw}' không phải là số đếm (số nguyên không âm); '{raw}' is not a count"
+        )
+    return int(value)
 
 
 def parse_period(raw: object) -> str:

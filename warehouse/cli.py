@@ -6,7 +6,8 @@ Commands::
     chiso demo                        sample files into the inbox, then run their last month
     chiso sample [--out DIR]          write the deterministic sample report files
     chiso validate-file FILE...       check report files the way ingestion will
-    chiso fetch-portal --year 2026    index-766 scores from the public service portal
+    chiso ingest portal --period 2025-10   index-766 scores from the public service portal
+    chiso ingest dti --file bang_1.csv      DTI tables; provision --file F --period YYYY-MM
     chiso snapshot --period YYYY-MM   freeze the published month; chiso snapshot verify
     chiso export --format csv --out DIR   the published marts as files
     chiso status                      what is published, the last gate, who has not reported
@@ -146,27 +147,87 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_fetch_portal(args: argparse.Namespace) -> int:
+def _with_warehouse(settings, holder: str, work):
+    from warehouse.lock import run_lock
+    from warehouse.raw import connect
+
+    with run_lock(settings.lock_path, holder):
+        conn = connect(settings.warehouse_path)
+        try:
+            return work(conn)
+        finally:
+            conn.close()
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.exports import ExportError
     from ingest.http import FetchError
     from ingest.sources import portal_766
-    from warehouse.lock import LockedError, run_lock
-    from warehouse.raw import connect
+    from warehouse.lock import LockedError
 
     settings = load_settings()
     settings.ensure_dirs()
+    holder = f"chiso ingest {args.source}"
     try:
-        landed = portal_766.fetch(settings, args.year, args.month)
-        with run_lock(settings.lock_path, "chiso fetch-portal"):
-            conn = connect(settings.warehouse_path)
-            try:
-                rows = portal_766.load(conn, landed)
-            finally:
-                conn.close()
-    except (FetchError, portal_766.PortalError, LockedError) as exc:
+        if args.source == "portal":
+            return _ingest_portal(args, settings, holder)
+        from ingest import exports
+        from ingest.sources import dti, provision
+
+        export = {"dti": dti.EXPORT, "provision": provision.EXPORT}[args.source]
+        if args.reparse:
+            rows = _with_warehouse(
+                settings, holder, lambda conn: exports.reload(conn, export, settings.landing_dir)
+            )
+            print(f"re-parsed the landing area: {rows} rows in raw.{export.source}")
+            return EXIT_OK
+        if not args.file:
+            print("error: give --file (or --reparse)", file=sys.stderr)
+            return EXIT_USAGE
+        period = args.period or "undated"
+        if args.source == "provision" and not args.period:
+            print("error: give --period: the month the table was exported", file=sys.stderr)
+            return EXIT_USAGE
+        landed, rows = _with_warehouse(
+            settings,
+            holder,
+            lambda conn: exports.ingest_export(conn, export, Path(args.file), period, settings),
+        )
+        print(f"landed {landed}\n{rows} rows loaded into raw.{export.source}")
+    except (ExportError, FetchError, portal_766.PortalError, LockedError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    print(f"landed {landed}; {rows} score rows loaded into raw.portal_766_scores")
     return EXIT_OK
+
+
+def _ingest_portal(args, settings, holder: str) -> int:
+    from ingest.sources import portal_766
+
+    if args.reparse:
+        rows = _with_warehouse(settings, holder, lambda conn: portal_766.reload(conn, settings))
+        print(f"re-parsed the landing area: {rows} score rows in raw.portal_766_scores")
+        return EXIT_OK
+    if not args.period:
+        print("error: give --period YYYY-MM (or a year, YYYY)", file=sys.stderr)
+        return EXIT_USAGE
+    requests = portal_766.requests_for(settings, args.period)
+    folders = []
+    for number, request in enumerate(requests, start=1):
+        print(f"[{number}/{len(requests)}] {request.api} API {request.period}: {request.params}")
+        folders.append(portal_766.fetch(settings, request))
+
+    def load_all(conn) -> int:
+        return sum(portal_766.load(conn, folder, settings) for folder in folders)
+
+    rows = _with_warehouse(settings, holder, load_all)
+    print(f"landed {len(folders)} answers; {rows} score rows loaded into raw.portal_766_scores")
+    return EXIT_OK
+
+
+def _portal_period(text: str) -> str:
+    if len(text) == 4 and text.isdigit():
+        return text
+    return _period(text)
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
@@ -340,12 +401,16 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", required=True, help="folder")
     exp.set_defaults(func=cmd_export)
 
-    fetch = commands.add_parser(
-        "fetch-portal", help="fetch index-766 scores from the public service portal"
+    ingest = commands.add_parser(
+        "ingest", help="fetch or load a source: portal (index 766), dti, provision (CSV)"
     )
-    fetch.add_argument("--year", type=int, required=True)
-    fetch.add_argument("--month", type=int, help="a month of the year (default: the year)")
-    fetch.set_defaults(func=cmd_fetch_portal)
+    ingest.add_argument("source", choices=["portal", "dti", "provision"])
+    ingest.add_argument("--period", type=_portal_period, help="YYYY-MM (portal: or a year, YYYY)")
+    ingest.add_argument("--file", help="dti, provision: the CSV export to load")
+    ingest.add_argument(
+        "--reparse", action="store_true", help="rebuild the raw tables from the landing area"
+    )
+    ingest.set_defaults(func=cmd_ingest)
 
     status = commands.add_parser(
         "status", help="what is published, the last gate, who has not reported"

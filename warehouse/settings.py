@@ -18,6 +18,10 @@ checkout runs with no configuration. All runtime data lives under one directory,
 | CHISO_TIMEZONE         | Asia/Ho_Chi_Minh                          |
 | CHISO_KEEP_VERSIONS    | 5 (earlier published files kept)          |
 | CHISO_HTTP_TIMEOUT / _ATTEMPTS / _BACKOFF | 30 s / 3 / 2 s (portal)  |
+| CHISO_HTTP_MIN_INTERVAL | 1 s between requests to one host (polite) |
+| CHISO_PORTAL_APIS      | new,old (index-766 APIs to fetch)         |
+| CHISO_PORTAL_SUB_UNITS | H37 (portal codes whose departments, communes are fetched) |
+| CHISO_PORTAL_PAGE_SIZE | 100 (old API page size; pages fetched until a short one) |
 | CHISO_MAX_FILE_BYTES   | 20 MiB (a larger report file is rejected) |
 | CHISO_MAX_XLSX_EXPANDED_BYTES | 200 MiB (xlsx unpacked: zip bombs)  |
 """
@@ -53,6 +57,10 @@ class Settings:
     http_timeout: float = 30.0
     http_attempts: int = 3
     http_backoff: float = 2.0
+    http_min_interval: float = 1.0
+    portal_apis: tuple[str, ...] = ("new", "old")
+    portal_sub_units: tuple[str, ...] = ("H37",)
+    portal_page_size: int = 100
     max_file_bytes: int = 20 * 1024 * 1024
     max_xlsx_expanded_bytes: int = 200 * 1024 * 1024
 
@@ -104,6 +112,10 @@ def dbt_project_dir() -> Path:
     return _path("CHISO_DBT_PROJECT_DIR", PROJECT_ROOT / "dbt_project")
 
 
+def _list(name: str, default: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in os.environ.get(name, default).split(",") if item.strip())
+
+
 def load_settings() -> Settings:
     """Read the settings from the environment (call again after changing it)."""
     data = _path("CHISO_DATA_DIR", PROJECT_ROOT / "data")
@@ -122,6 +134,10 @@ def load_settings() -> Settings:
         http_timeout=float(os.environ.get("CHISO_HTTP_TIMEOUT", 30)),
         http_attempts=int(os.environ.get("CHISO_HTTP_ATTEMPTS", 3)),
         http_backoff=float(os.environ.get("CHISO_HTTP_BACKOFF", 2)),
+        http_min_interval=float(os.environ.get("CHISO_HTTP_MIN_INTERVAL", 1)),
+        portal_apis=_list("CHISO_PORTAL_APIS", "new,old"),
+        portal_sub_units=_list("CHISO_PORTAL_SUB_UNITS", "H37"),
+        portal_page_size=int(os.environ.get("CHISO_PORTAL_PAGE_SIZE", 100)),
         max_file_bytes=int(os.environ.get("CHISO_MAX_FILE_BYTES", 20 * 1024 * 1024)),
         max_xlsx_expanded_bytes=int(
             os.environ.get("CHISO_MAX_XLSX_EXPANDED_BYTES", 200 * 1024 * 1024)

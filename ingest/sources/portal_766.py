@@ -1,28 +1,54 @@
-"""National Public Service Portal, index 766 (Decision 766/QĐ-TTg): the new reporting API.
+"""National Public Service Portal, index 766 (Decision 766/QĐ-TTg): both of its APIs.
 
-``POST <base>/api/v1/reporting/evaluation/service-results`` with a JSON body such as
-``{"timeType": "year", "year": 2026, "departmentType": "ADMINISTRATIVE_UNIT"}`` answers
-``{code, message, data}``; ``data.evaluation`` holds one score row per province
-(departmentCode H01..H61, the portal's own codes), ``data.donuts`` the national dossier and
-provision counts. Entry points: :func:`fetch` (request, check, land the raw answer
-immutably) and :func:`load` (landed answer -> ``raw.portal_766_scores``).
+- new API: ``POST <base>/api/v1/reporting/evaluation/service-results`` with a JSON body
+  (``{"timeType": "year", "year": 2026, "departmentType": "ADMINISTRATIVE_UNIT"}``) answers
+  ``{code, message, data}``: ``data.evaluation`` one score row per province (portal codes
+  H01..H61), ``data.donuts`` the national dossier (online vs direct) and provision
+  (full / partial / none) counts, ``data.monthlyChart`` and ``data.dossierChart`` by month.
+- old API: ``POST <base>/jsp/rest.jsp`` with a form field ``params`` holding JSON (service
+  ``report_tinh_766_service``, ``p_nam, p_6thang, p_quy, p_thang, p_tinh_id, p_loaidonvi,
+  loaichitieu, pageIndex, pageSize``) answers a bare JSON list of rows whose values are all
+  text: ``p_tinh_id`` 0 gives the provinces, a province's agency ID its departments
+  (LOAI_COQUAN 2) and communes (LOAI_COQUAN 3). Pages are fetched until a short one.
+
+Every answer is kept unchanged in the landing area (one folder per request, the pages and a
+sidecar with URL, parameters, HTTP status and fetch time) before anything is parsed; loading
+reads only the landing area, so a parser fix re-runs over history (:func:`reload`) without
+refetching. An answer of the wrong shape (HTML error page, truncated JSON, a field missing or
+new) goes to the quarantine with the reason and nothing of that request is loaded.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ingest.http import FetchError, post_json
+from ingest.http import FetchError, post
 from ingest.landing import land_bytes
 from warehouse.settings import Settings
 
 SOURCE = "portal_766"
-PATH = "/api/v1/reporting/evaluation/service-results"
+NEW_PATH = "/api/v1/reporting/evaluation/service-results"
+OLD_PATH = "/jsp/rest.jsp"
+OLD_SERVICE = "report_tinh_766_service"
 GROUPS = ("CKMB", "TDGQ", "CLGQ", "TTTT", "MDHL", "MDSH")
+OLD_FIELDS = frozenset(
+    {"ID", "TEN", "TEN_COQUAN", "MA_COQUAN", "LOAI_COQUAN", "CAPDONVIID", "ID_COQUAN"}
+    | set(GROUPS)
+    | {"TONG_SCORE", "ROW_STT"}
+)
+NEW_FIELDS = frozenset(
+    {"departmentId", "departmentName", "departmentCode", "totalScore", "ratio", "scoreDelta"}
+    | {"groupScores"}
+)
+UNIT_KINDS = {"1": "province", "2": "department", "3": "commune"}
+MAX_PAGES = 200
+_PORTAL_PROVINCE = re.compile(r"(?:^|\.)(H\d{2})(?=\.|$)")
 
 DDL = """
 create schema if not exists raw;
@@ -34,120 +60,402 @@ create table if not exists raw.portal_766_scores (
     load_id varchar not null, loaded_at timestamptz not null,
     primary key (file_sha256, department_code)
 );
+alter table raw.portal_766_scores add column if not exists api varchar;
+alter table raw.portal_766_scores add column if not exists unit_kind varchar;
+alter table raw.portal_766_scores add column if not exists agency_id varchar;
+alter table raw.portal_766_scores add column if not exists national_rank integer;
+alter table raw.portal_766_scores add column if not exists request_key varchar;
+create table if not exists raw.portal_766_national (
+    file_sha256 varchar not null, request_key varchar not null,
+    period_kind varchar not null, period varchar not null,
+    measure varchar not null, category varchar not null, month varchar,
+    value double, percent double, load_id varchar not null, loaded_at timestamptz not null
+);
 """
+SCORE_COLUMNS = (
+    "file_sha256, period_kind, period, department_code, department_name, province_code, "
+    "total_score, score_delta, ckmb, tdgq, clgq, tttt, mdhl, mdsh, load_id, loaded_at, "
+    "api, unit_kind, agency_id, national_rank, request_key"
+)
 
 
 class PortalError(RuntimeError):
     """The portal answered, but not with what chiso can use; nothing was loaded."""
 
 
-def request_body(year: int, month: int | None = None) -> dict:
+@dataclass(frozen=True)
+class Request:
+    """One logical request to the portal (an old-API request may span several pages)."""
+
+    api: str  # "new" or "old"
+    period_kind: str  # "year" or "month"
+    period: str  # "2026" or "2025-10"
+    params: dict = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        text = json.dumps([self.api, self.params], sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+    @property
+    def path(self) -> str:
+        return NEW_PATH if self.api == "new" else OLD_PATH
+
+
+def new_request(year: int, month: int | None = None) -> Request:
     body: dict = {"timeType": "year", "year": year, "departmentType": "ADMINISTRATIVE_UNIT"}
     if month is not None:  # the month form follows the year form; not seen in a sample yet
         body.update(timeType="month", month=month)
-    return body
+    return _request("new", year, month, body)
 
 
-def parse(raw: bytes) -> list[dict]:
-    """The evaluation rows of an answer, or a PortalError saying what is wrong."""
+def old_request(year: int, month: int | None = None, agency_id: str | int = 0) -> Request:
+    params = {
+        "type": "ref",
+        "service": OLD_SERVICE,
+        "p_nam": str(year),
+        "p_6thang": 0,
+        "p_quy": 0,
+        "p_thang": month or 0,
+        "p_tinh_id": agency_id if agency_id == 0 else str(agency_id),
+        "p_loaidonvi": 1,
+        "loaichitieu": 0,
+    }
+    return _request("old", year, month, params)
+
+
+def _request(api: str, year: int, month: int | None, params: dict) -> Request:
+    if month is None:
+        return Request(api, "year", f"{year:04d}", params)
+    return Request(api, "month", f"{year:04d}-{month:02d}", params)
+
+
+def portal_provinces(settings: Settings) -> dict[str, dict[str, str]]:
+    """The crosswalk seed: portal code (H01) -> province_code, name, agency ID."""
+    from warehouse.reference import read_seed
+
+    rows = read_seed(settings.dbt_project_dir / "seeds", "portal_provinces")
+    return {row["portal_code"]: row for row in rows}
+
+
+def requests_for(settings: Settings, period: str) -> list[Request]:
+    """What `chiso ingest portal --period` fetches: the configured APIs for that month (or
+    year), and the departments and communes of the configured provinces."""
+    year, month = (int(period[:4]), int(period[5:7])) if len(period) == 7 else (int(period), None)
+    requests = []
+    if "new" in settings.portal_apis:
+        requests.append(new_request(year, month))
+    if "old" in settings.portal_apis:
+        requests.append(old_request(year, month))
+        crosswalk = portal_provinces(settings)
+        for code in settings.portal_sub_units:
+            if code not in crosswalk:
+                raise PortalError(
+                    f"CHISO_PORTAL_SUB_UNITS names '{code}', which is not in "
+                    "seeds/portal_provinces.csv"
+                )
+            requests.append(old_request(year, month, crosswalk[code]["portal_agency_id"]))
+    return requests
+
+
+# --- checking answers -------------------------------------------------------------------
+
+
+def _json(raw: bytes) -> object:
+    head = raw.lstrip()[:200].lower()
+    if head.startswith((b"<!doctype", b"<html", b"<")):
+        title = re.search(rb"<title>(.*?)</title>", raw[:4096], re.IGNORECASE | re.DOTALL)
+        shown = title[1].decode("utf-8", "replace").strip() if title else "no title"
+        raise PortalError(f"the portal answered with an HTML page ({shown!r}), not JSON")
     try:
-        answer = json.loads(raw)
+        return json.loads(raw)
     except ValueError as error:
-        raise PortalError(f"the answer is not JSON ({error})") from None
+        raise PortalError(f"the answer is not complete JSON ({error})") from None
+
+
+def _drift(row: dict, expected: frozenset[str], where: str) -> None:
+    missing, new = expected - set(row), set(row) - expected
+    if missing or new:
+        parts = []
+        if missing:
+            parts.append(f"lacks {', '.join(sorted(missing))}")
+        if new:
+            parts.append(f"has new field {', '.join(sorted(new))}")
+        raise PortalError(f"{where} {' and '.join(parts)} (the answer's shape changed)")
+
+
+def parse_new(raw: bytes) -> dict:
+    """The ``data`` of a new-API answer, checked field by field."""
+    answer = _json(raw)
     if not isinstance(answer, dict):
         raise PortalError("the answer is not a JSON object")
-    if answer.get("code") != "OK":
-        raise PortalError(
-            f"the portal answered code {answer.get('code')!r}: {answer.get('message')!r}"
-        )
-    rows = (answer.get("data") or {}).get("evaluation")
-    if not isinstance(rows, list) or not rows:
-        raise PortalError("the answer has no data.evaluation rows")
+    _drift(answer, frozenset({"code", "message", "data"}), "the answer")
+    if answer["code"] != "OK":
+        raise PortalError(f"the portal answered code {answer['code']!r}: {answer['message']!r}")
+    data = answer["data"]
+    if not isinstance(data, dict) or not isinstance(data.get("evaluation"), list):
+        raise PortalError("the answer has no data.evaluation list")
+    for index, row in enumerate(data["evaluation"]):
+        _drift(row, NEW_FIELDS, f"evaluation row {index}")
+        _drift(row["groupScores"] or {}, frozenset(GROUPS), f"evaluation row {index} groupScores")
+    for name in ("onlineDossier", "onlineProvision"):
+        for index, item in enumerate((data.get("donuts") or {}).get(name) or []):
+            _drift(item, frozenset({"code", "name", "value", "percent"}), f"{name} {index}")
+    return data
+
+
+def parse_old(raw: bytes) -> list[dict]:
+    """The rows of one old-API page, checked field by field."""
+    rows = _json(raw)
+    if not isinstance(rows, list):
+        raise PortalError("the answer is not a JSON list of rows")
     for index, row in enumerate(rows):
-        missing = {"departmentCode", "departmentName", "totalScore"} - set(row)
-        if missing:
-            raise PortalError(f"evaluation row {index} lacks {', '.join(sorted(missing))}")
+        if not isinstance(row, dict):
+            raise PortalError(f"row {index} is not an object")
+        _drift(row, OLD_FIELDS, f"row {index}")
+        if row["LOAI_COQUAN"] not in UNIT_KINDS:
+            raise PortalError(f"row {index} has unknown LOAI_COQUAN {row['LOAI_COQUAN']!r}")
     return rows
 
 
-def fetch(
-    settings: Settings, year: int, month: int | None = None, log: Callable[[str], None] = print
-) -> Path:
-    """Fetch, check and land one answer; return the landed file. A bad answer is kept in
-    the quarantine with the reason, and raises."""
-    body = request_body(year, month)
-    url = settings.portal_base_url.rstrip("/") + PATH
-    raw = post_json(
-        url,
-        body,
+# --- fetching ---------------------------------------------------------------------------
+
+
+def _post(settings: Settings, request: Request, page: int | None, log) -> tuple[dict, bytes]:
+    url = settings.portal_base_url.rstrip("/") + request.path
+    options = dict(
         timeout=settings.http_timeout,
         attempts=settings.http_attempts,
         backoff=settings.http_backoff,
+        min_interval=settings.http_min_interval,
         log=log,
     )
-    period = f"{year:04d}" if month is None else f"{year:04d}-{month:02d}"
-    sha256 = hashlib.sha256(raw).hexdigest()
-    meta = {"url": url, "body": body, "fetched_at": datetime.now(UTC).isoformat()}
+    if request.api == "new":
+        answer = post(url, json_body=request.params, **options)
+        sent = request.params
+    else:
+        sent = request.params | {"pageIndex": page, "pageSize": settings.portal_page_size}
+        params = json.dumps(sent, ensure_ascii=False, separators=(",", ":"))
+        answer = post(url, form={"params": params}, **options)
+    meta = {
+        "api": request.api,
+        "url": url,
+        "params": sent,
+        "request_key": request.key,
+        "period_kind": request.period_kind,
+        "period": request.period,
+        "page": page or 1,
+        "http_status": answer.status,
+        "content_type": answer.content_type,
+        "fetched_at": datetime.now(UTC).isoformat(),
+    }
+    return meta, answer.body
+
+
+def fetch(settings: Settings, request: Request, log: Callable[[str], None] = print) -> Path:
+    """Fetch every page of ``request``, check each, and land them together; return the
+    request's landing folder. A bad page sends all its request's pages to the quarantine
+    with the reason, and raises: nothing of that request is landed or loaded."""
+    pages: list[tuple[dict, bytes]] = []
     try:
-        parse(raw)
+        if request.api == "new":
+            pages.append(_post(settings, request, None, log))
+            parse_new(pages[-1][1])
+        else:
+            for page in range(1, MAX_PAGES + 1):
+                pages.append(_post(settings, request, page, log))
+                if len(parse_old(pages[-1][1])) < settings.portal_page_size:
+                    break
+            else:
+                raise PortalError(f"more than {MAX_PAGES} pages: stopped")
     except PortalError as error:
-        land_bytes(
-            raw,
-            settings.quarantine_dir / SOURCE / period,
-            sha256,
-            ".json",
-            meta | {"error": str(error)},
-        )
-        raise
-    return land_bytes(raw, settings.landing_dir / SOURCE / period, sha256, ".json", meta)
+        folder = settings.quarantine_dir / SOURCE / request.period / request.key
+        for meta, body in pages:
+            sha256 = hashlib.sha256(body).hexdigest()
+            land_bytes(body, folder, sha256, ".json", meta | {"error": str(error)})
+        raise PortalError(f"{request.api} API {request.params}: {error}") from None
+    folder = settings.landing_dir / SOURCE / request.period / request.key
+    for meta, body in pages:
+        meta["pages"] = len(pages)
+        land_bytes(body, folder, hashlib.sha256(body).hexdigest(), ".json", meta)
+    return folder
 
 
-def _province_code(name: str) -> str | None:
-    from ingest.geography import AdminUnitNotFound, by_name
+# --- loading from the landing area ------------------------------------------------------
 
-    try:
-        return by_name(name, "post_2025", "province").code
-    except AdminUnitNotFound:
+
+def _landed_pages(folder: Path) -> list[tuple[dict, Path]]:
+    pages = []
+    for sidecar in sorted(folder.glob("*.json.meta.json")):
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+        pages.append((meta, sidecar.with_name(sidecar.name.removesuffix(".meta.json"))))
+    pages.sort(key=lambda item: item[0]["page"])
+    if not pages or len(pages) != pages[0][0].get("pages", len(pages)):
+        raise PortalError(f"{folder}: the request's pages are incomplete; fetch it again")
+    return pages
+
+
+def _score(value: object, name: str, where: str) -> float | None:
+    if value is None or value == "":
         return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise PortalError(f"{where}: {name} {value!r} is not a number") from None
 
 
-def load(conn, landed: Path) -> int:
-    """Load one landed answer into raw.portal_766_scores (once per file, one transaction)."""
-    conn.execute(DDL)
-    sha256 = landed.name.split(".")[0]
-    if conn.execute(
-        "select count(*) from raw.portal_766_scores where file_sha256 = ?", [sha256]
-    ).fetchone()[0]:
-        return 0
-    meta = json.loads(landed.with_name(landed.name + ".meta.json").read_text(encoding="utf-8"))
-    body = meta["body"]
-    kind = body["timeType"]
-    period = f"{body['year']:04d}" if kind == "year" else f"{body['year']:04d}-{body['month']:02d}"
-    now = datetime.now(UTC)
-    rows = [
-        (
-            sha256,
-            kind,
-            period,
-            row["departmentCode"],
-            row["departmentName"],
-            _province_code(row["departmentName"]),
-            row.get("totalScore"),
-            row.get("scoreDelta"),
-            *[(row.get("groupScores") or {}).get(group) for group in GROUPS],
-            f"{SOURCE}-{sha256[:16]}",
-            now,
+def _province(crosswalk: dict, portal_code: str, name: str) -> str:
+    match = _PORTAL_PROVINCE.search(portal_code or "")
+    row = crosswalk.get(match[1]) if match else None
+    if row is None:
+        raise PortalError(
+            f"portal code {portal_code!r} ({name}) has no province in "
+            "seeds/portal_provinces.csv; add it, then run `chiso ingest portal --reparse`"
         )
-        for row in parse(landed.read_bytes())
-    ]
+    return row["province_code"]
+
+
+def _rows(meta: dict, landed: Path, crosswalk: dict, load_id: str, now) -> tuple[list, list]:
+    sha256 = landed.name.split(".")[0]
+    kind, period, key = meta["period_kind"], meta["period"], meta["request_key"]
+    scores, national = [], []
+    if meta["api"] == "new":
+        data = parse_new(landed.read_bytes())
+        for row in data["evaluation"]:
+            where = f"{landed.name} {row['departmentCode']}"
+            groups = row["groupScores"] or {}
+            scores.append(
+                (sha256, kind, period, row["departmentCode"], row["departmentName"])
+                + (_province(crosswalk, row["departmentCode"], row["departmentName"]),)
+                + (_score(row["totalScore"], "totalScore", where),)
+                + (_score(row["scoreDelta"], "scoreDelta", where),)
+                + tuple(_score(groups.get(group), group, where) for group in GROUPS)
+                + (load_id, now, "new", "province", str(row["departmentId"]), None, key)
+            )
+        for measure, items in (data.get("donuts") or {}).items():
+            for item in items or []:
+                national.append((measure, item["code"], None, item["value"], item["percent"]))
+        for chart, fields in (
+            ("monthlyChart", ("averageScore",)),
+            ("dossierChart", ("onTimePct", "overduePct")),
+        ):
+            for point in data.get(chart) or []:
+                for name in fields:
+                    if (point or {}).get(name) is not None:
+                        month = f"{period[:4]}-{int(point['month']):02d}"
+                        national.append((name, "national", month, point[name], None))
+        overview = data.get("overview") or {}
+        if overview.get("totalScore") is not None:
+            national.append(("totalScore", "national", None, overview["totalScore"], None))
+        national = [(sha256, key, kind, period, *item, load_id, now) for item in national]
+    else:
+        for row in parse_old(landed.read_bytes()):
+            where = f"{landed.name} {row['MA_COQUAN']}"
+            scores.append(
+                (sha256, kind, period, row["MA_COQUAN"], row["TEN"])
+                + (_province(crosswalk, row["MA_COQUAN"], row["TEN"]),)
+                + (_score(row["TONG_SCORE"], "TONG_SCORE", where), None)
+                + tuple(_score(row[group], group, where) for group in GROUPS)
+                + (load_id, now, "old", UNIT_KINDS[row["LOAI_COQUAN"]], row["ID"])
+                + (int(row["ROW_STT"]) if str(row["ROW_STT"]).isdigit() else None, key)
+            )
+    return scores, national
+
+
+def _collect(folder: Path, crosswalk: dict, now: datetime) -> tuple[list, list]:
+    """Every row of one landed request (all pages parsed before anything is written)."""
+    pages = _landed_pages(folder)
+    load_id = f"{SOURCE}-{pages[0][0]['request_key']}-{now:%Y%m%dT%H%M%S}"
+    scores, national = [], []
+    for meta, landed in pages:
+        page_scores, page_national = _rows(meta, landed, crosswalk, load_id, now)
+        scores += page_scores
+        national += page_national
+    return scores, national
+
+
+def _insert(conn, scores: list, national: list) -> None:
+    if scores:
+        conn.executemany(
+            f"insert into raw.portal_766_scores ({SCORE_COLUMNS}) values ({', '.join('?' * 21)})",
+            scores,
+        )
+    if national:
+        conn.executemany(
+            f"insert into raw.portal_766_national values ({', '.join('?' * 11)})", national
+        )
+
+
+def _in_transaction(conn, work: Callable[[], None]) -> None:
     conn.execute("begin transaction")
     try:
-        conn.executemany(f"insert into raw.portal_766_scores values ({', '.join('?' * 16)})", rows)
+        work()
         conn.execute("commit")
     except BaseException:
         conn.execute("rollback")
         raise
-    return len(rows)
 
 
-__all__ = ["FetchError", "PortalError", "fetch", "load", "parse", "request_body"]
+def load(conn, folder: Path, settings: Settings) -> int:
+    """Load one landed request (all its pages) into ``raw.portal_766_scores`` and
+    ``raw.portal_766_national`` in one transaction; a request that has rows loads once
+    (a later fetch of the same request lands beside it and replaces it in staging)."""
+    conn.execute(DDL)
+    now = datetime.now(UTC)
+    scores, national = _collect(folder, portal_provinces(settings), now)
+    sha256s = {row[0] for row in scores} | {row[0] for row in national}
+    if (
+        sha256s
+        and conn.execute(
+            "select count(*) from raw.portal_766_scores where list_contains(?, file_sha256)",
+            [sorted(sha256s)],
+        ).fetchone()[0]
+        + conn.execute(
+            "select count(*) from raw.portal_766_national where list_contains(?, file_sha256)",
+            [sorted(sha256s)],
+        ).fetchone()[0]
+    ):
+        return 0
+    _in_transaction(conn, lambda: _insert(conn, scores, national))
+    return len(scores)
+
+
+def landed_requests(settings: Settings, period: str | None = None) -> list[Path]:
+    root = settings.landing_dir / SOURCE
+    pattern = f"{period}/*" if period else "*/*"
+    return sorted(path for path in root.glob(pattern) if path.is_dir())
+
+
+def reload(conn, settings: Settings) -> int:
+    """Re-parse every landed answer (after a parser or crosswalk fix): the raw portal
+    tables are rebuilt from the landing area alone, in one transaction."""
+    conn.execute(DDL)
+    crosswalk, now = portal_provinces(settings), datetime.now(UTC)
+    scores, national = [], []
+    for folder in landed_requests(settings):
+        folder_scores, folder_national = _collect(folder, crosswalk, now)
+        scores += folder_scores
+        national += folder_national
+
+    def work() -> None:
+        conn.execute("delete from raw.portal_766_scores")
+        conn.execute("delete from raw.portal_766_national")
+        _insert(conn, scores, national)
+
+    _in_transaction(conn, work)
+    return len(scores)
+
+
+__all__ = [
+    "FetchError",
+    "PortalError",
+    "Request",
+    "fetch",
+    "load",
+    "new_request",
+    "old_request",
+    "parse_new",
+    "parse_old",
+    "reload",
+    "requests_for",
+]
