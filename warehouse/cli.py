@@ -95,12 +95,14 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from ingest.sample import DEFAULT_END, generate
+    from ingest.sample import DEFAULT_END, DEFAULT_START, generate
+    from ingest.sample_portal import ingest_sample_sources
 
     settings = load_settings()
     settings.ensure_dirs()
     files = generate(settings.inbox_dir)
     print(f"wrote {len(files)} sample report files (Lạng Sơn units) to {settings.inbox_dir}")
+    print(ingest_sample_sources(settings, DEFAULT_START, DEFAULT_END, log=print))
     args.period = DEFAULT_END
     return cmd_run(args)
 

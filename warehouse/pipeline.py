@@ -36,7 +36,7 @@ def new_run_id(period: str) -> str:
 
 def stage_ingest(settings: Settings, log: Log = print) -> str:
     from ingest.inbox import IngestError, ingest_inbox
-    from ingest.sources import admin_units, snapshots
+    from ingest.sources import admin_units, dti, portal_766, provision, snapshots
     from warehouse.raw import connect
 
     summary = ingest_inbox(settings, log=log)
@@ -47,6 +47,8 @@ def stage_ingest(settings: Settings, log: Log = print) -> str:
         )
     conn = connect(settings.warehouse_path)
     try:
+        for ddl in (portal_766.DDL, dti.DDL, provision.DDL):  # loaded by `chiso ingest`
+            conn.execute(ddl)
         log(f"  {admin_units.load(conn)}")
         log(f"  {snapshots.load(conn, settings.snapshot_dir)}")
     finally:

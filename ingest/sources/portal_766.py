@@ -65,17 +65,19 @@ alter table raw.portal_766_scores add column if not exists unit_kind varchar;
 alter table raw.portal_766_scores add column if not exists agency_id varchar;
 alter table raw.portal_766_scores add column if not exists national_rank integer;
 alter table raw.portal_766_scores add column if not exists request_key varchar;
+alter table raw.portal_766_scores add column if not exists fetched_at timestamptz;
 create table if not exists raw.portal_766_national (
     file_sha256 varchar not null, request_key varchar not null,
     period_kind varchar not null, period varchar not null,
     measure varchar not null, category varchar not null, month varchar,
-    value double, percent double, load_id varchar not null, loaded_at timestamptz not null
+    value double, percent double, load_id varchar not null, loaded_at timestamptz not null,
+    fetched_at timestamptz
 );
 """
 SCORE_COLUMNS = (
     "file_sha256, period_kind, period, department_code, department_name, province_code, "
     "total_score, score_delta, ckmb, tdgq, clgq, tttt, mdhl, mdsh, load_id, loaded_at, "
-    "api, unit_kind, agency_id, national_rank, request_key"
+    "api, unit_kind, agency_id, national_rank, request_key, fetched_at"
 )
 
 
@@ -318,6 +320,7 @@ def _province(crosswalk: dict, portal_code: str, name: str) -> str:
 def _rows(meta: dict, landed: Path, crosswalk: dict, load_id: str, now) -> tuple[list, list]:
     sha256 = landed.name.split(".")[0]
     kind, period, key = meta["period_kind"], meta["period"], meta["request_key"]
+    fetched = datetime.fromisoformat(meta["fetched_at"])
     scores, national = [], []
     if meta["api"] == "new":
         data = parse_new(landed.read_bytes())
@@ -330,7 +333,7 @@ def _rows(meta: dict, landed: Path, crosswalk: dict, load_id: str, now) -> tuple
                 + (_score(row["totalScore"], "totalScore", where),)
                 + (_score(row["scoreDelta"], "scoreDelta", where),)
                 + tuple(_score(groups.get(group), group, where) for group in GROUPS)
-                + (load_id, now, "new", "province", str(row["departmentId"]), None, key)
+                + (load_id, now, "new", "province", str(row["departmentId"]), None, key, fetched)
             )
         for measure, items in (data.get("donuts") or {}).items():
             for item in items or []:
@@ -347,7 +350,7 @@ def _rows(meta: dict, landed: Path, crosswalk: dict, load_id: str, now) -> tuple
         overview = data.get("overview") or {}
         if overview.get("totalScore") is not None:
             national.append(("totalScore", "national", None, overview["totalScore"], None))
-        national = [(sha256, key, kind, period, *item, load_id, now) for item in national]
+        national = [(sha256, key, kind, period, *item, load_id, now, fetched) for item in national]
     else:
         for row in parse_old(landed.read_bytes()):
             where = f"{landed.name} {row['MA_COQUAN']}"
@@ -357,7 +360,7 @@ def _rows(meta: dict, landed: Path, crosswalk: dict, load_id: str, now) -> tuple
                 + (_score(row["TONG_SCORE"], "TONG_SCORE", where), None)
                 + tuple(_score(row[group], group, where) for group in GROUPS)
                 + (load_id, now, "old", UNIT_KINDS[row["LOAI_COQUAN"]], row["ID"])
-                + (int(row["ROW_STT"]) if str(row["ROW_STT"]).isdigit() else None, key)
+                + (int(row["ROW_STT"]) if str(row["ROW_STT"]).isdigit() else None, key, fetched)
             )
     return scores, national
 
@@ -377,12 +380,12 @@ def _collect(folder: Path, crosswalk: dict, now: datetime) -> tuple[list, list]:
 def _insert(conn, scores: list, national: list) -> None:
     if scores:
         conn.executemany(
-            f"insert into raw.portal_766_scores ({SCORE_COLUMNS}) values ({', '.join('?' * 21)})",
+            f"insert into raw.portal_766_scores ({SCORE_COLUMNS}) values ({', '.join('?' * 22)})",
             scores,
         )
     if national:
         conn.executemany(
-            f"insert into raw.portal_766_national values ({', '.join('?' * 11)})", national
+            f"insert into raw.portal_766_national values ({', '.join('?' * 12)})", national
         )
 
 

@@ -1,17 +1,39 @@
 -- One row per unit x indicator x month x source, up to the as-of month (a publication for
 -- June never shows July, however late it is built). Ratios are recomputed from numerator
 -- and denominator (never taken from the typed value), so any area can be re-aggregated.
+-- Sources: unit reports, the portal's provision table (province units), DTI (province
+-- units, the year's rank as its December). When sources disagree for the same unit,
+-- indicator and month, every figure stays; is_selected marks the one the marts use, by
+-- var observation_source_precedence, and selection_reason says why.
 
 {%- set as_of_period = var('as_of_period') %}
+{%- set precedence = var('observation_source_precedence') %}
 
 with
 
 unit_report_values as (
 
     select * from {{ ref('int_unit_report_values_deduplicated') }}
-    {%- if as_of_period %}
-    where period <= '{{ as_of_period }}'
-    {%- endif %}
+
+),
+
+provision as (
+
+    select * from {{ ref('stg_portal__provision') }}
+    where not is_listed_twice
+
+),
+
+dti as (
+
+    select * from {{ ref('dti_scores') }}
+
+),
+
+province_units as (
+
+    select * from {{ ref('dim_unit') }}
+    where unit_group = 'province'
 
 ),
 
@@ -21,7 +43,7 @@ indicators as (
 
 ),
 
-valued as (
+from_unit_reports as (
 
     select
         unit_report_values.unit_code,
@@ -37,18 +59,109 @@ valued as (
         unit_report_values.source_file_name,
         unit_report_values.source_sheet,
         unit_report_values.source_row,
-        unit_report_values.load_id,
-        case
-            when indicators.kind = 'ratio'
-                then
-                    100.0 * unit_report_values.numerator
-                    / nullif(unit_report_values.denominator, 0)
-            else unit_report_values.reported_value
-        end as value
+        unit_report_values.load_id
 
     from unit_report_values
+
+),
+
+from_portal as (
+
+    select
+        province_units.unit_code,
+        'full_process_service_provision_rate' as indicator_code,
+        provision.period,
+        cast(provision.period || '-01' as date) as period_start_on,
+        'portal' as source,
+        cast(provision.offered_full_online as double precision) as numerator,
+        cast(provision.eligible_full_online as double precision) as denominator,
+        cast(null as double precision) as reported_value,
+        1 as submission_count,
+        provision.file_sha256,
+        provision.source_file_name,
+        cast(null as varchar) as source_sheet,
+        provision.source_row,
+        cast(null as varchar) as load_id
+
+    from provision
+    inner join province_units
+        on provision.province_code = province_units.province_code
+
+),
+
+from_dti as (
+
+    select
+        province_units.unit_code,
+        'dti_rank' as indicator_code,
+        cast(dti.year as varchar) || '-12' as period,
+        cast(cast(dti.year as varchar) || '-12-01' as date) as period_start_on,
+        'dti' as source,
+        cast(null as double precision) as numerator,
+        cast(null as double precision) as denominator,
+        cast(dti.dti_rank as double precision) as reported_value,
+        1 as submission_count,
+        dti.file_sha256,
+        dti.source_file_name,
+        cast(null as varchar) as source_sheet,
+        dti.source_row,
+        cast(null as varchar) as load_id
+
+    from dti
+    inner join province_units
+        on dti.province_code = province_units.province_code
+
+),
+
+combined as (
+
+    select * from from_unit_reports
+    union all
+    select * from from_portal
+    union all
+    select * from from_dti
+
+),
+
+valued as (
+
+    select
+        combined.*,
+        case
+            when indicators.kind = 'ratio'
+                then 100.0 * combined.numerator / nullif(combined.denominator, 0)
+            else combined.reported_value
+        end as value,
+        case combined.source
+            {%- for source in precedence %}
+            when '{{ source }}' then {{ loop.index }}
+            {%- endfor %}
+            else {{ precedence | length + 1 }}
+        end as source_priority
+
+    from combined
     inner join indicators
-        on unit_report_values.indicator_code = indicators.indicator_code
+        on combined.indicator_code = indicators.indicator_code
+    {%- if as_of_period %}
+    where combined.period <= '{{ as_of_period }}'
+    {%- endif %}
+
+),
+
+compared as (
+
+    select
+        *,
+        row_number() over (
+            partition by unit_code, indicator_code, period
+            order by source_priority, source
+        ) as source_rank,
+        count(*) over (partition by unit_code, indicator_code, period) as source_count,
+        max(value) over (partition by unit_code, indicator_code, period)
+        - min(value) over (partition by unit_code, indicator_code, period)
+            as source_value_spread
+
+    from valued
 
 ),
 
@@ -57,9 +170,32 @@ final as (
     select
         {{ dbt.hash(dbt.concat(["unit_code", "'|'", "indicator_code", "'|'", "period", "'|'", "source"])) }}
             as observation_id,
-        *
+        unit_code,
+        indicator_code,
+        period,
+        period_start_on,
+        source,
+        numerator,
+        denominator,
+        reported_value,
+        submission_count,
+        file_sha256,
+        source_file_name,
+        source_sheet,
+        source_row,
+        load_id,
+        value,
+        source_rank = 1 as is_selected,
+        source_count,
+        source_value_spread,
+        case
+            when source_count = 1 then 'only source'
+            when source_rank = 1
+                then 'first of {{ precedence | join(", ") }} (observation_source_precedence)'
+            else 'another source comes first in observation_source_precedence'
+        end as selection_reason
 
-    from valued
+    from compared
 
 )
 

@@ -37,7 +37,7 @@ territorial as (
     from observations
     inner join units
         on observations.unit_code = units.unit_code
-    where units.unit_group in ('district', 'commune')
+    where units.unit_group in ('district', 'commune') and observations.is_selected
 
 ),
 

@@ -113,7 +113,7 @@ measured as (
         + extract(month from observations.period_start_on) as month_index
 
     from observations
-    where observations.value is not null
+    where observations.value is not null and observations.is_selected
 
 ),
 
