@@ -20,7 +20,7 @@ from pathlib import Path
 from ingest.landing import land, quarantine, sha256_file
 from ingest.parsing import previous_month
 from ingest.sources.unit_files import Problem, Report, read_report
-from warehouse.raw import connect, ensure_raw_schema
+from warehouse.raw import connect, ensure_raw_schema, load_rejections
 from warehouse.settings import Settings
 
 SOURCE = "unit_files"
@@ -216,6 +216,8 @@ def ingest_inbox(settings: Settings, log: Callable[[str], None] = print) -> Inge
                 path.name,
                 report.problems,
                 report.sheet,
+                unit_code=report.unit_code,
+                period=report.period,
             )
             summary.quarantined.append(path.name)
             log(f"  quarantined {path.name} -> {folder}")
@@ -226,6 +228,7 @@ def ingest_inbox(settings: Settings, log: Callable[[str], None] = print) -> Inge
     conn = connect(settings.warehouse_path)
     try:
         ensure_raw_schema(conn)
+        load_rejections(conn, settings.quarantine_dir / SOURCE)
         rows = conn.execute("select file_sha256 from raw.unit_report_files").fetchall()
         loaded = {row[0] for row in rows}
         files: list[tuple] = []

@@ -106,8 +106,11 @@ def quarantine(
     original_name: str,
     problems: list,
     sheet: str | None = None,
+    unit_code: str | None = None,
+    period: str | None = None,
 ) -> Path:
-    """Keep a rejected file with its error report (JSON for tools, text for people)."""
+    """Keep a rejected file with its error report (JSON for tools, text for people); the
+    unit and period, when the file says them, let completeness show "sent, rejected"."""
     folder = quarantine_root / sha256
     target = folder / safe_name(original_name)
     if not target.exists():
@@ -115,6 +118,9 @@ def quarantine(
     report = {
         "file": original_name,
         "sha256": sha256,
+        "unit_code": unit_code,
+        "period": period,
+        "received_at": datetime.now(UTC).isoformat(timespec="microseconds"),
         "errors": [
             {
                 "sheet": sheet,
@@ -127,9 +133,12 @@ def quarantine(
             for p in problems
         ],
     }
-    _atomic_write_text(
-        folder / "errors.json", json.dumps(report, ensure_ascii=False, indent=2) + "\n"
-    )
+    errors_json = folder / "errors.json"
+    if errors_json.exists():  # sent again: keep when it was first received
+        report["received_at"] = json.loads(errors_json.read_text(encoding="utf-8")).get(
+            "received_at", report["received_at"]
+        )
+    _atomic_write_text(errors_json, json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     lines = [f"Tệp bị từ chối / file rejected: {original_name}", ""]
     lines += [f"- {problem.located(sheet)}" for problem in problems]
     _atomic_write_text(folder / "errors.txt", "\n".join(lines) + "\n")

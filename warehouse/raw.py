@@ -41,6 +41,18 @@ create table if not exists raw.unit_report_values (
     primary key (file_sha256, source_row)
 );
 
+create table if not exists raw.unit_report_rejections (
+    file_sha256       varchar primary key,
+    source_file_name  varchar not null,
+    unit_code         varchar,
+    period            varchar,
+    received_at       timestamptz,
+    error_count       integer not null,
+    first_error_vi    varchar,
+    first_error_en    varchar,
+    quarantine_path   varchar not null
+);
+
 -- added after the first release: older warehouses get them here
 alter table raw.unit_report_files add column if not exists received_at timestamptz;
 alter table raw.unit_report_files add column if not exists sheet varchar;
@@ -60,3 +72,38 @@ def connect(path: Path, read_only: bool = False):
 
 def ensure_raw_schema(conn) -> None:
     conn.execute(RAW_DDL)
+
+
+def load_rejections(conn, quarantine_root: Path) -> int:
+    """Record every quarantined report file (its errors.json) in raw.unit_report_rejections;
+    the quarantine folder is the truth, so a crash between the two loses nothing."""
+    import json
+
+    known = {
+        row[0]
+        for row in conn.execute("select file_sha256 from raw.unit_report_rejections").fetchall()
+    }
+    rows = []
+    for report_path in sorted(quarantine_root.glob("*/errors.json")):
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+        if report["sha256"] in known:
+            continue
+        first = (report["errors"] or [{}])[0]
+        rows.append(
+            (
+                report["sha256"],
+                report["file"],
+                report.get("unit_code"),
+                report.get("period"),
+                report.get("received_at"),
+                len(report["errors"]),
+                first.get("vi"),
+                first.get("en"),
+                str(report_path.parent),
+            )
+        )
+    if rows:
+        conn.executemany(
+            "insert into raw.unit_report_rejections values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+        )
+    return len(rows)

@@ -132,12 +132,13 @@ valued as (
                 then 100.0 * combined.numerator / nullif(combined.denominator, 0)
             else combined.reported_value
         end as value,
+        -- noqa: disable=LT02
         case combined.source
             {%- for source in precedence %}
             when '{{ source }}' then {{ loop.index }}
             {%- endfor %}
             else {{ precedence | length + 1 }}
-        end as source_priority
+        end as source_priority  -- noqa: enable=LT02
 
     from combined
     inner join indicators

@@ -1,0 +1,150 @@
+-- Who owes a report for a month, and whether it came: one row per unit and month from
+-- var reporting_start_period to the as-of month, for every unit that existed that month
+-- and whose group reports figures (a target in its province measured from unit reports).
+-- A month's report is due on day var report_due_day of the next month; a report counts
+-- as sent on the date it states (ngày gửi), else the day chiso received it.
+
+{%- set as_of_period = var('as_of_period') %}
+{%- set start_on = "cast('" ~ var('reporting_start_period') ~ "-01' as date)" %}
+{%- set end_on = dbt.dateadd('month', 1, "cast('" ~ as_of_period ~ "-01' as date)")
+    if as_of_period else dbt.dateadd('month', 1, dbt.date_trunc('month', 'current_date')) %}
+{%- set reference_on = "cast('" ~ var('completeness_reference_on') ~ "' as date)"
+    if var('completeness_reference_on') else 'current_date' %}
+
+with
+
+months as (
+
+    {{ dbt.date_spine('month', start_on, end_on) }}
+
+),
+
+units as (
+
+    select * from {{ ref('dim_unit') }}
+
+),
+
+reporting_groups as (
+
+    select distinct
+        dim_target.province_code,
+        dim_target.unit_group
+
+    from {{ ref('dim_target') }} as dim_target
+    inner join {{ ref('dim_indicator') }} as dim_indicator
+        on dim_target.indicator_code = dim_indicator.indicator_code
+    where dim_indicator.measured_by in ('unit_report', 'both')
+
+),
+
+accepted as (
+
+    select
+        unit_code,
+        period,
+        count(*) as accepted_file_count,
+        -- the date the unit wrote as sent (ngày gửi), else the day chiso received it:
+        -- files loaded long after the fact (a backfill) are judged by their own date
+        min(coalesce(sent_on, cast(received_at as date))) as first_received_on
+
+    from {{ ref('stg_unit_reports__files') }}
+    group by unit_code, period
+
+),
+
+rejected as (
+
+    select
+        unit_code,
+        period,
+        count(*) as rejected_file_count,
+        min(cast(received_at as date)) as first_rejected_on
+
+    from {{ ref('stg_unit_reports__rejections') }}
+    where unit_code is not null and period is not null
+    group by unit_code, period
+
+),
+
+owed as (
+
+    select
+        units.unit_code,
+        units.unit_name_vi,
+        units.unit_group,
+        units.province_code,
+        {{ dbt.concat([
+            "cast(extract(year from months.date_month) as varchar)", "'-'",
+            "right('0' || cast(extract(month from months.date_month) as varchar), 2)"
+        ]) }} as period,
+        cast(
+            {{ dbt.dateadd('day', var('report_due_day') - 1, dbt.dateadd('month', 1, 'months.date_month')) }}
+            as date
+        ) as due_on
+
+    from months
+    inner join units
+        on
+            (units.valid_from_on is null or months.date_month >= units.valid_from_on)
+            and (units.valid_to_on is null or months.date_month <= units.valid_to_on)
+    inner join reporting_groups
+        on
+            units.province_code = reporting_groups.province_code
+            and units.unit_group = reporting_groups.unit_group
+
+),
+
+joined as (
+
+    select
+        owed.*,
+        coalesce(accepted.accepted_file_count, 0) as accepted_file_count,
+        coalesce(rejected.rejected_file_count, 0) as rejected_file_count,
+        accepted.first_received_on,
+        rejected.first_rejected_on,
+        {{ reference_on }} as reference_on
+
+    from owed
+    left join accepted
+        on owed.unit_code = accepted.unit_code and owed.period = accepted.period
+    left join rejected
+        on owed.unit_code = rejected.unit_code and owed.period = rejected.period
+
+),
+
+final as (
+
+    select
+        {{ dbt.hash(dbt.concat(["unit_code", "'|'", "period"])) }} as reporting_completeness_id,
+        unit_code,
+        unit_name_vi,
+        unit_group,
+        province_code,
+        period,
+        due_on,
+        accepted_file_count,
+        rejected_file_count,
+        first_received_on,
+        first_rejected_on,
+        case
+            when accepted_file_count > 0 and first_received_on <= due_on then 'received_on_time'
+            when accepted_file_count > 0 then 'received_late'
+            when due_on >= reference_on then 'not_yet_due'
+            when rejected_file_count > 0 then 'rejected_only'
+            else 'missing'
+        end as reporting_status,
+        case
+            when accepted_file_count > 0
+                then greatest({{ dbt.datediff('due_on', 'first_received_on', 'day') }}, 0)
+            when due_on < reference_on
+                then {{ dbt.datediff('due_on', 'reference_on', 'day') }}
+            else 0
+        end as days_late,
+        reference_on
+
+    from joined
+
+)
+
+select * from final

@@ -1,0 +1,153 @@
+-- Each unit's targets counted by status, a score and its rank in the emulation movement
+-- (thi đua) within its province and unit group, per month: the as-of month from
+-- target_progress, earlier months from the frozen snapshots (target_progress_history).
+-- Score: 100 x (achieved + maintain + 0.75 on_track + 0.5 needs_acceleration
+-- + 0.25 off_track) / targets judged (every target but unit_abolished). Ties are broken
+-- by more targets achieved, then fewer without a report, then the unit code.
+
+with
+
+current_statuses as (
+
+    select
+        as_of_period as period,
+        target_id,
+        unit_code,
+        status
+
+    from {{ ref('target_progress') }}
+
+),
+
+earlier_statuses as (
+
+    select
+        snapshot_period as period,
+        target_id,
+        unit_code,
+        status
+
+    from {{ ref('target_progress_history') }}
+    where snapshot_period < (select max(current_statuses.period) from current_statuses)
+
+),
+
+statuses as (
+
+    select * from current_statuses
+    union all
+    select * from earlier_statuses
+
+),
+
+units as (
+
+    select * from {{ ref('dim_unit') }}
+
+),
+
+counted as (
+
+    select
+        statuses.period,
+        statuses.unit_code,
+        units.unit_name_vi,
+        units.unit_group,
+        units.province_code,
+        count(*) as targets_judged,
+        sum(case when statuses.status in ('achieved', 'maintain') then 1 else 0 end)
+            as achieved_count,
+        sum(case when statuses.status = 'on_track' then 1 else 0 end) as on_track_count,
+        sum(case when statuses.status = 'needs_acceleration' then 1 else 0 end)
+            as needs_acceleration_count,
+        sum(case when statuses.status = 'off_track' then 1 else 0 end) as off_track_count,
+        sum(case when statuses.status in ('deteriorating', 'not_achieved') then 1 else 0 end)
+            as falling_short_count,
+        sum(case when statuses.status = 'insufficient_data' then 1 else 0 end)
+            as insufficient_data_count,
+        sum(case when statuses.status = 'no_report' then 1 else 0 end) as no_report_count,
+        sum(
+            case statuses.status
+                when 'achieved' then 1.0
+                when 'maintain' then 1.0
+                when 'on_track' then 0.75
+                when 'needs_acceleration' then 0.5
+                when 'off_track' then 0.25
+                else 0.0
+            end
+        ) as points
+
+    from statuses
+    inner join units
+        on statuses.unit_code = units.unit_code
+    where statuses.status <> 'unit_abolished'
+    group by
+        statuses.period,
+        statuses.unit_code,
+        units.unit_name_vi,
+        units.unit_group,
+        units.province_code
+
+),
+
+ranked as (
+
+    select
+        *,
+        round(100.0 * points / targets_judged, 2) as score,
+        row_number() over (
+            partition by period, province_code, unit_group
+            order by
+                100.0 * points / targets_judged desc,
+                achieved_count desc,
+                no_report_count asc,
+                unit_code asc
+        ) as group_rank,
+        count(*) over (partition by period, province_code, unit_group) as group_size
+
+    from counted
+
+),
+
+compared as (
+
+    select
+        *,
+        lag(period) over (partition by unit_code order by period) as previous_period,
+        lag(score) over (partition by unit_code order by period) as previous_score,
+        lag(group_rank) over (partition by unit_code order by period) as previous_group_rank
+
+    from ranked
+
+),
+
+final as (
+
+    select
+        {{ dbt.hash(dbt.concat(["period", "'|'", "unit_code"])) }} as unit_scorecard_id,
+        period,
+        unit_code,
+        unit_name_vi,
+        unit_group,
+        province_code,
+        targets_judged,
+        achieved_count,
+        on_track_count,
+        needs_acceleration_count,
+        off_track_count,
+        falling_short_count,
+        insufficient_data_count,
+        no_report_count,
+        score,
+        group_rank,
+        group_size,
+        previous_period,
+        previous_score,
+        previous_group_rank,
+        previous_group_rank - group_rank as rank_change
+
+    from compared
+
+)
+
+select * from final
