@@ -29,6 +29,10 @@ setup() {
     if ! command -v "$PYTHON" >/dev/null 2>&1; then
         apt_install python3 python3-venv python3-pip
     fi
+    # the PostgreSQL server: the tests build the dbt models on a throwaway local cluster
+    if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+        apt_install postgresql
+    fi
     "$PYTHON" - <<'PY' || { echo "chiso needs Python 3.11 or newer (set PYTHON=python3.12 to choose one)" >&2; exit 1; }
 import sys
 sys.exit(0 if sys.version_info >= (3, 11) else 1)
@@ -45,7 +49,7 @@ PY
     if [ "$(cat "$VENV/.setup-stamp" 2>/dev/null)" != "$stamp" ]; then
         say "installing chiso and its pinned dependencies into $VENV (a few minutes the first time)"
         "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-            -c constraints.txt -e ".[dev]"
+            -c constraints.txt -e ".[dev,postgres]"
         "$VENV/bin/python" -m pip check
         echo "$stamp" > "$VENV/.setup-stamp"
     fi

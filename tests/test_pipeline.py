@@ -15,6 +15,7 @@ from ingest.landing import sha256_file
 from ingest.sample import generate
 from ingest.sources.unit_files import read_report
 from tests.conftest import expected_progress_pairs, set_csv_cell, table_contents
+from warehouse import reference
 from warehouse.lock import LockedError, run_lock
 from warehouse.pipeline import GateFailed, run
 
@@ -41,11 +42,17 @@ def test_run_publishes_the_marts_and_a_rerun_gives_identical_marts(settings, sam
         "province_indicator_observations",
         "target_progress",
         "target_progress_history",
+        "unit_scorecard",
+        "reporting_completeness",
+        "portal_766_scores",
+        "portal_national_figures",
+        "service_provision",
+        "dti_scores",
     }
     conn = duckdb.connect(str(settings.published_path), read_only=True)
     progress = conn.execute(
-        "select target_id, unit_code, deadline_on, as_of_period, status, latest_period "
-        "from target_progress"
+        "select target_id, unit_code, deadline_on, as_of_period, status, latest_period, "
+        "indicator_code from target_progress"
     ).fetchall()
     conn.close()
     assert {row[:2] for row in progress} == expected_progress_pairs("2025-06")
@@ -53,10 +60,16 @@ def test_run_publishes_the_marts_and_a_rerun_gives_identical_marts(settings, sam
     # only Lạng Sơn units report in the sample, from January 2022: 2021 targets have no
     # figure; 2022 targets are judged at their deadline; 2025 and 2030 targets by pace,
     # except for the department merged away in March 2025
-    for _, unit_code, deadline_on, _, status, latest_period in progress:
+    units = reference.units()
+    for _, unit_code, deadline_on, _, status, latest_period, indicator_code in progress:
+        reported = {i.code for i in reference.reported_indicators(units[unit_code])}
         if unit_code.endswith(".STTTT") and deadline_on.year >= 2025:
             assert status == "unit_abolished"  # merged into Sở KH&CN on 1 March 2025
-        elif not unit_code.startswith("20.") or deadline_on.year == 2021:
+        elif (
+            units[unit_code].province_code != "20"
+            or deadline_on.year == 2021
+            or indicator_code not in reported  # portal, DTI, statistics: none in this test
+        ):
             assert status == "no_report"
         elif deadline_on.year == 2022:
             assert status in ("achieved", "not_achieved") and latest_period == "2022-12"
@@ -72,6 +85,82 @@ def test_run_publishes_the_marts_and_a_rerun_gives_identical_marts(settings, sam
     assert table_contents(settings.published_path) == first
     manifests = (settings.published_path.parent / "publications.jsonl").read_text().splitlines()
     assert [json.loads(line)["run_id"] for line in manifests] == [summary.run_id, again.run_id]
+
+
+def _by_hand(target_id: str, unit_code: str, as_of: str, files: list[Path]) -> dict:
+    """target_progress's method (DESIGN.md) restated in plain Python over the sample files."""
+    import calendar
+    from datetime import date
+
+    from warehouse.reference import read_seed
+    from warehouse.settings import load_settings
+
+    def month_end(period: str) -> date:
+        year, month = map(int, period.split("-"))
+        return date(year, month, calendar.monthrange(year, month)[1])
+
+    target = next(t for t in reference.targets() if t["target_id"] == target_id)
+    seeds = load_settings().dbt_project_dir / "seeds"
+    document = next(
+        d for d in read_seed(seeds, "documents") if d["document_id"] == target["document_id"]
+    )
+    document_on, deadline = (
+        date.fromisoformat(document["issued_on"]),
+        date.fromisoformat(target["deadline_on"]),
+    )
+    series = {}
+    for path in files:
+        report = read_report(path)
+        if report.unit_code != unit_code:
+            continue
+        for row in report.rows:
+            if row.indicator_code == target["indicator_code"]:
+                end = month_end(report.period)
+                if document_on <= end <= min(month_end(as_of), deadline):
+                    series[end] = 100 * row.numerator / row.denominator
+    (t0, y0), (t, y) = min(series.items()), max(series.items())
+    goal = float(target["target_value"])
+    closed = (y - y0) / (goal - y0)
+    elapsed = (t - t0).days / (deadline - t0).days
+    return {"baseline": y0, "latest": y, "closed": closed, "elapsed": elapsed, "goal": goal}
+
+
+def test_progress_matches_two_cases_computed_by_hand(settings, tmp_path):
+    files = generate(settings.inbox_dir)
+    copies = [Path(shutil.copy(path, tmp_path)) for path in files]
+    run("2025-06", settings, log=QUIET)
+    conn = duckdb.connect(str(settings.published_path), read_only=True)
+
+    def published(target_id, unit_code):
+        return conn.execute(
+            "select baseline_value, latest_value, gap_closed_share, time_elapsed_share, "
+            "pace_ratio, status from target_progress where target_id = ? and unit_code = ?",
+            [target_id, unit_code],
+        ).fetchone()
+
+    # a district toward "80% of work records online by 2025" (KH 226, 18 Nov 2021), as of
+    # June 2025, its last month before the district level was abolished
+    case = "ls_kh226_2021__work_record_online_rate__district"
+    hand = _by_hand(case, "20.178", "2025-06", copies)
+    baseline, latest, closed, elapsed, pace, status = published(case, "20.178")
+    assert (baseline, latest) == pytest.approx((hand["baseline"], hand["latest"]))
+    assert (closed, elapsed) == pytest.approx((hand["closed"], hand["elapsed"]))
+    assert pace == pytest.approx(hand["closed"] / hand["elapsed"])
+    if hand["baseline"] < hand["goal"] <= hand["latest"]:
+        assert status == "achieved"
+    else:
+        ratio = hand["closed"] / hand["elapsed"]
+        expected = "on_track" if ratio >= 0.95 else "needs_acceleration" if ratio >= 0.6 else None
+        assert status == (expected or ("off_track" if ratio >= 0 else "deteriorating"))
+
+    # a department toward "50% of reports online by end 2022" (CT 04, 27 Apr 2022): judged
+    # at the deadline on its December 2022 figure
+    case = "ls_ct04_2022__report_online_rate__department"
+    hand = _by_hand(case, "20.STP", "2025-06", copies)
+    baseline, latest, *_, status = published(case, "20.STP")
+    conn.close()
+    assert (baseline, latest) == pytest.approx((hand["baseline"], hand["latest"]))
+    assert status == ("achieved" if hand["latest"] >= hand["goal"] else "not_achieved")
 
 
 def test_the_july_2025_boundary_keeps_both_schemes_apart(settings, sample_inbox):

@@ -41,7 +41,9 @@ class BuildResult:
         return sum(test.status == "pass" for test in self.tests)
 
 
-def dbt_args(settings: Settings, command: str, *extra: str) -> list[str]:
+def dbt_args(
+    settings: Settings, command: str, *extra: str, target_path: Path | None = None
+) -> list[str]:
     project = str(settings.dbt_project_dir)
     return [
         command,
@@ -50,7 +52,7 @@ def dbt_args(settings: Settings, command: str, *extra: str) -> list[str]:
         "--profiles-dir",
         project,
         "--target-path",
-        str(settings.dbt_target_dir),
+        str(target_path or settings.dbt_target_dir),
         "--log-path",
         str(settings.dbt_log_dir),
         "--no-use-colors",
@@ -58,12 +60,12 @@ def dbt_args(settings: Settings, command: str, *extra: str) -> list[str]:
     ]
 
 
-def run_dbt(settings: Settings, command: str, *extra: str) -> None:
+def run_dbt(settings: Settings, command: str, *extra: str, target_path: Path | None = None) -> None:
     """Invoke dbt in-process against the work warehouse."""
     from dbt.cli.main import dbtRunner
 
     os.environ["CHISO_WAREHOUSE_PATH"] = str(settings.warehouse_path)
-    result = dbtRunner().invoke(dbt_args(settings, command, *extra))
+    result = dbtRunner().invoke(dbt_args(settings, command, *extra, target_path=target_path))
     if result.exception is not None:
         raise BuildError(f"dbt {command} could not run: {result.exception}")
 

@@ -8,6 +8,7 @@ Commands::
     chiso validate-file FILE...       check report files the way ingestion will
     chiso ingest portal --period 2025-10   index-766 scores from the public service portal
     chiso ingest dti --file bang_1.csv      DTI tables; provision --file F --period YYYY-MM
+    chiso postgres --period YYYY-MM   the same dbt build on PostgreSQL (scale-out target)
     chiso snapshot --period YYYY-MM   freeze the published month; chiso snapshot verify
     chiso export --format csv --out DIR   the published marts as files
     chiso status                      what is published, the last gate, who has not reported
@@ -226,6 +227,37 @@ def _ingest_portal(args, settings, holder: str) -> int:
     return EXIT_OK
 
 
+def cmd_postgres(args: argparse.Namespace) -> int:
+    from warehouse.build import BuildError
+    from warehouse.lock import LockedError, run_lock
+    from warehouse.postgres import build, connect_pg, load_raw
+
+    settings = load_settings()
+    try:
+        with run_lock(settings.lock_path, f"chiso postgres --period {args.period}"):
+            pg = connect_pg()
+            try:
+                copied = load_raw(settings, pg)
+            finally:
+                pg.close()
+            print(f"raw copied to PostgreSQL: {sum(copied.values())} rows, {len(copied)} tables")
+            result = build(settings, args.period)
+    except (BuildError, LockedError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as exc:  # psycopg2 errors: name the cause, never the password
+        print(f"error: PostgreSQL: {type(exc).__name__}: {exc}".strip(), file=sys.stderr)
+        return EXIT_FAILED
+    failed = [t for t in result.tests if t.status in ("fail", "error")]
+    print(
+        f"dbt build on PostgreSQL: {result.models_built} models, "
+        f"{result.tests_passed}/{len(result.tests)} tests passed"
+    )
+    for test in failed:
+        print(f"  FAILED {test.name}: {test.message}", file=sys.stderr)
+    return EXIT_FAILED if failed or result.skipped else EXIT_OK
+
+
 def _portal_period(text: str) -> str:
     if len(text) == 4 and text.isdigit():
         return text
@@ -413,6 +445,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--reparse", action="store_true", help="rebuild the raw tables from the landing area"
     )
     ingest.set_defaults(func=cmd_ingest)
+
+    pg = commands.add_parser(
+        "postgres", help="copy raw to PostgreSQL and dbt build there (CHISO_PG_* settings)"
+    )
+    pg.add_argument("--period", required=True, type=_period, help="month, YYYY-MM")
+    pg.set_defaults(func=cmd_postgres)
 
     status = commands.add_parser(
         "status", help="what is published, the last gate, who has not reported"

@@ -159,10 +159,14 @@ series_summary as (
         max(case when points_from_latest = 1 then value end) as latest_value,
         max(case when points_from_latest = 1 then measured_on end) as latest_measured_on,
         max(case when points_from_latest = 1 then month_index end) as latest_month_index,
-        regr_slope(
-            case when points_from_latest <= 6 then value end,
-            case when points_from_latest <= 6 then month_index end
-        ) as recent_monthly_trend
+        -- a trend needs two points: one point has no slope (DuckDB would say NaN)
+        case
+            when count(case when points_from_latest <= 6 then value end) >= 2
+                then regr_slope(
+                    case when points_from_latest <= 6 then value end,
+                    case when points_from_latest <= 6 then month_index end
+                )
+        end as recent_monthly_trend
 
     from series
     group by target_id, unit_code

@@ -94,7 +94,7 @@ ranked as (
 
     select
         *,
-        round(100.0 * points / targets_judged, 2) as score,
+        cast(round(100.0 * points / targets_judged, 2) as double precision) as score,
         row_number() over (
             partition by period, province_code, unit_group
             order by

@@ -1,0 +1,106 @@
+"""The PostgreSQL target: the same dbt models on the scale-out warehouse.
+
+DuckDB stays the work warehouse where ingestion loads raw tables; for PostgreSQL, chiso
+copies the ``raw`` schema there (one transaction: the old raw schema or the new one, never
+a mix) and runs the same ``dbt build`` with ``--target postgres``. Connection settings come
+from the environment only (CHISO_PG_HOST, _PORT, _USER, _PASSWORD, _DBNAME), as
+``dbt_project/profiles.yml`` reads them; the password is never printed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+
+from warehouse.build import BuildError, read_results, run_dbt
+from warehouse.raw import connect
+from warehouse.settings import Settings
+
+PG_TYPES = {
+    "VARCHAR": "text",
+    "DOUBLE": "double precision",
+    "FLOAT": "real",
+    "INTEGER": "integer",
+    "BIGINT": "bigint",
+    "HUGEINT": "numeric",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+    "TIMESTAMP": "timestamp",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+}
+
+
+def connect_pg():
+    """A psycopg2 connection from the CHISO_PG_* environment."""
+    import psycopg2
+
+    return psycopg2.connect(
+        host=os.environ.get("CHISO_PG_HOST", "127.0.0.1"),
+        port=int(os.environ.get("CHISO_PG_PORT", 5432)),
+        user=os.environ.get("CHISO_PG_USER", "chiso"),
+        password=os.environ.get("CHISO_PG_PASSWORD", ""),
+        dbname=os.environ.get("CHISO_PG_DBNAME", "chiso"),
+    )
+
+
+def load_raw(settings: Settings, pg) -> dict[str, int]:
+    """Replace PostgreSQL's ``raw`` schema with the work warehouse's, in one transaction;
+    return the rows copied per table."""
+    duck = connect(settings.warehouse_path, read_only=True)
+    copied: dict[str, int] = {}
+    try:
+        tables = [
+            row[0]
+            for row in duck.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = 'raw' order by table_name"
+            ).fetchall()
+        ]
+        with pg, pg.cursor() as cursor:  # commits at the end, rolls back on error
+            cursor.execute("drop schema if exists raw cascade; create schema raw")
+            for table in tables:
+                columns = duck.execute(
+                    "select column_name, data_type from information_schema.columns "
+                    "where table_schema = 'raw' and table_name = ? order by ordinal_position",
+                    [table],
+                ).fetchall()
+                definition = ", ".join(
+                    f'"{name}" {PG_TYPES.get(kind, "text")}' for name, kind in columns
+                )
+                cursor.execute(f'create table raw."{table}" ({definition})')
+                buffer = io.StringIO()
+                writer = csv.writer(buffer)
+                rows = duck.execute(f'select * from raw."{table}"').fetchall()
+                for row in rows:
+                    writer.writerow(["\\N" if value is None else value for value in row])
+                buffer.seek(0)
+                cursor.copy_expert(
+                    f"copy raw.\"{table}\" from stdin with (format csv, null '\\N')", buffer
+                )
+                copied[table] = len(rows)
+    finally:
+        duck.close()
+    return copied
+
+
+def build(settings: Settings, as_of_period: str):
+    """``dbt build --target postgres`` as of a month; returns the BuildResult."""
+    target_dir = settings.data_dir / "dbt" / "target-postgres"
+    os.environ["CHISO_DBT_TARGET"] = "postgres"
+    try:
+        run_dbt(
+            settings,
+            "build",
+            "--target",
+            "postgres",
+            "--vars",
+            json.dumps({"as_of_period": as_of_period}),
+            target_path=target_dir,
+        )
+    finally:
+        os.environ.pop("CHISO_DBT_TARGET", None)
+    if not (target_dir / "run_results.json").exists():
+        raise BuildError(f"dbt build (postgres) wrote no results in {target_dir}")
+    return read_results(target_dir)
