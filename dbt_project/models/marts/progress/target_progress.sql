@@ -162,10 +162,11 @@ series_summary as (
         -- a trend needs two points: one point has no slope (DuckDB would say NaN)
         case
             when count(case when points_from_latest <= 6 then value end) >= 2
-                then regr_slope(
-                    case when points_from_latest <= 6 then value end,
-                    case when points_from_latest <= 6 then month_index end
-                )
+                then
+                    regr_slope(
+                        case when points_from_latest <= 6 then value end,
+                        case when points_from_latest <= 6 then month_index end
+                    )
         end as recent_monthly_trend
 
     from series
