@@ -33,6 +33,10 @@ setup() {
     if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
         apt_install postgresql
     fi
+    # headless Chromium: the monthly report's PDF, and the test that renders its charts
+    if ! command -v chromium >/dev/null 2>&1; then
+        apt_install chromium
+    fi
     "$PYTHON" - <<'PY' || { echo "chiso needs Python 3.11 or newer (set PYTHON=python3.12 to choose one)" >&2; exit 1; }
 import sys
 sys.exit(0 if sys.version_info >= (3, 11) else 1)

@@ -1,4 +1,5 @@
-"""chiso: the monthly close: freeze last month's published marts as an immutable snapshot."""
+"""chiso: the monthly close: freeze last month's published marts as an immutable snapshot,
+then write the month's report (HTML with charts, PDF when Chromium is installed)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ published marts of the month as Parquet files with a hashed manifest under
 `<data>/snapshots/<YYYY-MM>/`. Same functions as `chiso snapshot verify` and
 `chiso snapshot --period YYYY-MM`; re-running a month is a no-op, a changed publication
 for a closed month is refused (use the CLI's `--force`, which keeps the old snapshot).
+Then the monthly report, as `chiso report --period YYYY-MM --pdf`, in `<data>/reports/`.
 """,
 )
 def chiso_monthly_close():
@@ -54,7 +56,15 @@ def chiso_monthly_close():
 
         return tasks.snapshot(period)
 
-    verify_snapshots() >> snapshot(resolve_period())
+    @task
+    def report(period: str) -> str:
+        from warehouse import tasks
+
+        return tasks.report(period)
+
+    period = resolve_period()
+    frozen = snapshot(period)
+    verify_snapshots() >> frozen >> report(period)
 
 
 chiso_monthly_close()

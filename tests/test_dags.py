@@ -148,3 +148,6 @@ def test_monthly_close_dag_snapshots_the_published_month(airflow_env, pipeline_r
     assert result["state"] == "success", out.stderr[-4000:]
     manifest = json.loads((data / "snapshots" / "2025-06" / "manifest.json").read_text())
     assert manifest["period"] == "2025-06" and manifest["files"]
+    assert set(result["tasks"]) == {"resolve_period", "verify_snapshots", "snapshot", "report"}
+    report = (data / "reports" / "bao_cao_2025-06.html").read_text(encoding="utf-8")
+    assert 'data-chart="status-by-pillar"' in report

@@ -8,6 +8,7 @@ Commands::
     chiso validate-file FILE...       check report files the way ingestion will
     chiso ingest portal --period 2025-10   index-766 scores from the public service portal
     chiso ingest dti --file bang_1.csv      DTI tables; provision --file F --period YYYY-MM
+    chiso report --period YYYY-MM     the monthly report: HTML with charts (--pdf)
     chiso postgres --period YYYY-MM   the same dbt build on PostgreSQL (scale-out target)
     chiso snapshot --period YYYY-MM   freeze the published month; chiso snapshot verify
     chiso export --format csv --out DIR   the published marts as files
@@ -258,6 +259,26 @@ def cmd_postgres(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed or result.skipped else EXIT_OK
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from warehouse.report import ReportError, to_pdf, to_png, write_report
+
+    settings = load_settings()
+    out = Path(args.out) if args.out else settings.data_dir / "reports"
+    try:
+        path = write_report(settings.published_path, args.period, out, args.province)
+        print(f"report written: {path}")
+        if args.pdf:
+            print(f"PDF written: {to_pdf(path)}")
+        if args.png:
+            print(f"screenshot written: {to_png(path)}")
+    except (ReportError, OSError, subprocess.SubprocessError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
 def _portal_period(text: str) -> str:
     if len(text) == 4 and text.isdigit():
         return text
@@ -445,6 +466,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--reparse", action="store_true", help="rebuild the raw tables from the landing area"
     )
     ingest.set_defaults(func=cmd_ingest)
+
+    report = commands.add_parser(
+        "report", help="the monthly report (HTML with charts; --pdf with Chromium)"
+    )
+    report.add_argument("--period", required=True, type=_period, help="month, YYYY-MM")
+    report.add_argument("--province", default="20", help="province code (default 20)")
+    report.add_argument("--out", help="folder (default: <data>/reports)")
+    report.add_argument("--pdf", action="store_true", help="also print it to PDF")
+    report.add_argument("--png", action="store_true", help="also save a screenshot")
+    report.set_defaults(func=cmd_report)
 
     pg = commands.add_parser(
         "postgres", help="copy raw to PostgreSQL and dbt build there (CHISO_PG_* settings)"

@@ -95,3 +95,17 @@ def verify_snapshots() -> int:
     if problems:
         raise RuntimeError("snapshots changed after they were made: " + "; ".join(problems))
     return 0
+
+
+def report(period: str) -> str:
+    """The monthly report for ``period`` in <data>/reports (and its PDF when Chromium is
+    installed); reads the published file only."""
+    from warehouse.report import chromium, to_pdf, write_report
+
+    settings = load_settings()
+    path = write_report(
+        settings.published_path, check_period(period), settings.data_dir / "reports"
+    )
+    if chromium():
+        to_pdf(path)
+    return str(path)

@@ -1,0 +1,86 @@
+"""The monthly report, rendered in headless Chromium: every chart present and non-empty."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+
+import pytest
+
+from tests.conftest import VENV_BIN, run_demo
+from warehouse.report import chromium
+
+pytestmark = pytest.mark.slow
+
+MEASURE = """<script>
+for (const chart of document.querySelectorAll('svg.chart')) {
+  let area = 0, marks = 0;
+  for (const mark of chart.querySelectorAll('.datum')) {
+    const box = mark.getBBox();
+    area += Math.max(box.width, 1) * Math.max(box.height, 1);
+    marks += 1;
+  }
+  chart.setAttribute('data-rendered', marks + ':' + Math.round(area));
+}
+</script>"""
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    data = tmp_path_factory.mktemp("report") / "data"
+    run_demo(data)
+    return data
+
+
+def chiso(data, *arguments):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHISO_")}
+    env["CHISO_DATA_DIR"] = str(data)
+    return subprocess.run(
+        [str(VENV_BIN / "chiso"), *arguments], env=env, capture_output=True, text=True
+    )
+
+
+@pytest.mark.skipif(chromium() is None, reason="Chromium not installed (./setup.sh installs it)")
+def test_the_report_renders_every_chart_non_empty_in_chromium(demo, tmp_path):
+    out = chiso(demo, "report", "--period", "2025-09", "--out", str(tmp_path), "--pdf")
+    assert out.returncode == 0, out.stderr
+    page = (tmp_path / "bao_cao_2025-09.html").read_text(encoding="utf-8")
+    assert (tmp_path / "bao_cao_2025-09.pdf").read_bytes().startswith(b"%PDF")
+    # self-contained: nothing is fetched from anywhere
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert "<script" not in page
+    for section in ("status-by-pillar", "trajectory", "ranking", "not-reported", "portal-766"):
+        assert f'id="{section}' in page
+
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
+    dom = subprocess.run(
+        [
+            chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            probe.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    rendered = dict(re.findall(r'data-chart="([^"]+)"[^>]*data-rendered="([^"]+)"', dom))
+    charts = re.findall(r'data-chart="([^"]+)"', page)
+    assert set(rendered) == set(charts) and len(charts) >= 5
+    assert {"status-by-pillar", "portal-766-trend", "ranking-department"} <= set(charts)
+    assert any(name.startswith("trajectory-") for name in charts)
+    for chart, measure in rendered.items():
+        marks, area = map(int, measure.split(":"))
+        assert marks > 0 and area > 0, f"{chart} rendered empty"
+
+
+def test_a_report_for_a_month_not_published_says_which_is(demo, tmp_path):
+    out = chiso(demo, "report", "--period", "2025-08", "--out", str(tmp_path))
+    assert out.returncode == 1
+    assert "published marts are as of 2025-09, not 2025-08" in out.stderr
