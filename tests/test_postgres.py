@@ -1,6 +1,7 @@
-"""The same dbt models on PostgreSQL (the scale-out warehouse): a throwaway local server,
-raw copied from the work warehouse, `dbt build --target postgres`, marts compared with the
-DuckDB publication row by row."""
+"""What BI tools read, both ways: the published DuckDB file through SQLAlchemy and
+duckdb-engine (the driver of Superset's and Metabase's DuckDB support), and the same dbt
+models on PostgreSQL (a throwaway local server: raw copied, `dbt build --target postgres`,
+schema swap) read as the read-only role through psycopg, compared row by row."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ import pytest
 from tests.conftest import VENV_BIN, run_demo
 from tests.postgres_server import server_bin, throwaway_server
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(server_bin() is None, reason="PostgreSQL server not installed (setup.sh)"),
-]
+pytestmark = pytest.mark.slow
+needs_server = pytest.mark.skipif(
+    server_bin() is None, reason="PostgreSQL server not installed (./setup.sh installs it)"
+)
 
 COMPARED = {
     "target_progress": "target_id, unit_code, status, latest_value, pace_ratio, "
@@ -29,11 +30,35 @@ COMPARED = {
 }
 
 
-def test_dbt_build_on_postgresql_matches_duckdb(tmp_path):
-    published = run_demo(tmp_path / "data")
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    data = tmp_path_factory.mktemp("bi") / "data"
+    return data, run_demo(data)
+
+
+def test_every_published_mart_reads_through_sqlalchemy_duckdb_engine(demo):
+    from sqlalchemy import create_engine, inspect, text
+
+    _, published = demo
+    engine = create_engine(f"duckdb:///{published}", connect_args={"read_only": True})
+    with engine.connect() as connection:
+        tables = inspect(connection).get_table_names()
+        assert "target_progress" in tables and "unit_scorecard" in tables and len(tables) >= 16
+        for table in tables:
+            rows = connection.execute(text(f'select * from "{table}" limit 5')).fetchall()
+            count = connection.execute(text(f'select count(*) from "{table}"')).scalar()
+            assert count == 0 or rows, table
+        with pytest.raises(Exception, match="read-only"):
+            connection.execute(text("delete from target_progress"))
+    engine.dispose()
+
+
+@needs_server
+def test_dbt_build_on_postgresql_matches_duckdb_and_reads_as_the_reader_role(demo):
+    data, published = demo
     with throwaway_server() as pg_env:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CHISO_")}
-        env.update(pg_env, CHISO_DATA_DIR=str(tmp_path / "data"))
+        env.update(pg_env, CHISO_DATA_DIR=str(data))
         out = subprocess.run(
             [str(VENV_BIN / "chiso"), "postgres", "--period", "2025-09"],
             env=env,
@@ -43,6 +68,7 @@ def test_dbt_build_on_postgresql_matches_duckdb(tmp_path):
         assert out.returncode == 0, (out.stdout[-3000:], out.stderr[-3000:])
         assert "dbt build on PostgreSQL: 28 models" in out.stdout
         assert "tests passed" in out.stdout and "FAILED" not in out.stderr
+        assert "published to schema published" in out.stdout
 
         import psycopg2
 
@@ -56,7 +82,7 @@ def test_dbt_build_on_postgresql_matches_duckdb(tmp_path):
         try:
             with pg.cursor() as cursor:
                 for table, columns in COMPARED.items():
-                    cursor.execute(f"select {columns} from marts.{table}")
+                    cursor.execute(f"select {columns} from published.{table}")
                     in_postgres = sorted(cursor.fetchall(), key=repr)
                     in_duckdb = sorted(
                         duck.execute(f"select {columns} from {table}").fetchall(), key=repr
@@ -65,9 +91,36 @@ def test_dbt_build_on_postgresql_matches_duckdb(tmp_path):
                     assert [tuple(map(_plain, row)) for row in in_postgres] == [
                         tuple(map(_plain, row)) for row in in_duckdb
                     ], table
+            with pg, pg.cursor() as cursor:  # a BI login in the read-only role
+                cursor.execute("create role bi_reader login in role chiso_reader")
+            _read_as_reader(pg_env, duck)
         finally:
             pg.close()
             duck.close()
+
+
+def _read_as_reader(pg_env: dict[str, str], duck) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        host=pg_env["CHISO_PG_HOST"],
+        port=int(pg_env["CHISO_PG_PORT"]),
+        user="bi_reader",
+        dbname=pg_env["CHISO_PG_DBNAME"],
+    ) as reader:
+        tables = [
+            row[0]
+            for row in reader.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = 'published' and table_name <> '_publication'"
+            ).fetchall()
+        ]
+        assert len(tables) >= 16
+        for table in tables:
+            count = reader.execute(f"select count(*) from published.{table}").fetchone()[0]
+            assert count == duck.execute(f"select count(*) from {table}").fetchone()[0], table
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            reader.execute("delete from published.target_progress")
 
 
 def _plain(value):

@@ -2,7 +2,11 @@
 
 DuckDB stays the work warehouse where ingestion loads raw tables; for PostgreSQL, chiso
 copies the ``raw`` schema there (one transaction: the old raw schema or the new one, never
-a mix) and runs the same ``dbt build`` with ``--target postgres``. Connection settings come
+a mix) and runs the same ``dbt build`` with ``--target postgres``. If every dbt test
+passes, the new ``marts`` schema is published by renaming schemas inside one transaction
+(``published`` -> ``published_previous``, ``marts`` -> ``published``), and the read-only
+role ``chiso_reader`` is granted it: BI tools read ``published`` and see the old marts or
+the new ones, never a mix; a failed build leaves ``published`` untouched. Connection settings come
 from the environment only (CHISO_PG_HOST, _PORT, _USER, _PASSWORD, _DBNAME), as
 ``dbt_project/profiles.yml`` reads them; the password is never printed.
 """
@@ -104,3 +108,32 @@ def build(settings: Settings, as_of_period: str):
     if not (target_dir / "run_results.json").exists():
         raise BuildError(f"dbt build (postgres) wrote no results in {target_dir}")
     return read_results(target_dir)
+
+
+READER_ROLE = "chiso_reader"
+
+
+def publish(pg, run_id: str, as_of_period: str, reader_role: str = READER_ROLE) -> list[str]:
+    """Swap the marts just built in as schema ``published`` (one transaction) and grant the
+    read-only role; return the published tables."""
+    with pg, pg.cursor() as cursor:
+        cursor.execute("select 1 from pg_roles where rolname = %s", [reader_role])
+        if cursor.fetchone() is None:
+            cursor.execute(f'create role "{reader_role}" nologin')
+        cursor.execute("drop schema if exists published_previous cascade")
+        cursor.execute("select 1 from information_schema.schemata where schema_name = 'published'")
+        if cursor.fetchone():
+            cursor.execute("alter schema published rename to published_previous")
+        cursor.execute("alter schema marts rename to published")
+        cursor.execute(
+            "create table published._publication as select %s::text as run_id, "
+            "%s::text as as_of_period, now() as built_at",
+            [run_id, as_of_period],
+        )
+        cursor.execute(f'grant usage on schema published to "{reader_role}"')
+        cursor.execute(f'grant select on all tables in schema published to "{reader_role}"')
+        cursor.execute(
+            "select table_name from information_schema.tables "
+            "where table_schema = 'published' order by table_name"
+        )
+        return [row[0] for row in cursor.fetchall()]
