@@ -46,6 +46,8 @@ class GateResult:
     run_id: str
     period: str
     checks: list[CheckResult] = field(default_factory=list)
+    row_counts: dict[str, int] = field(default_factory=dict)  # this run's candidate
+    history: list[dict] = field(default_factory=list)  # recent publication manifests
 
     @property
     def blocking_failures(self) -> list[CheckResult]:
@@ -103,7 +105,34 @@ class GateResult:
                 f"| {mark} | {check.tier} | {check.source} | {check.check} | "
                 f"{check.table or ''} | {detail} |"
             )
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + self._row_count_trend()) + "\n"
+
+    def _row_count_trend(self) -> list[str]:
+        """Rows per published table over the recent publications and this run."""
+        if not self.row_counts:
+            return []
+        runs = self.history[-5:]
+        lines = [
+            "",
+            "## Row counts: recent publications and this run",
+            "",
+            "| table | "
+            + " | ".join(f"{r.get('as_of_period')} ({r.get('run_id', '')[:15]})" for r in runs)
+            + " | this run | change |",
+            "| --- | " + "--- | " * len(runs) + "--- | --- |",
+        ]
+        for table, rows in sorted(self.row_counts.items()):
+            before = [r.get("row_counts", {}).get(table) for r in runs]
+            last = before[-1] if before else None
+            if last is None:
+                change = "new"
+            elif last == 0:
+                change = "same" if rows == 0 else "from 0"
+            else:
+                change = f"{100 * (rows - last) / last:+.1f} %"
+            cells = " | ".join("" if count is None else f"{count:,}" for count in before)
+            lines.append(f"| {table} | {cells}{' | ' if runs else ''}{rows:,} | {change} |")
+        return lines
 
 
 def dbt_checks(tests: Iterable[TestOutcome]) -> list[CheckResult]:

@@ -78,3 +78,16 @@ def test_a_collapse_in_row_count_is_blocked(good_build, tmp_path):
     conn.close()
     failed = _gate(path, {"fct_indicator_observations": before})
     assert "row_count_within_band_of_last_publication" in failed
+
+
+def test_the_quality_report_shows_the_row_count_trend():
+    from expectations.gate import GateResult
+
+    history = [
+        {"run_id": "20250801T000000Z_2025-07", "as_of_period": "2025-07", "row_counts": {"a": 100}},
+        {"run_id": "20250901T000000Z_2025-08", "as_of_period": "2025-08", "row_counts": {"a": 200}},
+    ]
+    gate = GateResult("r", "2025-09", row_counts={"a": 150, "b": 3}, history=history)
+    report = gate.report()
+    assert "| a | 100 | 200 | 150 | -25.0 % |" in report
+    assert "| b |  |  | 3 | new |" in report

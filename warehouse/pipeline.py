@@ -85,9 +85,12 @@ def stage_gate(
         run_suites,
         suite_parameters,
     )
-    from warehouse.publish import last_publication
+    from warehouse.publish import last_publication, publications
 
     gate = GateResult(run_id=run_id, period=period, checks=dbt_checks(build.tests))
+    gate.history = publications(settings, last=5)
+    if candidate is not None:
+        gate.row_counts = dict(candidate.row_counts)
     if build.skipped:
         gate.checks.append(
             CheckResult(

@@ -80,13 +80,19 @@ def write_candidate(settings: Settings, run_id: str, period: str) -> Candidate:
     return Candidate(candidate, run_id, period, row_counts)
 
 
-def last_publication(settings: Settings) -> dict | None:
-    """The manifest of the latest publication, or None before the first."""
+def publications(settings: Settings, last: int | None = None) -> list[dict]:
+    """The manifests of the publications so far, oldest first (the last ``last`` of them)."""
     log = settings.published_path.with_name("publications.jsonl")
     if not log.exists():
-        return None
+        return []
     lines = [line for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return json.loads(lines[-1]) if lines else None
+    return [json.loads(line) for line in lines[-last if last else 0 :]]
+
+
+def last_publication(settings: Settings) -> dict | None:
+    """The manifest of the latest publication, or None before the first."""
+    recent = publications(settings, last=1)
+    return recent[-1] if recent else None
 
 
 def _fsync_dir(path: Path) -> None:
