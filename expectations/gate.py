@@ -193,13 +193,19 @@ def suite_parameters(
 
 
 def run_suites(
-    db_path: Path, suites: list[dict], parameters: dict | None = None
+    db_path: Path,
+    suites: list[dict],
+    parameters: dict | None = None,
+    docs_dir: Path | None = None,
+    run_name: str | None = None,
 ) -> list[CheckResult]:
     """Validate each suite in ``db_path`` with Great Expectations (pandas path).
 
     A suite checks a table (``meta.table``) or the result of a query over the candidate
     (``meta.query``, e.g. a reconciliation of two marts); ``parameters`` fill the
-    ``{"$PARAMETER": ...}`` values of its expectations.
+    ``{"$PARAMETER": ...}`` values of its expectations. With ``docs_dir``, each suite runs
+    through a checkpoint that adds its results to the Great Expectations Data Docs site
+    there (``<docs_dir>/index.html``), one validation page per suite and run.
     """
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx
@@ -210,6 +216,18 @@ def run_suites(
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}
+    if docs_dir is not None:
+        context.add_data_docs_site(
+            site_name="chiso",
+            site_config={
+                "class_name": "SiteBuilder",
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(docs_dir),
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
     source = context.data_sources.add_pandas("chiso_candidate")
     conn = connect(db_path, read_only=True)
     checks: list[CheckResult] = []
@@ -220,11 +238,16 @@ def run_suites(
             query = meta.get("query") or f'select * from main."{meta["table"]}"'
             frame = conn.sql(query).df()
             asset = source.add_dataframe_asset(spec["name"])
-            batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
-                batch_parameters={"dataframe": frame}
-            )
+            batches = asset.add_batch_definition_whole_dataframe("all")
             suite = gx.ExpectationSuite(**spec)
-            result = batch.validate(suite, expectation_parameters=parameters or {})
+            if docs_dir is None:
+                result = batches.get_batch(batch_parameters={"dataframe": frame}).validate(
+                    suite, expectation_parameters=parameters or {}
+                )
+            else:
+                result = _validate_into_docs(
+                    context, batches, suite, frame, parameters or {}, run_name
+                )
             for outcome in result.results:
                 config = outcome.expectation_config
                 severity = str(getattr(config.severity, "value", config.severity)).lower()
@@ -249,6 +272,33 @@ def run_suites(
     return checks
 
 
+def _validate_into_docs(context, batches, suite, frame, parameters: dict, run_name):
+    """Validate through a checkpoint whose action writes the result into the Data Docs."""
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    suite = context.suites.add(suite)
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=suite.name, data=batches, suite=suite)
+    )
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(
+            name=f"{suite.name}_checkpoint",
+            validation_definitions=[definition],
+            actions=[UpdateDataDocsAction(name="data_docs", site_names=["chiso"])],
+            result_format="SUMMARY",
+        )
+    )
+    outcome = checkpoint.run(
+        batch_parameters={"dataframe": frame},
+        expectation_parameters=parameters,
+        run_id=RunIdentifier(run_name=run_name) if run_name else None,
+    )
+    (result,) = outcome.run_results.values()
+    return result
+
+
 class SuiteRunner:
     """Runs the suites in a child process started before the build.
 
@@ -269,8 +319,21 @@ class SuiteRunner:
             text=True,
         )
 
-    def run(self, db_path: Path, suites: list[dict], parameters: dict) -> list[CheckResult]:
-        request = {"db_path": str(db_path), "suites": suites, "parameters": parameters}
+    def run(
+        self,
+        db_path: Path,
+        suites: list[dict],
+        parameters: dict,
+        docs_dir: Path | None = None,
+        run_name: str | None = None,
+    ) -> list[CheckResult]:
+        request = {
+            "db_path": str(db_path),
+            "suites": suites,
+            "parameters": parameters,
+            "docs_dir": str(docs_dir) if docs_dir else None,
+            "run_name": run_name,
+        }
         try:
             answer, errors = self._process.communicate(json.dumps(request) + "\n", timeout=600)
         except Exception:

@@ -15,7 +15,14 @@ from expectations.gate import run_suites  # noqa: E402
 
 def main() -> None:
     request = json.loads(sys.stdin.readline())
-    checks = run_suites(Path(request["db_path"]), request["suites"], request["parameters"])
+    docs_dir = request.get("docs_dir")
+    checks = run_suites(
+        Path(request["db_path"]),
+        request["suites"],
+        request["parameters"],
+        Path(docs_dir) if docs_dir else None,
+        request.get("run_name"),
+    )
     print(json.dumps([asdict(check) for check in checks]))
 
 

@@ -151,6 +151,14 @@ def test_rollback_status_and_a_publish_killed_before_the_swap(tmp_path):
     assert status.returncode == 0
     assert "month 2025-06" in status.stdout and "(rollback)" in status.stdout
     assert "units that have not reported for 2025-06" in status.stdout
+    docs = tmp_path / "gate" / "data_docs" / "index.html"
+    assert f"Great Expectations Data Docs: {docs}" in status.stdout
+    validations = list((tmp_path / "gate" / "data_docs" / "validations").rglob("*.html"))
+    assert {page.parent.parent.parent.name for page in validations} >= {
+        "target_progress",
+        "fct_indicator_observations",
+        "reconciliation_province_totals",
+    }
 
 
 @pytest.mark.slow

@@ -386,6 +386,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         verdict = "passed" if gate["passed"] else "FAILED"
         report = settings.gate_dir / f"{gate['run_id']}.md"
         print(f"last gate: run {gate['run_id']} {verdict}; report: {report}")
+        docs = settings.gate_dir / "data_docs" / "index.html"
+        if docs.exists():
+            print(f"  Great Expectations Data Docs: {docs}")
         for check in failed:
             print(
                 f"  {check['tier']:<8} {check['check']} ({check['table']}): {check['detail'][:100]}"

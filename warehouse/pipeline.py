@@ -107,10 +107,13 @@ def stage_gate(
         parameters = suite_parameters(
             candidate.path, period, previous["row_counts"] if previous else None
         )
+        docs = settings.gate_dir / "data_docs" if settings.data_docs else None
         if runner is not None:  # a child that imported Great Expectations during the build
-            gate.checks += runner.run(candidate.path, load_suites(), parameters)
+            gate.checks += runner.run(candidate.path, load_suites(), parameters, docs, run_id)
         else:
-            gate.checks += run_suites(candidate.path, load_suites(), parameters)
+            gate.checks += run_suites(candidate.path, load_suites(), parameters, docs, run_id)
+        if docs:
+            log(f"  Great Expectations Data Docs: {docs / 'index.html'}")
     else:
         log("  Great Expectations suites not run: dbt failed before a candidate was built")
     path = gate.save(settings.gate_dir)

@@ -22,6 +22,7 @@ checkout runs with no configuration. All runtime data lives under one directory,
 | CHISO_PORTAL_APIS      | new,old (index-766 APIs to fetch)         |
 | CHISO_PORTAL_SUB_UNITS | H37 (portal codes whose departments, communes are fetched) |
 | CHISO_PORTAL_PAGE_SIZE | 100 (old API page size; pages fetched until a short one) |
+| CHISO_DATA_DOCS        | 1 (write Great Expectations Data Docs; 0 saves ~1.3 s a run) |
 | CHISO_MAX_FILE_BYTES   | 20 MiB (a larger report file is rejected) |
 | CHISO_MAX_XLSX_EXPANDED_BYTES | 200 MiB (xlsx unpacked: zip bombs)  |
 """
@@ -61,6 +62,7 @@ class Settings:
     portal_apis: tuple[str, ...] = ("new", "old")
     portal_sub_units: tuple[str, ...] = ("H37",)
     portal_page_size: int = 100
+    data_docs: bool = True
     max_file_bytes: int = 20 * 1024 * 1024
     max_xlsx_expanded_bytes: int = 200 * 1024 * 1024
 
@@ -138,6 +140,7 @@ def load_settings() -> Settings:
         portal_apis=_list("CHISO_PORTAL_APIS", "new,old"),
         portal_sub_units=_list("CHISO_PORTAL_SUB_UNITS", "H37"),
         portal_page_size=int(os.environ.get("CHISO_PORTAL_PAGE_SIZE", 100)),
+        data_docs=os.environ.get("CHISO_DATA_DOCS", "1") not in ("0", "false", "no"),
         max_file_bytes=int(os.environ.get("CHISO_MAX_FILE_BYTES", 20 * 1024 * 1024)),
         max_xlsx_expanded_bytes=int(
             os.environ.get("CHISO_MAX_XLSX_EXPANDED_BYTES", 200 * 1024 * 1024)
