@@ -7,6 +7,13 @@ import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
 TZ = "Asia/Ho_Chi_Minh"
+POOL = "chiso_warehouse"  # one slot: every task that writes the DuckDB warehouse
+
+
+def _on_failure(context) -> None:
+    from warehouse.tasks import on_failure
+
+    on_failure(context)
 
 
 @dag(
@@ -16,7 +23,7 @@ TZ = "Asia/Ho_Chi_Minh"
     catchup=False,
     max_active_runs=1,
     tags=["chiso", "snapshot"],
-    default_args={"owner": "chiso", "retries": 0},
+    default_args={"owner": "chiso", "retries": 0, "on_failure_callback": _on_failure},
     params={
         "period": Param(
             None,
@@ -50,7 +57,7 @@ def chiso_monthly_close():
 
         return tasks.verify_snapshots()
 
-    @task
+    @task(pool=POOL)
     def snapshot(period: str) -> str:
         from warehouse import tasks
 

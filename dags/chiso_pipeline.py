@@ -3,19 +3,42 @@
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk import (
+    Asset,
+    AssetAny,
+    AssetOrTimeSchedule,
+    CronTriggerTimetable,
+    Param,
+    dag,
+    get_current_context,
+    task,
+)
 
 TZ = "Asia/Ho_Chi_Minh"
+# emitted by chiso_ingest_unit_files and chiso_ingest_portal when they load something new
+UNIT_REPORTS = Asset("chiso_raw_unit_reports")
+PORTAL_766 = Asset("chiso_raw_portal_766")
+POOL = "chiso_warehouse"  # one slot: every task that writes the DuckDB warehouse
+
+
+def _on_failure(context) -> None:
+    from warehouse.tasks import on_failure
+
+    on_failure(context)
 
 
 @dag(
     dag_id="chiso_pipeline",
-    schedule="0 6 10 * *",  # 06:00 on the 10th: last month's reports are in by then
+    # when new reports or portal scores were loaded, and at 06:00 on the 10th in any case
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("0 6 10 * *", timezone=TZ),
+        assets=AssetAny(UNIT_REPORTS, PORTAL_766),
+    ),
     start_date=pendulum.datetime(2026, 1, 1, tz=TZ),
     catchup=False,
     max_active_runs=1,
     tags=["chiso", "warehouse"],
-    default_args={"owner": "chiso", "retries": 0},
+    default_args={"owner": "chiso", "retries": 0, "on_failure_callback": _on_failure},
     params={
         "period": Param(
             None,
@@ -31,6 +54,9 @@ marts with its tests (`build`), the quality gate runs dbt test results and the G
 Expectations suites on the candidate file (`gate`), and only if every blocking check
 passed is the candidate swapped in atomically (`publish`). Same functions as
 `chiso run --period YYYY-MM`. Trigger with `{"period": "2025-06"}` to compute a month.
+Runs when `chiso_raw_unit_reports` or `chiso_raw_portal_766` is updated, and on the 10th.
+The tasks that write the warehouse share the one-slot pool `chiso_warehouse`; ingestion
+retries with backoff, the checks do not.
 """,
 )
 def chiso_pipeline():
@@ -42,13 +68,18 @@ def chiso_pipeline():
         run_on = context.get("logical_date") or context["dag_run"].run_after
         return tasks.resolve_period(context["params"].get("period"), run_on)
 
-    @task(retries=2, retry_delay=pendulum.duration(minutes=1), retry_exponential_backoff=True)
+    @task(
+        pool=POOL,
+        retries=2,
+        retry_delay=pendulum.duration(minutes=1),
+        retry_exponential_backoff=True,
+    )
     def ingest() -> str:
         from warehouse import tasks
 
         return tasks.ingest()
 
-    @task
+    @task(pool=POOL)
     def build(period: str) -> dict:
         from warehouse import tasks
 
@@ -60,7 +91,7 @@ def chiso_pipeline():
 
         return tasks.gate(info)
 
-    @task
+    @task(pool=POOL)
     def publish(info: dict) -> str:
         from warehouse import tasks
 

@@ -179,3 +179,22 @@ def test_two_runs_at_once_one_waits_out_with_the_holder_named(tmp_path):
     assert "another chiso run holds the warehouse lock" in second.stderr
     assert f"pid {first.pid}" in second.stderr and "chiso run --period 2025-06" in second.stderr
     assert first.wait(timeout=300) == 0
+
+
+def test_the_failure_callback_logs_and_posts_to_the_webhook(httpserver, monkeypatch, caplog):
+    import json as json_module
+    from types import SimpleNamespace
+
+    from warehouse.tasks import on_failure
+
+    httpserver.expect_oneshot_request("/alert", method="POST").respond_with_data("ok")
+    monkeypatch.setenv("CHISO_ALERT_WEBHOOK", httpserver.url_for("/alert"))
+    task = SimpleNamespace(dag_id="chiso_pipeline", task_id="gate", run_id="r1", try_number=1)
+    on_failure({"task_instance": task, "exception": RuntimeError("gate FAILED: 2 blocking")})
+    ((request, _),) = httpserver.log
+    sent = json_module.loads(request.get_data())
+    assert sent["task_id"] == "gate" and "gate FAILED" in sent["error"]
+    assert "chiso task failed" in caplog.text
+    monkeypatch.setenv("CHISO_ALERT_WEBHOOK", "http://127.0.0.1:1/unreachable")
+    on_failure({"task_instance": task, "exception": RuntimeError("x")})  # never raises
+    assert "alert webhook failed" in caplog.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -62,7 +63,9 @@ bag = DagBag(collect_dags=True)
 print("RESULT " + json.dumps({
     "errors": {str(k): v for k, v in bag.import_errors.items()},
     "dags": {d.dag_id: {"tags": sorted(d.tags), "owner": d.owner, "doc": bool(d.doc_md),
-             "catchup": d.catchup, "schedule": str(d.schedule)}
+             "catchup": d.catchup, "schedule": str(d.schedule),
+             "pools": {t.task_id: t.pool for t in d.tasks},
+             "callback": bool(d.default_args.get("on_failure_callback"))}
              for d in bag.dags.values()},
 }))
 """
@@ -71,12 +74,30 @@ print("RESULT " + json.dumps({
     )
     result = _result(out)
     assert result["errors"] == {}
-    assert "chiso_pipeline" in result["dags"]
+    assert set(result["dags"]) == {
+        "chiso_pipeline",
+        "chiso_monthly_close",
+        "chiso_ingest_unit_files",
+        "chiso_ingest_portal",
+    }
     for dag_id, dag in result["dags"].items():
         assert dag["tags"] and dag["doc"], dag_id
         assert dag["owner"] not in ("", "airflow"), dag_id
         assert dag["catchup"] is False, dag_id
         assert dag["schedule"] not in ("", "None"), dag_id
+        assert dag["callback"], f"{dag_id} has no failure callback"
+    # every task that writes the DuckDB warehouse shares the one-slot pool
+    writers = {
+        ("chiso_pipeline", "ingest"),
+        ("chiso_pipeline", "build"),
+        ("chiso_pipeline", "publish"),
+        ("chiso_monthly_close", "snapshot"),
+        ("chiso_ingest_unit_files", "ingest"),
+        ("chiso_ingest_portal", "fetch_and_load"),
+    }
+    for dag_id, task_id in writers:
+        assert result["dags"][dag_id]["pools"][task_id] == "chiso_warehouse", (dag_id, task_id)
+    assert "Asset" in result["dags"]["chiso_pipeline"]["schedule"]
 
 
 def _run_dag(env: dict, dag_id: str, conf: dict) -> subprocess.CompletedProcess:
@@ -151,3 +172,114 @@ def test_monthly_close_dag_snapshots_the_published_month(airflow_env, pipeline_r
     assert set(result["tasks"]) == {"resolve_period", "verify_snapshots", "snapshot", "report"}
     report = (data / "reports" / "bao_cao_2025-06.html").read_text(encoding="utf-8")
     assert 'data-chart="status-by-pillar"' in report
+
+
+def _own_data_dir(airflow_env: dict, name: str) -> dict:
+    from pathlib import Path
+
+    env = dict(airflow_env, CHISO_DATA_DIR=str(Path(airflow_env["AIRFLOW_HOME"]) / name))
+    return env
+
+
+def _asset_events(env: dict, asset: str) -> int:
+    import sqlite3
+    from pathlib import Path
+
+    db = sqlite3.connect(Path(env["AIRFLOW_HOME"]) / "airflow.db")
+    try:
+        return db.execute(
+            "select count(*) from asset_event e join asset a on a.id = e.asset_id where a.name = ?",
+            [asset],
+        ).fetchone()[0]
+    finally:
+        db.close()
+
+
+@pytest.mark.slow
+def test_unit_file_dag_loads_new_files_then_skips_and_emits_its_asset_once(airflow_env):
+    from pathlib import Path
+
+    from ingest.sample import generate
+
+    env = _own_data_dir(airflow_env, "unit_files_data")
+    os.environ["CHISO_DATA_DIR"] = env["CHISO_DATA_DIR"]
+    try:
+        files = generate(Path(env["CHISO_DATA_DIR"]) / "inbox", start="2025-06", end="2025-06")
+    finally:
+        del os.environ["CHISO_DATA_DIR"]
+    before = _asset_events(env, "chiso_raw_unit_reports")
+    first = _result(_run_dag(env, "chiso_ingest_unit_files", {}))
+    assert first == {"state": "success", "tasks": {"ingest": "success"}}
+    second = _result(_run_dag(env, "chiso_ingest_unit_files", {}))
+    assert second["tasks"] == {"ingest": "skipped"}  # nothing new: no Asset event
+    assert _asset_events(env, "chiso_raw_unit_reports") == before + 1
+
+    import duckdb
+
+    conn = duckdb.connect(str(Path(env["CHISO_DATA_DIR"]) / "warehouse" / "chiso.duckdb"))
+    assert conn.execute("select count(*) from raw.unit_report_files").fetchone()[0] == len(files)
+    conn.close()
+
+
+@pytest.mark.slow
+def test_portal_dag_fetches_this_and_last_month_through_the_connector(airflow_env, httpserver):
+    import json as json_module
+    from pathlib import Path
+
+    from werkzeug import Response
+
+    from ingest.sample_portal import portal_answer
+    from ingest.sources.portal_766 import NEW_PATH
+
+    asked = []
+
+    def answer(request):
+        body = json_module.loads(request.get_data())
+        asked.append((body["year"], body["month"]))
+        return Response(portal_answer(body["year"], body["month"]), content_type="application/json")
+
+    httpserver.expect_request(NEW_PATH, method="POST").respond_with_handler(answer)
+    env = _own_data_dir(airflow_env, "portal_data")
+    env.update(CHISO_PORTAL_BASE_URL=httpserver.url_for(""), CHISO_PORTAL_APIS="new")
+    result = _result(_run_dag(env, "chiso_ingest_portal", {}))
+    assert result == {"state": "success", "tasks": {"fetch_and_load": "success"}}
+    assert len(asked) == 2 and asked[0] != asked[1]
+
+    import duckdb
+
+    conn = duckdb.connect(str(Path(env["CHISO_DATA_DIR"]) / "warehouse" / "chiso.duckdb"))
+    periods = conn.execute(
+        "select period, count(*) from raw.portal_766_scores group by period order by period"
+    ).fetchall()
+    conn.close()
+    assert [count for _, count in periods] == [34, 34]
+
+
+@pytest.mark.slow
+def test_a_backfill_of_months_plans_one_run_per_month(airflow_env):
+    airflow = str(VENV_BIN / "airflow")
+    reserialize = subprocess.run(
+        [airflow, "dags", "reserialize"], env=airflow_env, capture_output=True, text=True
+    )
+    assert reserialize.returncode == 0, reserialize.stderr[-2000:]
+    plan = subprocess.run(
+        [
+            airflow,
+            "backfill",
+            "create",
+            "--dag-id",
+            "chiso_pipeline",
+            "--from-date",
+            "2025-02-01",
+            "--to-date",
+            "2025-07-31",
+            "--dry-run",
+        ],
+        env=airflow_env,
+        capture_output=True,
+        text=True,
+    )
+    assert plan.returncode == 0, plan.stderr[-2000:]
+    # 06:00 in Hà Nội on the 10th = 23:00 UTC on the 9th: runs for January to June
+    runs = sorted(set(re.findall(r"2025-\d\d-09 23:00:00", plan.stdout)))
+    assert [run[:7] for run in runs] == [f"2025-0{m}" for m in range(2, 8)]

@@ -109,3 +109,80 @@ def report(period: str) -> str:
     if chromium():
         to_pdf(path)
     return str(path)
+
+
+POOL = "chiso_warehouse"  # one slot: DuckDB has one writer (airflow pools set ... 1)
+
+
+def ingest_unit_files() -> str:
+    """The inbox -> landing / quarantine -> raw; returns the summary line. Raises
+    NothingNew when no new file was loaded (the DAG skips: no Asset event)."""
+    from ingest.inbox import ingest_inbox
+
+    settings = load_settings()
+    with run_lock(settings.lock_path, "airflow task ingest_unit_files"):
+        summary = ingest_inbox(settings)
+    if not summary.loaded_files:
+        raise NothingNew(summary.line())
+    return summary.line()
+
+
+def ingest_portal(periods: list[str]) -> str:
+    """Fetch and load the configured portal requests for each period (fetch outside the
+    lock, load inside); raises NothingNew when every answer was already loaded."""
+    from ingest.sources import portal_766
+    from warehouse.raw import connect
+
+    settings = load_settings()
+    settings.ensure_dirs()
+    folders = [
+        portal_766.fetch(settings, request)
+        for period in periods
+        for request in portal_766.requests_for(settings, check_period(period))
+    ]
+    with run_lock(settings.lock_path, "airflow task ingest_portal"):
+        conn = connect(settings.warehouse_path)
+        try:
+            rows = sum(portal_766.load(conn, folder, settings) for folder in folders)
+        finally:
+            conn.close()
+    line = f"{len(folders)} answers landed, {rows} score rows loaded for {', '.join(periods)}"
+    if not rows:
+        raise NothingNew(line)
+    return line
+
+
+class NothingNew(Exception):
+    """Nothing new was loaded: the task is skipped, so no Asset event starts a build."""
+
+
+def on_failure(context) -> None:
+    """Failure callback of every chiso task: one clear log line, and a JSON POST to
+    CHISO_ALERT_WEBHOOK when it is set (chat bots, incident tools). Never raises."""
+    import json
+    import logging
+    import os
+    import urllib.request
+
+    task = context.get("task_instance") or context.get("ti")
+    summary = {
+        "dag_id": getattr(task, "dag_id", None),
+        "task_id": getattr(task, "task_id", None),
+        "run_id": getattr(task, "run_id", None),
+        "try_number": getattr(task, "try_number", None),
+        "error": str(context.get("exception") or "")[:2000],
+    }
+    logging.getLogger("chiso").error("chiso task failed: %s", json.dumps(summary))
+    url = os.environ.get("CHISO_ALERT_WEBHOOK")
+    if not url:
+        return
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(summary, ensure_ascii=False).encode("utf-8"),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        urllib.request.urlopen(request, timeout=10).close()
+    except OSError as error:  # an alert that cannot be sent must not hide the failure
+        logging.getLogger("chiso").error("alert webhook failed: %s", error)
