@@ -20,6 +20,7 @@ from pathlib import Path
 from ingest.landing import land, quarantine, sha256_file
 from ingest.parsing import previous_month
 from ingest.sources.unit_files import Problem, Report, read_report
+from warehouse.faults import kill_point
 from warehouse.raw import connect, ensure_raw_schema, load_rejections
 from warehouse.settings import Settings
 
@@ -186,6 +187,7 @@ def _load_batch(conn, files: list[tuple], values: list[tuple]) -> None:
             f"insert into raw.unit_report_files ({_FILE_COLUMNS}) "
             f"select {_FILE_COLUMNS} from file_frame"
         )
+        kill_point("ingest_mid_batch")
         conn.execute("commit")
     except BaseException:
         conn.execute("rollback")
@@ -203,6 +205,7 @@ def ingest_inbox(settings: Settings, log: Callable[[str], None] = print) -> Inge
         report = read_report(path)
         if report.is_valid:
             _, is_new = land(path, landing, report.period, sha256, path.name, report.unit_code)
+            kill_point("ingest_after_landing")
             parsed[sha256] = report
             if is_new:
                 summary.landed += 1

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.parsing import check_period
+from warehouse.faults import kill_point
 from warehouse.settings import Settings
 
 Log = Callable[[str], None]
@@ -67,6 +68,7 @@ def stage_build(settings: Settings, period: str, run_id: str):
 
     check(settings.dbt_project_dir / "seeds")  # names the file and line of a bad edit
     build = with_failing_rows(settings, dbt_build(settings, period))
+    kill_point("build_before_candidate")
     failed_tests = [t for t in build.tests if t.status in ("fail", "error")]
     if failed_tests or build.skipped:
         # some marts were not rebuilt: they must not reach a candidate
@@ -116,6 +118,7 @@ def stage_gate(
             log(f"  Great Expectations Data Docs: {docs / 'index.html'}")
     else:
         log("  Great Expectations suites not run: dbt failed before a candidate was built")
+    kill_point("gate_before_verdict")
     path = gate.save(settings.gate_dir)
     for check in gate.blocking_failures:
         log(f"  BLOCKING {check}")

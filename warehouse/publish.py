@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from warehouse.faults import kill_point
 from warehouse.raw import connect
 from warehouse.settings import Settings
 
@@ -69,6 +70,7 @@ def write_candidate(settings: Settings, run_id: str, period: str) -> Candidate:
             row_counts[table] = conn.execute(
                 f'select count(*) from candidate.main."{table}"'
             ).fetchone()[0]
+            kill_point("candidate_mid_write")
         conn.execute(
             "create table candidate.main._publication as select "
             "? as run_id, ? as as_of_period, ?::timestamptz as built_at, ? as row_counts",
@@ -153,6 +155,7 @@ def _swap_in(settings: Settings, source: Path) -> Path:
     pause = float(os.environ.get("CHISO_FAULT_PAUSE_BEFORE_REPLACE", "0"))
     if pause:  # fault injection for tests: a process killed here must change nothing
         time.sleep(pause)
+    kill_point("publish_before_replace")
     os.replace(source, settings.published_path)
     _fsync_dir(settings.published_path.parent)
     return settings.published_path

@@ -18,6 +18,7 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
+from warehouse.faults import kill_point
 from warehouse.raw import connect
 from warehouse.settings import PROJECT_ROOT, Settings
 
@@ -96,6 +97,7 @@ def snapshot(settings: Settings, period: str, force: bool = False, log=print) ->
     staging = settings.snapshot_dir / f".{period}.staging"
     shutil.rmtree(staging, ignore_errors=True)
     publication, counts = _write_parquet(settings, staging)
+    kill_point("snapshot_mid_write")
     if publication["as_of_period"] != period:
         shutil.rmtree(staging)
         raise SnapshotError(
