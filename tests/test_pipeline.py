@@ -43,6 +43,7 @@ def test_run_publishes_the_marts_and_a_rerun_gives_identical_marts(settings, sam
         "target_progress",
         "target_progress_history",
         "unit_scorecard",
+        "province_pillar_overview",
         "reporting_completeness",
         "portal_766_scores",
         "portal_national_figures",

@@ -27,6 +27,7 @@ COMPARED = {
     "portal_766_scores": "period, portal_code, total_score, score_rank, rank_change",
     "fct_indicator_observations": "unit_code, indicator_code, period, source, is_selected",
     "dti_scores": "province_code, year, dti_rank",
+    "province_pillar_overview": "province_code, pillar, unit_targets, achieved_share",
 }
 
 
@@ -66,7 +67,7 @@ def test_dbt_build_on_postgresql_matches_duckdb_and_reads_as_the_reader_role(dem
             text=True,
         )
         assert out.returncode == 0, (out.stdout[-3000:], out.stderr[-3000:])
-        assert "dbt build on PostgreSQL: 28 models" in out.stdout
+        assert "dbt build on PostgreSQL: 29 models" in out.stdout
         assert "tests passed" in out.stdout and "FAILED" not in out.stderr
         assert "published to schema published" in out.stdout
 

@@ -1,0 +1,72 @@
+-- Per province and pillar, as of the run's month: how the targets of all its units stand.
+-- One row per province and pillar; units' targets counted by status (a target applying to
+-- five districts counts five times: each is a commitment of one unit).
+
+with
+
+progress as (
+
+    select * from {{ ref('target_progress') }}
+
+),
+
+units as (
+
+    select * from {{ ref('dim_unit') }}
+
+),
+
+indicators as (
+
+    select * from {{ ref('dim_indicator') }}
+
+),
+
+counted as (
+
+    select
+        progress.as_of_period,
+        units.province_code,
+        indicators.pillar,
+        count(*) as unit_targets,
+        sum(case when progress.status = 'unit_abolished' then 0 else 1 end) as unit_targets_judged,
+        sum(case when progress.status in ('achieved', 'maintain') then 1 else 0 end)
+            as achieved_count,
+        sum(case when progress.status = 'on_track' then 1 else 0 end) as on_track_count,
+        sum(case when progress.status = 'needs_acceleration' then 1 else 0 end)
+            as needs_acceleration_count,
+        sum(case when progress.status = 'off_track' then 1 else 0 end) as off_track_count,
+        sum(case when progress.status in ('deteriorating', 'not_achieved') then 1 else 0 end)
+            as falling_short_count,
+        sum(case when progress.status = 'insufficient_data' then 1 else 0 end)
+            as insufficient_data_count,
+        sum(case when progress.status = 'no_report' then 1 else 0 end) as no_report_count
+
+    from progress
+    inner join units
+        on progress.unit_code = units.unit_code
+    inner join indicators
+        on progress.indicator_code = indicators.indicator_code
+    group by progress.as_of_period, units.province_code, indicators.pillar
+
+),
+
+final as (
+
+    select
+        {{ dbt.hash(dbt.concat(["as_of_period", "'|'", "province_code", "'|'", "pillar"])) }}
+            as province_pillar_overview_id,
+        *,
+        cast(
+            100.0 * achieved_count / nullif(unit_targets_judged, 0) as double precision
+        ) as achieved_share,
+        cast(
+            100.0 * (achieved_count + on_track_count) / nullif(unit_targets_judged, 0)
+            as double precision
+        ) as achieved_or_on_track_share
+
+    from counted
+
+)
+
+select * from final
