@@ -19,6 +19,7 @@ needs_server = pytest.mark.skipif(
     server_bin() is None, reason="PostgreSQL server not installed (./setup.sh installs it)"
 )
 
+SECRET = "test-secret-8f2c1d"
 COMPARED = {
     "target_progress": "target_id, unit_code, status, latest_value, pace_ratio, "
     "projected_value_at_deadline",
@@ -60,6 +61,7 @@ def test_dbt_build_on_postgresql_matches_duckdb_and_reads_as_the_reader_role(dem
     with throwaway_server() as pg_env:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CHISO_")}
         env.update(pg_env, CHISO_DATA_DIR=str(data))
+        env["CHISO_PG_PASSWORD"] = SECRET  # trust auth ignores it; it must appear nowhere
         out = subprocess.run(
             [str(VENV_BIN / "chiso"), "postgres", "--period", "2025-09"],
             env=env,
@@ -70,6 +72,10 @@ def test_dbt_build_on_postgresql_matches_duckdb_and_reads_as_the_reader_role(dem
         assert "dbt build on PostgreSQL: 29 models" in out.stdout
         assert "tests passed" in out.stdout and "FAILED" not in out.stderr
         assert "published to schema published" in out.stdout
+        assert SECRET not in out.stdout + out.stderr
+        for path in data.rglob("*"):  # dbt logs, run results, gate reports, manifests
+            if path.is_file() and path.suffix in (".log", ".json", ".md", ".txt", ".jsonl"):
+                assert SECRET not in path.read_text(errors="replace"), path
 
         import psycopg2
 
