@@ -22,7 +22,9 @@ checkout runs with no configuration. All runtime data lives under one directory,
 | CHISO_PORTAL_APIS      | new,old (index-766 APIs to fetch)         |
 | CHISO_PORTAL_SUB_UNITS | H37 (portal codes whose departments, communes are fetched) |
 | CHISO_PORTAL_PAGE_SIZE | 100 (old API page size; pages fetched until a short one) |
-| CHISO_DATA_DOCS        | 1 (write Great Expectations Data Docs; 0 saves ~1.3 s a run) |
+| CHISO_DATA_DOCS        | 1 (write Great Expectations Data Docs; 0 saves ~0.6 s a run) |
+| CHISO_PG_HOST/_PORT/_USER/_PASSWORD/_DBNAME | the PostgreSQL target (warehouse/postgres.py) |
+| CHISO_ALERT_WEBHOOK    | (unset) URL a failed Airflow task POSTs to (warehouse/tasks.py) |
 | CHISO_MAX_FILE_BYTES   | 20 MiB (a larger report file is rejected) |
 | CHISO_MAX_XLSX_EXPANDED_BYTES | 200 MiB (xlsx unpacked: zip bombs)  |
 """
