@@ -64,9 +64,7 @@ def chiso_pipeline():
     def resolve_period() -> str:
         from warehouse import tasks
 
-        context = get_current_context()
-        run_on = context.get("logical_date") or context["dag_run"].run_after
-        return tasks.resolve_period(context["params"].get("period"), run_on)
+        return tasks.period_of_run(get_current_context())
 
     @task(
         pool=POOL,

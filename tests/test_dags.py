@@ -15,6 +15,7 @@ from tests.conftest import PROJECT_ROOT, VENV_BIN, expected_progress_pairs
 
 DAGS = sorted((PROJECT_ROOT / "dags").glob("*.py"))
 HEAVY = {"pandas", "duckdb", "great_expectations", "dbt", "openpyxl", "ingest", "warehouse"}
+COSMOS_DAG = "chiso_pipeline_models.py"  # renders dbt through cosmos: imports it by design
 
 
 @pytest.mark.parametrize("path", DAGS, ids=lambda p: p.name)
@@ -29,6 +30,8 @@ def test_dag_files_import_nothing_heavy_at_top_level(path):
             continue
         for name in names:
             assert name.split(".")[0] not in HEAVY, f"{path.name} imports {name} at top level"
+            if name.startswith("cosmos"):
+                assert path.name == COSMOS_DAG, f"{path.name} imports cosmos"
             if name.startswith("airflow"):
                 assert name == "airflow.sdk", f"{path.name}: import from airflow.sdk only"
 
@@ -51,6 +54,10 @@ def airflow_env(tmp_path_factory):
         [str(VENV_BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True
     )
     assert migrate.returncode == 0, migrate.stderr[-3000:]
+    manifest = subprocess.run(  # the cosmos DAG renders from it
+        [str(VENV_BIN / "chiso"), "dbt-manifest"], env=env, capture_output=True, text=True
+    )
+    assert manifest.returncode == 0, manifest.stderr[-3000:]
     return env
 
 
@@ -76,6 +83,7 @@ print("RESULT " + json.dumps({
     assert result["errors"] == {}
     assert set(result["dags"]) == {
         "chiso_pipeline",
+        "chiso_pipeline_models",
         "chiso_monthly_close",
         "chiso_ingest_unit_files",
         "chiso_ingest_portal",
@@ -84,7 +92,7 @@ print("RESULT " + json.dumps({
         assert dag["tags"] and dag["doc"], dag_id
         assert dag["owner"] not in ("", "airflow"), dag_id
         assert dag["catchup"] is False, dag_id
-        assert dag["schedule"] not in ("", "None"), dag_id
+        assert dag["schedule"] not in ("", "None") or dag_id == "chiso_pipeline_models", dag_id
         assert dag["callback"], f"{dag_id} has no failure callback"
     # every task that writes the DuckDB warehouse shares the one-slot pool
     writers = {
@@ -94,6 +102,10 @@ print("RESULT " + json.dumps({
         ("chiso_monthly_close", "snapshot"),
         ("chiso_ingest_unit_files", "ingest"),
         ("chiso_ingest_portal", "fetch_and_load"),
+        ("chiso_pipeline_models", "ingest"),
+        ("chiso_pipeline_models", "candidate"),
+        ("chiso_pipeline_models", "publish"),
+        ("chiso_pipeline_models", "dbt.target_progress_model_build"),
     }
     for dag_id, task_id in writers:
         assert result["dags"][dag_id]["pools"][task_id] == "chiso_warehouse", (dag_id, task_id)
@@ -283,3 +295,33 @@ def test_a_backfill_of_months_plans_one_run_per_month(airflow_env):
     # 06:00 in Hà Nội on the 10th = 23:00 UTC on the 9th: runs for January to June
     runs = sorted(set(re.findall(r"2025-\d\d-09 23:00:00", plan.stdout)))
     assert [run[:7] for run in runs] == [f"2025-0{m}" for m in range(2, 8)]
+
+
+@pytest.mark.slow
+def test_the_model_by_model_pipeline_builds_every_model_as_a_task_and_publishes(airflow_env):
+    from pathlib import Path
+
+    from ingest.sample import generate
+
+    env = _own_data_dir(airflow_env, "cosmos_data")
+    manifest = subprocess.run(
+        [str(VENV_BIN / "chiso"), "dbt-manifest"], env=env, capture_output=True, text=True
+    )
+    assert manifest.returncode == 0, manifest.stderr[-2000:]
+    generate(Path(env["CHISO_DATA_DIR"]) / "inbox", start="2025-05", end="2025-06")
+    out = _run_dag(env, "chiso_pipeline_models", {"period": "2025-06"})
+    result = _result(out)
+    assert result["state"] == "success", out.stderr[-4000:]
+    assert set(result["tasks"].values()) == {"success"}
+    models = [task for task in result["tasks"] if task.endswith("_model_build")]
+    assert "dbt.target_progress_model_build" in models and len(models) >= 25
+
+    import duckdb
+
+    published = Path(env["CHISO_DATA_DIR"]) / "published" / "chiso.duckdb"
+    conn = duckdb.connect(str(published), read_only=True)
+    try:
+        pairs = set(conn.execute("select target_id, unit_code from target_progress").fetchall())
+    finally:
+        conn.close()
+    assert pairs == expected_progress_pairs("2025-06")

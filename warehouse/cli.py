@@ -288,6 +288,18 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_dbt_manifest(args: argparse.Namespace) -> int:
+    from warehouse.build import BuildError
+    from warehouse.tasks import dbt_manifest
+
+    try:
+        print(f"dbt manifest written: {dbt_manifest()}")
+    except BuildError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
 def _portal_period(text: str) -> str:
     if len(text) == 4 and text.isdigit():
         return text
@@ -478,6 +490,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--reparse", action="store_true", help="rebuild the raw tables from the landing area"
     )
     ingest.set_defaults(func=cmd_ingest)
+
+    manifest = commands.add_parser(
+        "dbt-manifest", help="parse the dbt project (for the cosmos DAG; no warehouse needed)"
+    )
+    manifest.set_defaults(func=cmd_dbt_manifest)
 
     report = commands.add_parser(
         "report", help="the monthly report (HTML with charts; --pdf with Chromium)"

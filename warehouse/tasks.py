@@ -186,3 +186,39 @@ def on_failure(context) -> None:
         urllib.request.urlopen(request, timeout=10).close()
     except OSError as error:  # an alert that cannot be sent must not hide the failure
         logging.getLogger("chiso").error("alert webhook failed: %s", error)
+
+
+def candidate(period: str) -> dict:
+    """After dbt ran model by model (cosmos, tests included: a failed test fails its task,
+    so this only runs when all passed): copy the marts into a candidate file for the gate."""
+    from warehouse.publish import write_candidate
+
+    settings = load_settings()
+    period = check_period(period)
+    run_id = pipeline.new_run_id(period)
+    with run_lock(settings.lock_path, f"airflow task candidate {period}"):
+        made = write_candidate(settings, run_id, period)
+    return {
+        "run_id": run_id,
+        "period": period,
+        "tests": [],
+        "skipped": [],
+        "candidate": {**asdict(made), "path": str(made.path)},
+    }
+
+
+def dbt_manifest() -> Path:
+    """Parse the dbt project (no warehouse needed) so DAGs can render its models from the
+    manifest without running dbt at parse time; returns the manifest's path."""
+    from warehouse.build import run_dbt
+
+    settings = load_settings()
+    run_dbt(settings, "parse")
+    return settings.dbt_target_dir / "manifest.json"
+
+
+def period_of_run(context) -> str:
+    """The month an Airflow run computes: its ``period`` param, else the month before the
+    run's logical date (or, for an Asset-triggered run, the time it was queued)."""
+    run_on = context.get("logical_date") or context["dag_run"].run_after
+    return resolve_period(context["params"].get("period"), run_on)

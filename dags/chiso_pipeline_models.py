@@ -1,0 +1,122 @@
+"""chiso: the pipeline with every dbt model as its own Airflow task (astronomer-cosmos).
+
+The same write-audit-publish as `chiso_pipeline`, but the build is rendered from dbt's
+manifest by cosmos, so each model (with its tests) is visible, retried and timed on its
+own in the Airflow UI. dbt runs in-process (`InvocationMode.DBT_RUNNER`): its start-up is
+paid by each task's process, not a new dbt process per model. The manifest is read at
+parse time, never built then: `chiso dbt-manifest` (run by ./setup.sh) writes it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pendulum
+from airflow.sdk import Param, dag, get_current_context, task
+from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+
+TZ = "Asia/Ho_Chi_Minh"
+POOL = "chiso_warehouse"  # one slot: every task that writes the DuckDB warehouse
+PROJECT = Path(os.environ.get("CHISO_DBT_PROJECT_DIR", Path(__file__).parents[1] / "dbt_project"))
+DATA = Path(os.environ.get("CHISO_DATA_DIR", Path(__file__).parents[1] / "data"))
+WAREHOUSE = os.environ.get("CHISO_WAREHOUSE_PATH", str(DATA / "warehouse" / "chiso.duckdb"))
+MANIFEST = DATA / "dbt" / "target" / "manifest.json"
+if not MANIFEST.exists():  # shown as this file's import error in the Airflow UI
+    raise FileNotFoundError(f"{MANIFEST} is missing: run `chiso dbt-manifest` first")
+
+
+def _on_failure(context) -> None:
+    from warehouse.tasks import on_failure
+
+    on_failure(context)
+
+
+@dag(
+    dag_id="chiso_pipeline_models",
+    schedule=None,  # on demand: chiso_pipeline is the scheduled one
+    start_date=pendulum.datetime(2026, 1, 1, tz=TZ),
+    catchup=False,
+    max_active_runs=1,
+    tags=["chiso", "warehouse", "cosmos"],
+    default_args={"owner": "chiso", "retries": 0, "on_failure_callback": _on_failure},
+    params={
+        "period": Param(
+            None,
+            type=["null", "string"],
+            pattern=r"^\d{4}-\d{2}$",
+            description="Month to compute (YYYY-MM); empty = the month before the run date.",
+        )
+    },
+    doc_md="""
+### chiso pipeline, model by model
+`resolve_period → ingest → dbt (one task per model, its tests run with it) → candidate →
+gate → publish`. A failed model or test fails its task and nothing downstream runs: the
+published file stays as it was. Trigger with `{"period": "2025-06"}`.
+""",
+)
+def chiso_pipeline_models():
+    @task
+    def resolve_period() -> str:
+        from warehouse import tasks
+
+        return tasks.period_of_run(get_current_context())
+
+    @task(pool=POOL, retries=2, retry_exponential_backoff=True)
+    def ingest() -> str:
+        from warehouse import tasks
+
+        return tasks.ingest()
+
+    @task(pool=POOL)
+    def candidate(period: str) -> dict:
+        from warehouse import tasks
+
+        return tasks.candidate(period)
+
+    @task
+    def gate(info: dict) -> dict:
+        from warehouse import tasks
+
+        return tasks.gate(info)
+
+    @task(pool=POOL)
+    def publish(info: dict) -> str:
+        from warehouse import tasks
+
+        return tasks.publish(info)
+
+    period = resolve_period()
+    models = DbtTaskGroup(
+        group_id="dbt",
+        project_config=ProjectConfig(
+            dbt_project_path=PROJECT,
+            manifest_path=MANIFEST,
+            env_vars={"CHISO_WAREHOUSE_PATH": WAREHOUSE},
+        ),
+        profile_config=ProfileConfig(
+            profile_name="chiso",
+            target_name="duckdb",
+            profiles_yml_filepath=PROJECT / "profiles.yml",
+        ),
+        execution_config=ExecutionConfig(
+            execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.DBT_RUNNER
+        ),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
+            test_behavior=TestBehavior.BUILD,
+            emit_datasets=False,
+            should_detach_multiple_parents_tests=True,
+        ),
+        operator_args={
+            "pool": POOL,
+            "vars": {"as_of_period": "{{ ti.xcom_pull(task_ids='resolve_period') }}"},
+        },
+    )
+    made = candidate(period)
+    period >> ingest() >> models >> made
+    gate(made) >> publish(made)
+
+
+chiso_pipeline_models()
