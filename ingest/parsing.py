@@ -6,6 +6,7 @@ One place for numbers ("1.234,5", "85,5%"), periods ("06/2025", "2025-06") and d
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
@@ -39,6 +40,8 @@ def parse_number(raw: object, decimal_point: bool = False) -> float | None:
     if isinstance(raw, bool):
         raise ParseError(f"'{raw}' không phải là số; '{raw}' is not a number")
     if isinstance(raw, int | float):
+        if not math.isfinite(raw):
+            raise ParseError(f"'{raw}' không phải là số; '{raw}' is not a number")
         return float(raw)
     text = str(raw).strip().replace("\u00a0", "").replace(" ", "")
     if text in ("", "-"):
@@ -59,9 +62,12 @@ def parse_number(raw: object, decimal_point: bool = False) -> float | None:
     else:
         text = text.replace(",", ".")
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
         raise ParseError(f"'{raw}' không phải là số; '{raw}' is not a number") from None
+    if not math.isfinite(number):  # "inf", "NaN": float() reads them, no report means them
+        raise ParseError(f"'{raw}' không phải là số; '{raw}' is not a number")
+    return number
 
 
 _LOST_ZEROS = re.compile(r"^\d{1,3}\.\d{1,2}$")

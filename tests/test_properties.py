@@ -6,7 +6,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ingest.parsing import ParseError, parse_number
@@ -91,3 +91,87 @@ def test_the_reader_survives_random_tables(rows, delimiter):
     for problem in report.problems:
         assert problem.message_vi and problem.message_en
         assert problem.cell is None or re.fullmatch(r"[A-Z]+[1-9]\d*", problem.cell)
+
+
+FUZZ = settings(
+    max_examples=int(__import__("os").environ.get("CHISO_FUZZ_EXAMPLES", 300)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+@FUZZ
+@given(st.text(max_size=40))
+@example("INF")  # found by the fuzzer: float() read it as infinity (fixed)
+@example("nan")
+def test_dates_periods_and_counts_parse_or_fail_clearly(text):
+    from ingest.parsing import parse_count, parse_date, parse_period
+
+    for parse in (parse_date, parse_period, parse_count):
+        try:
+            parse(text)
+        except ParseError as error:
+            assert ";" in str(error)  # Vietnamese; English
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
+    max_leaves=20,
+)
+
+
+EVALUATION_ROW = st.fixed_dictionaries(
+    {
+        key: JSON
+        for key in ("departmentId", "departmentName", "departmentCode", "totalScore", "ratio")
+    }
+    | {"scoreDelta": JSON, "groupScores": JSON}
+)
+NEW_API_ANSWER = st.fixed_dictionaries(
+    {
+        "code": st.sampled_from(["OK", "ERR"]) | JSON,
+        "message": JSON,
+        "data": st.fixed_dictionaries(
+            {"evaluation": st.lists(EVALUATION_ROW | JSON, max_size=3) | JSON},
+            optional={"donuts": JSON, "monthlyChart": JSON, "dossierChart": JSON},
+        )
+        | JSON,
+    }
+)
+OLD_API_ANSWER = st.lists(
+    st.dictionaries(
+        st.sampled_from(
+            sorted(__import__("ingest.sources.portal_766", fromlist=["OLD_FIELDS"]).OLD_FIELDS)
+        ),
+        JSON | st.text(max_size=5),
+    )
+    | JSON,
+    max_size=3,
+)
+
+
+OK = {"code": "OK", "message": ""}
+
+
+@FUZZ
+@given(NEW_API_ANSWER | OLD_API_ANSWER | JSON | st.binary(max_size=200))
+# crashes the fuzzer found (fixed; kept as regressions)
+@example(OK | {"data": {"evaluation": [1]}})
+@example(OK | {"data": {"evaluation": [], "donuts": {"onlineDossier": [3]}}})
+@example(OK | {"data": {"evaluation": [], "donuts": [1]}})
+@example(OK | {"data": {"evaluation": [], "monthlyChart": [{"month": None}]}})
+@example([{name: "" for name in ("ID", "TEN", "MA_COQUAN", "TONG_SCORE")} | {"LOAI_COQUAN": []}])
+def test_portal_answers_of_any_shape_are_parsed_or_refused_with_a_reason(answer):
+    import json
+
+    from ingest.sources.portal_766 import PortalError, parse_new, parse_old
+
+    raw = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
+    for parse in (parse_new, parse_old):
+        try:
+            parse(raw)
+        except PortalError as error:
+            assert str(error)

@@ -155,3 +155,32 @@ def test_macros_and_odd_file_names_are_refused(samples, tmp_path):
     assert "control characters" in odd.errors[0].message_en
     sneaky = read_report(samples["bao_cao_20.178_2025-06.csv"], "../../etc/bao_cao.csv")
     assert "path components" in sneaky.errors[0].message_en
+
+
+def test_external_links_a_huge_shared_strings_table_and_a_gigantic_line_are_refused(
+    samples, tmp_path, monkeypatch
+):
+    import shutil
+    import zipfile
+
+    linked = tmp_path / "lien_ket.xlsx"
+    shutil.copy(samples["bao_cao_20.STP_2025-06.xlsx"], linked)
+    with zipfile.ZipFile(linked, "a") as archive:
+        archive.writestr("xl/externalLinks/externalLink1.xml", b"<externalLink/>")
+    assert "external links" in read_report(linked).errors[0].message_en
+
+    # a shared-strings table of 40 MB that compresses to a few hundred KB
+    strings = tmp_path / "chuoi.xlsx"
+    shutil.copy(samples["bao_cao_20.STP_2025-06.xlsx"], strings)
+    with zipfile.ZipFile(strings, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/sharedStrings2.xml", b"<si><t>x</t></si>" * 2_500_000)
+    monkeypatch.setenv("CHISO_MAX_XLSX_EXPANDED_BYTES", str(20 * 1024 * 1024))
+    assert strings.stat().st_size < 1024 * 1024
+    refused = read_report(strings).errors[0]
+    assert "expands to" in refused.message_en and "giải nén" in refused.message_vi
+
+    # one gigantic line (under the file-size limit)
+    line = tmp_path / "mot_dong.csv"
+    line.write_text("x;" * 2_000_000, encoding="utf-8")
+    error = read_report(line).errors[0]
+    assert "a line of 4,000,000 characters" in error.message_en and "dài" in error.message_vi

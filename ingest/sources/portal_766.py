@@ -175,7 +175,9 @@ def _json(raw: bytes) -> object:
         raise PortalError(f"the answer is not complete JSON ({error})") from None
 
 
-def _drift(row: dict, expected: frozenset[str], where: str) -> None:
+def _drift(row: object, expected: frozenset[str], where: str) -> None:
+    if not isinstance(row, dict):
+        raise PortalError(f"{where} is a {type(row).__name__}, not an object")
     missing, new = expected - set(row), set(row) - expected
     if missing or new:
         parts = []
@@ -199,10 +201,25 @@ def parse_new(raw: bytes) -> dict:
         raise PortalError("the answer has no data.evaluation list")
     for index, row in enumerate(data["evaluation"]):
         _drift(row, NEW_FIELDS, f"evaluation row {index}")
+        for name in ("departmentCode", "departmentName"):
+            if not isinstance(row[name], str):
+                raise PortalError(f"evaluation row {index} {name} is not text")
         _drift(row["groupScores"] or {}, frozenset(GROUPS), f"evaluation row {index} groupScores")
+    donuts = data.get("donuts") or {}
+    if not isinstance(donuts, dict):
+        raise PortalError("data.donuts is not an object")
     for name in ("onlineDossier", "onlineProvision"):
-        for index, item in enumerate((data.get("donuts") or {}).get(name) or []):
+        items = donuts.get(name) or []
+        if not isinstance(items, list):
+            raise PortalError(f"data.donuts.{name} is not a list")
+        for index, item in enumerate(items):
             _drift(item, frozenset({"code", "name", "value", "percent"}), f"{name} {index}")
+    for chart in ("monthlyChart", "dossierChart"):
+        points = data.get(chart) or []
+        if not isinstance(points, list) or not all(
+            isinstance(point, dict) and str(point.get("month", "")).isdigit() for point in points
+        ):
+            raise PortalError(f"data.{chart} is not a list of months")
     return data
 
 
@@ -215,6 +232,9 @@ def parse_old(raw: bytes) -> list[dict]:
         if not isinstance(row, dict):
             raise PortalError(f"row {index} is not an object")
         _drift(row, OLD_FIELDS, f"row {index}")
+        for name, value in row.items():  # the old API answers every value as text
+            if value is not None and not isinstance(value, str):
+                raise PortalError(f"row {index} {name} is a {type(value).__name__}, not text")
         if row["LOAI_COQUAN"] not in UNIT_KINDS:
             raise PortalError(f"row {index} has unknown LOAI_COQUAN {row['LOAI_COQUAN']!r}")
     return rows
@@ -337,7 +357,15 @@ def _rows(meta: dict, landed: Path, crosswalk: dict, load_id: str, now) -> tuple
             )
         for measure, items in (data.get("donuts") or {}).items():
             for item in items or []:
-                national.append((measure, item["code"], None, item["value"], item["percent"]))
+                national.append(
+                    (
+                        measure,
+                        str(item["code"]),
+                        None,
+                        _score(item["value"], "value", f"{landed.name} {measure}"),
+                        _score(item["percent"], "percent", f"{landed.name} {measure}"),
+                    )
+                )
         for chart, fields in (
             ("monthlyChart", ("averageScore",)),
             ("dossierChart", ("onTimePct", "overduePct")),
@@ -346,10 +374,12 @@ def _rows(meta: dict, landed: Path, crosswalk: dict, load_id: str, now) -> tuple
                 for name in fields:
                     if (point or {}).get(name) is not None:
                         month = f"{period[:4]}-{int(point['month']):02d}"
-                        national.append((name, "national", month, point[name], None))
+                        value = _score(point[name], name, f"{landed.name} {chart}")
+                        national.append((name, "national", month, value, None))
         overview = data.get("overview") or {}
         if overview.get("totalScore") is not None:
-            national.append(("totalScore", "national", None, overview["totalScore"], None))
+            total = _score(overview["totalScore"], "totalScore", f"{landed.name} overview")
+            national.append(("totalScore", "national", None, total, None))
         national = [(sha256, key, kind, period, *item, load_id, now, fetched) for item in national]
     else:
         for row in parse_old(landed.read_bytes()):

@@ -128,6 +128,9 @@ def _read_xlsx(path: Path) -> tuple[str, list[list[object]]]:
         workbook.close()
 
 
+MAX_CSV_LINE = 10_000  # characters: a report row is a few hundred
+
+
 def _read_csv(path: Path) -> list[list[object]]:
     data = path.read_bytes()
     try:
@@ -137,6 +140,13 @@ def _read_csv(path: Path) -> list[list[object]]:
             f"tệp không ở dạng UTF-8 (byte {exc.start}); hãy lưu lại dưới dạng CSV UTF-8; "
             f"the file is not UTF-8 (byte {exc.start}); save it again as CSV UTF-8"
         ) from None
+    longest = max((len(line) for line in text.splitlines()), default=0)
+    if longest > MAX_CSV_LINE:
+        raise ParseError(
+            f"tệp có một dòng dài {longest:,} ký tự (tối đa {MAX_CSV_LINE:,}): không phải "
+            f"mẫu báo cáo; the file has a line of {longest:,} characters (at most "
+            f"{MAX_CSV_LINE:,}): not a report"
+        )
     best: list[list[object]] = []
     for delimiter in (";", ",", "\t"):
         rows: list[list[object]] = [
@@ -211,6 +221,12 @@ def _unsafe(path: Path, file_name: str, suffix: str) -> Problem | None:
                 f"{settings.max_xlsx_expanded_bytes:,}",
                 f"the xlsx expands to {expanded:,} bytes, over the limit of "
                 f"{settings.max_xlsx_expanded_bytes:,}",
+            )
+        if any(name.startswith("xl/externalLinks/") for name in names):
+            return Problem(
+                "tệp liên kết tới sổ tính khác (external links); hãy dán giá trị rồi lưu lại",
+                "the workbook links to other workbooks (external links); paste the values "
+                "and save it again",
             )
         if "xl/vbaProject.bin" in names:
             return Problem(
