@@ -187,9 +187,16 @@ def test_monthly_close_dag_snapshots_the_published_month(airflow_env, pipeline_r
 
 
 def _own_data_dir(airflow_env: dict, name: str) -> dict:
+    """The Airflow environment with its own chiso data directory (and a copy of the dbt
+    manifest the cosmos DAG renders from, so the DagBag still loads every DAG)."""
+    import shutil
     from pathlib import Path
 
     env = dict(airflow_env, CHISO_DATA_DIR=str(Path(airflow_env["AIRFLOW_HOME"]) / name))
+    manifest = Path("dbt", "target", "manifest.json")
+    target = Path(env["CHISO_DATA_DIR"]) / manifest
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(Path(airflow_env["CHISO_DATA_DIR"]) / manifest, target)
     return env
 
 

@@ -144,9 +144,14 @@ def cmd_template(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     import json
 
-    from warehouse.bench import bench_ingest
+    if args.which == "national":
+        from warehouse.bench_national import bench_national
 
-    result = bench_ingest(args.files)
+        result = bench_national(args.scale, args.months)
+    else:
+        from warehouse.bench import bench_ingest
+
+        result = bench_ingest(args.files)
     print(json.dumps(result, indent=2))
     return EXIT_OK
 
@@ -522,8 +527,14 @@ def build_parser() -> argparse.ArgumentParser:
     rollback.set_defaults(func=cmd_rollback)
 
     bench = commands.add_parser("bench", help="benchmarks (results go to docs/BENCHMARKS.md)")
-    bench.add_argument("which", choices=["ingest"], help="ingest: a national month of files")
-    bench.add_argument("--files", type=int, default=5000)
+    bench.add_argument(
+        "which",
+        choices=["ingest", "national"],
+        help="ingest: a national month of files; national: build, gate and floor at scale",
+    )
+    bench.add_argument("--files", type=int, default=5000, help="ingest: how many files")
+    bench.add_argument("--scale", type=float, default=1.0, help="national: 0.1, 1 or 4")
+    bench.add_argument("--months", type=int, default=60, help="national: months of figures")
     bench.set_defaults(func=cmd_bench)
 
     catalog = commands.add_parser(

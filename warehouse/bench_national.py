@@ -1,0 +1,341 @@
+"""National-scale benchmark of the build: ``chiso bench national --scale 1 --months 60``.
+
+A synthetic country derived from the real unit geography: the 34 post-2025 provinces, each
+province as a unit, 20 departments per province, every one of the 3,321 communes, a school
+for every second commune and a health facility for every third; the targets Lạng Sơn set
+for its province, departments, communes, schools and health facilities, set by every
+province; a figure for every ratio indicator a unit's group reports, every month. ``scale``
+multiplies the departments, communes, schools and health facilities (0.1: every tenth;
+4: four of each). Figures go straight into the raw tables (the file-ingest path has its
+own benchmark, ``chiso bench ingest``), deterministically (hashes, no random state).
+
+Measured, each in a fresh process (so peak memory is its own): the dbt build (seeds, 29
+models, every dbt test), the gate's Great Expectations suites on the candidate, and the
+floor: the core transformations as one hand-written DuckDB SQL script over the same raw
+tables (latest submission per unit, indicator and month; ratio values from numerator and
+denominator; each target's series, baseline, latest, six-month trend, pace and status).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from warehouse.settings import PROJECT_ROOT
+
+GROUPS = ("province", "department", "commune", "school", "health_facility")
+DEPARTMENTS_PER_PROVINCE = 20
+TEMPLATE_PROVINCE = "20"  # Lạng Sơn's targets, set by every province
+
+
+def _copies(items: list, scale: float) -> list[tuple[int, object]]:
+    """(copy number, item): every n-th item below 1x, k copies of each at k x."""
+    if scale < 1:
+        step = round(1 / scale)
+        return [(0, item) for item in items[::step]]
+    return [(copy, item) for item in items for copy in range(round(scale))]
+
+
+def prepare(workdir: Path, scale: float) -> dict[str, int]:
+    """A copy of the dbt project whose registry and targets are national at ``scale``."""
+    from ingest.sources.admin_units import build_tables
+
+    project = workdir / "dbt_project"
+    shutil.copytree(
+        PROJECT_ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs")
+    )
+    seeds = project / "seeds"
+    rows = build_tables("lookup")["admin_units_2025"]
+    provinces = sorted({(row[0], row[1]) for row in rows})
+    communes = sorted((row[0], row[2], row[3]) for row in rows)
+    units: list[list[str]] = []
+    for code, name in provinces:
+        units.append([code, f"UBND {name}", "province", "", code, "", "", "2008-01-01", "", ""])
+        for copy, number in _copies(list(range(DEPARTMENTS_PER_PROVINCE)), scale):
+            unit = f"{code}.D{number:02d}{'' if not copy else f'x{copy}'}"
+            units.append([unit, f"Sở {number} {name}", "department", code, code])
+            units[-1] += ["", "", "2008-01-01", "", ""]
+    for copy, (province, commune, name) in _copies(communes, scale):
+        suffix = "" if not copy else f"x{copy}"
+        units.append(
+            [f"{province}.{commune}{suffix}", name, "commune", province, province, "post_2025"]
+            + [f"post_2025-commune-{commune}", "2025-07-01", "", ""]
+        )
+    for group, every in (("school", 2), ("health_facility", 3)):
+        for copy, (province, commune, name) in _copies(communes[::every], scale):
+            code = f"{province}.{group[0].upper()}{commune}{'' if not copy else f'x{copy}'}"
+            units.append([code, f"{group} {name}", group, province, province])
+            units[-1] += ["", "", "2008-01-01", "", ""]
+    _rewrite(seeds / "reporting_units.csv", units)
+    with open(seeds / "targets.csv", encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        template = [row for row in reader if row[3] == TEMPLATE_PROVINCE and row[4] in GROUPS]
+    targets = [
+        [f"{row[0]}__{code}", row[1], row[2], code, *row[4:]]
+        for code, _ in provinces
+        for row in template
+    ]
+    _rewrite(seeds / "targets.csv", targets, header)
+    counts = {group: sum(unit[2] == group for unit in units) for group in GROUPS}
+    return counts | {"targets": len(targets)}
+
+
+def _rewrite(path: Path, rows: list[list[str]], header: list[str] | None = None) -> None:
+    if header is None:
+        with open(path, encoding="utf-8", newline="") as handle:
+            header = next(csv.reader(handle))
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def generate_raw(workdir: Path, months: int, end: str = "2025-09") -> int:
+    """Every unit's figures for ``months`` months up to ``end``, straight into raw."""
+    from ingest.sources import admin_units, dti, portal_766, provision
+    from warehouse.raw import connect, ensure_raw_schema
+
+    seeds = workdir / "dbt_project" / "seeds"
+    warehouse = workdir / "data" / "warehouse" / "chiso.duckdb"
+    conn = connect(warehouse)
+    try:
+        ensure_raw_schema(conn)
+        admin_units.load(conn)
+        for ddl in (portal_766.DDL, dti.DDL, provision.DDL):
+            conn.execute(ddl)
+        conn.execute(
+            f"""
+            create temp table units as
+            select unit_code, unit_group, province_code,
+                   cast(coalesce(nullif(valid_from_on, ''), '1900-01-01') as date) as valid_from
+            from read_csv('{seeds / "reporting_units.csv"}', all_varchar = true);
+            create temp table reported as
+            select distinct t.province_code, t.unit_group, t.indicator_code
+            from read_csv('{seeds / "targets.csv"}', all_varchar = true) as t
+            join read_csv('{seeds / "indicators.csv"}', all_varchar = true) as i
+                using (indicator_code)
+            where i.measured_by in ('unit_report', 'both') and i.kind = 'ratio';
+            create temp table months as
+            select strftime(date '{end}-01' - to_months(range), '%Y-%m') as period,
+                   {months} - 1 - range as month_index
+            from range({months});
+            create temp table figures as
+            select
+                md5(u.unit_code || '|' || m.period) as file_sha256,
+                row_number() over (
+                    partition by u.unit_code, m.period order by r.indicator_code
+                ) + 8 as source_row,
+                u.unit_code, m.period, r.indicator_code, m.month_index,
+                100 + hash(u.unit_code || r.indicator_code) % 800 as denominator,
+                35 + hash(r.indicator_code || u.unit_code) % 35 as start_rate,
+                (hash(u.unit_code || '~' || r.indicator_code) % 100) / 100.0 as slope,
+                (hash(u.unit_code || r.indicator_code || m.period) % 50) / 10.0 - 2.5 as noise
+            from units as u
+            join reported as r
+                on u.province_code = r.province_code and u.unit_group = r.unit_group
+            cross join months as m
+            where cast(m.period || '-01' as date) >= u.valid_from;
+            """
+        )
+        now = "now()"
+        conn.execute(
+            f"""
+            insert into raw.unit_report_values (file_sha256, source_row, source_file_name,
+                unit_code, period, sent_on, indicator_code, numerator, denominator,
+                reported_value, note, load_id, received_at, sheet)
+            select file_sha256, source_row, 'bench_' || unit_code || '_' || period || '.csv',
+                unit_code, period, cast(period || '-05' as date) + interval 1 month,
+                indicator_code,
+                floor(denominator * least(99.5, greatest(1,
+                    start_rate + slope * month_index + noise)) / 100),
+                denominator, null, null, 'bench-' || left(file_sha256, 16), {now}, null
+            from figures;
+            insert into raw.unit_report_files (file_sha256, source_file_name, landed_path,
+                file_format, unit_code, period, reporter, sent_on, row_count, load_id,
+                loaded_at, received_at, sheet)
+            select file_sha256, any_value('bench_' || unit_code || '_' || period || '.csv'),
+                'bench', 'csv', any_value(unit_code), any_value(period), null,
+                cast(any_value(period) || '-05' as date) + interval 1 month, count(*),
+                'bench-' || left(file_sha256, 16), {now}, {now}, null
+            from figures group by file_sha256;
+            """
+        )
+        return conn.execute("select count(*) from raw.unit_report_values").fetchone()[0]
+    finally:
+        conn.close()
+
+
+FLOOR_SQL = """
+create or replace temp table latest as
+select * from raw.unit_report_values
+qualify row_number() over (
+    partition by unit_code, indicator_code, period
+    order by received_at desc nulls last, sent_on desc nulls last, file_sha256 desc) = 1;
+create or replace temp table observations as
+select l.unit_code, l.indicator_code, l.period,
+       cast(l.period || '-01' as date) + interval 1 month - interval 1 day as measured_on,
+       100.0 * l.numerator / nullif(l.denominator, 0) as value,
+       extract(year from cast(l.period || '-01' as date)) * 12
+       + extract(month from cast(l.period || '-01' as date)) as month_index
+from latest l join indicators i using (indicator_code) where i.kind = 'ratio';
+create or replace temp table series as
+select t.target_id, u.unit_code, o.value, o.measured_on, o.month_index, t.comparator,
+       t.target_value, t.deadline_on,
+       row_number() over (partition by t.target_id, u.unit_code order by o.measured_on) as n,
+       row_number() over (partition by t.target_id, u.unit_code
+                          order by o.measured_on desc) as back
+from targets t
+join units u on u.unit_group = t.unit_group and u.province_code = t.province_code
+join observations o on o.unit_code = u.unit_code and o.indicator_code = t.indicator_code
+where o.measured_on <= least(t.deadline_on, date '{as_of_end}');
+create or replace temp table progress as
+select target_id, unit_code, count(*) as points,
+       max(case when n = 1 then value end) as baseline,
+       max(case when back = 1 then value end) as latest,
+       max(case when n = 1 then measured_on end) as t0,
+       max(case when back = 1 then measured_on end) as t1,
+       any_value(target_value) as goal, any_value(deadline_on) as deadline,
+       case when count(case when back <= 6 then value end) >= 2 then
+           regr_slope(case when back <= 6 then value end, case when back <= 6 then month_index end)
+       end as trend
+from series group by target_id, unit_code;
+create or replace temp table status as
+select *, (latest - baseline) / nullif(goal - baseline, 0)
+          / nullif(datediff('day', t0, t1) / nullif(datediff('day', t0, deadline), 0), 0) as pace,
+       case when latest >= goal then 'achieved'
+            when points < 2 then 'insufficient_data'
+            when (latest - baseline) / nullif(goal - baseline, 0)
+                 / nullif(datediff('day', t0, t1) / nullif(datediff('day', t0, deadline), 0), 0)
+                 >= 0.95 then 'on_track'
+            else 'behind' end as status
+from progress;
+"""
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _build(period: str) -> dict:
+    from warehouse.build import dbt_build
+    from warehouse.settings import load_settings
+
+    started = time.monotonic()
+    result = dbt_build(load_settings(), period)
+    failed = [t.name for t in result.tests if t.status in ("fail", "error")]
+    return {
+        "seconds": time.monotonic() - started,
+        "peak_mib": _peak_mib(),
+        "models": result.models_built,
+        "failed_tests": failed,
+    }
+
+
+def _gate(period: str) -> dict:
+    """The gate as a run pays it: Great Expectations is imported before (the pipeline's
+    SuiteRunner imports it on the other core while dbt builds); the candidate copy is
+    timed on its own (the pipeline counts it in the build stage)."""
+    import great_expectations  # noqa: F401
+
+    from expectations.gate import load_suites, run_suites, suite_parameters
+    from warehouse.publish import write_candidate
+    from warehouse.settings import load_settings
+
+    settings = load_settings()
+    started = time.monotonic()
+    candidate = write_candidate(settings, "bench", period)
+    copied = time.monotonic() - started
+    checks = run_suites(
+        candidate.path, load_suites(), suite_parameters(candidate.path, period, None)
+    )
+    return {
+        "seconds": time.monotonic() - started - copied,
+        "candidate_seconds": copied,
+        "peak_mib": _peak_mib(),
+        "blocking_failures": [c.check for c in checks if not c.passed and c.tier == "blocking"],
+        "rows": sum(candidate.row_counts.values()),
+    }
+
+
+def _floor(period: str) -> dict:
+    import calendar
+
+    import duckdb
+
+    from warehouse.settings import load_settings
+
+    settings = load_settings()
+    seeds = settings.dbt_project_dir / "seeds"
+    year, month = map(int, period.split("-"))
+    as_of_end = f"{period}-{calendar.monthrange(year, month)[1]:02d}"
+    started = time.monotonic()
+    conn = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    conn.execute(
+        f"""
+        create temp table indicators as
+            select * from read_csv('{seeds / "indicators.csv"}', all_varchar = true);
+        create temp table units as
+            select * from read_csv('{seeds / "reporting_units.csv"}', all_varchar = true);
+        create temp table targets as
+            select target_id, indicator_code, province_code, unit_group, comparator,
+                   cast(target_value as double) as target_value,
+                   cast(deadline_on as date) as deadline_on
+            from read_csv('{seeds / "targets.csv"}', all_varchar = true);
+        """
+    )
+    conn.execute(FLOOR_SQL.format(as_of_end=as_of_end))
+    rows = conn.execute("select count(*) from status").fetchone()[0]
+    conn.close()
+    return {"seconds": time.monotonic() - started, "peak_mib": _peak_mib(), "rows": rows}
+
+
+def _child(kind: str, workdir: Path, period: str) -> dict:
+    env = dict(os.environ, CHISO_DATA_DIR=str(workdir / "data"))
+    env["CHISO_DBT_PROJECT_DIR"] = str(workdir / "dbt_project")
+    code = (
+        "import json, warehouse.bench_national as b; "
+        f"print('RESULT ' + json.dumps(b._{kind}({period!r})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
+    if out.returncode != 0 or not lines:
+        raise RuntimeError(f"bench {kind} failed: {out.stderr[-3000:]}")
+    return json.loads(lines[-1][len("RESULT ") :])
+
+
+def bench_national(scale: float = 1.0, months: int = 60, end: str = "2025-09") -> dict:
+    with tempfile.TemporaryDirectory(prefix="chiso-national-") as folder:
+        workdir = Path(folder)
+        print(f"scale {scale}: registry and targets ...", flush=True)
+        counts = prepare(workdir, scale)
+        print(f"  {counts}; generating {months} months of figures ...", flush=True)
+        started = time.monotonic()
+        figures = generate_raw(workdir, months, end)
+        generated = time.monotonic() - started
+        print(f"  {figures:,} figures in {generated:.1f} s; dbt build ...", flush=True)
+        build = _child("build", workdir, end)
+        print(f"  build {build['seconds']:.1f} s; gate ...", flush=True)
+        gate = _child("gate", workdir, end)
+        print(f"  gate {gate['seconds']:.1f} s; floor (hand-written SQL) ...", flush=True)
+        floor = _child("floor", workdir, end)
+    return {
+        "scale": scale,
+        "months": months,
+        "units": counts,
+        "figures": figures,
+        "generate_seconds": generated,
+        "build": build,
+        "gate": gate,
+        "floor": floor,
+        "build_to_floor": build["seconds"] / floor["seconds"],
+        "gate_share_of_build": gate["seconds"] / build["seconds"],
+    }
