@@ -13,3 +13,14 @@ def test_the_ingest_benchmark_loads_every_file():
     assert (result["loaded"], result["quarantined"]) == (20, 0)
     assert result["pipeline_files_per_second"] > 0 and result["floor_peak_mib"] > 0
     assert "CHISO_DBT_PROJECT_DIR" not in os.environ  # the benchmark leaves no trace
+
+
+@pytest.mark.slow
+def test_the_national_benchmark_builds_gates_and_runs_the_floor():
+    from warehouse.bench_national import bench_national
+
+    result = bench_national(scale=0.1, months=3)
+    assert result["units"]["commune"] == 333 and result["units"]["province"] == 34
+    assert result["figures"] > 0 and result["build"]["models"] == 29
+    assert result["build"]["failed_tests"] == [] and result["gate"]["blocking_failures"] == []
+    assert result["floor"]["rows"] > 0  # target x unit pairs the floor computed
