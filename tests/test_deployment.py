@@ -13,7 +13,12 @@ from tests.conftest import PROJECT_ROOT
 
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 DOCKERFILE = (PROJECT_ROOT / "Dockerfile").read_text(encoding="utf-8")
-SETTINGS = (PROJECT_ROOT / "warehouse" / "settings.py").read_text(encoding="utf-8")
+# where chiso reads its settings: the settings module, and the PostgreSQL target's own
+# connection settings (kept out of the Settings object so a password is never in its repr)
+SETTINGS = "".join(
+    (PROJECT_ROOT / "warehouse" / name).read_text(encoding="utf-8")
+    for name in ("settings.py", "postgres.py", "tasks.py")
+)
 
 
 def _lock() -> dict[str, str]:
@@ -42,6 +47,18 @@ def test_compose_runs_the_airflow_3_services_on_postgres():
             assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://")
             assert env["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/chiso/dags"
             assert "chiso-data:/opt/chiso/data" in service["volumes"]
+
+
+def test_the_optional_warehouse_service_matches_what_chiso_connects_to():
+    services = COMPOSE["services"]
+    warehouse = services["warehouse-postgres"]
+    assert warehouse["profiles"] == ["warehouse"]
+    assert warehouse["image"].startswith("postgres:")
+    env = services["airflow-scheduler"]["environment"]
+    assert env["CHISO_PG_HOST"] == "warehouse-postgres"
+    assert env["CHISO_PG_USER"] == warehouse["environment"]["POSTGRES_USER"]
+    assert env["CHISO_PG_DBNAME"] == warehouse["environment"]["POSTGRES_DB"]
+    assert "warehouse-data" in COMPOSE["volumes"]
 
 
 def test_every_chiso_setting_the_deployment_sets_exists():
