@@ -143,3 +143,44 @@ def test_the_quarantine_report_names_sheet_row_and_cell(settings, tmp_path):
     assert "trang/sheet 'Báo cáo', dòng/row 11 — Ô C11" in (folder / "errors.txt").read_text(
         encoding="utf-8"
     )
+
+
+def test_an_airflow_task_and_a_cli_run_never_write_at_once(settings):
+    """The Airflow task functions take the same lock as `chiso run`: a task started while a
+    CLI run holds it fails naming the holder (and Airflow retries ingestion later)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    import pytest
+
+    from warehouse import tasks
+    from warehouse.lock import LockedError
+
+    holder = subprocess.Popen(  # another process, as a CLI run would be
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import sys, time
+                from pathlib import Path
+                from warehouse.lock import run_lock
+                with run_lock(Path({str(settings.lock_path)!r}), "chiso run --period 2025-06"):
+                    print("held", flush=True)
+                    time.sleep(30)
+                """
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        for task in (tasks.ingest, tasks.ingest_unit_files):
+            with pytest.raises(LockedError, match="chiso run --period 2025-06"):
+                task()
+    finally:
+        holder.kill()
+        holder.wait()
+    tasks.ingest()  # the holder was killed: its lock went with it, nothing stale is left
