@@ -30,17 +30,7 @@ counted as (
         indicators.pillar,
         count(*) as unit_targets,
         sum(case when progress.status = 'unit_abolished' then 0 else 1 end) as unit_targets_judged,
-        sum(case when progress.status in ('achieved', 'maintain') then 1 else 0 end)
-            as achieved_count,
-        sum(case when progress.status = 'on_track' then 1 else 0 end) as on_track_count,
-        sum(case when progress.status = 'needs_acceleration' then 1 else 0 end)
-            as needs_acceleration_count,
-        sum(case when progress.status = 'off_track' then 1 else 0 end) as off_track_count,
-        sum(case when progress.status in ('deteriorating', 'not_achieved') then 1 else 0 end)
-            as falling_short_count,
-        sum(case when progress.status = 'insufficient_data' then 1 else 0 end)
-            as insufficient_data_count,
-        sum(case when progress.status = 'no_report' then 1 else 0 end) as no_report_count
+        {{ status_counts('progress.status') }}
 
     from progress
     inner join units

@@ -55,17 +55,7 @@ counted as (
         units.unit_group,
         units.province_code,
         count(*) as targets_judged,
-        sum(case when statuses.status in ('achieved', 'maintain') then 1 else 0 end)
-            as achieved_count,
-        sum(case when statuses.status = 'on_track' then 1 else 0 end) as on_track_count,
-        sum(case when statuses.status = 'needs_acceleration' then 1 else 0 end)
-            as needs_acceleration_count,
-        sum(case when statuses.status = 'off_track' then 1 else 0 end) as off_track_count,
-        sum(case when statuses.status in ('deteriorating', 'not_achieved') then 1 else 0 end)
-            as falling_short_count,
-        sum(case when statuses.status = 'insufficient_data' then 1 else 0 end)
-            as insufficient_data_count,
-        sum(case when statuses.status = 'no_report' then 1 else 0 end) as no_report_count,
+        {{ status_counts('statuses.status') }},
         sum(
             case statuses.status
                 when 'achieved' then 1.0
