@@ -17,6 +17,8 @@ import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
+from warehouse.faults import kill_point
+
 
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
@@ -30,6 +32,7 @@ def _atomic_copy(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
     shutil.copyfile(source, tmp)
+    kill_point("landing_mid_copy")
     with open(tmp, "rb") as handle:
         os.fsync(handle.fileno())
     os.replace(tmp, target)

@@ -74,6 +74,7 @@ def raw_is_whole(data: Path, expected_files: int) -> None:
 @pytest.mark.parametrize(
     "kill_at",
     [
+        "landing_mid_copy",
         "ingest_after_landing",
         "ingest_mid_batch",
         "build_before_candidate",
