@@ -194,17 +194,13 @@ def ingest_sample_sources(settings, start: str, end: str, log=print) -> str:
     folder = settings.data_dir / "sample_exports"
     provision_csv = write_provision_export(folder / f"dichvucong_{end}.csv", end)
     dti_csv = write_dti_export(folder / "dti_2022_2024.csv")
+    requests = [portal_766.new_request(*map(int, p.split("-"))) for p in months(start, end)]
     with serve_portal() as url:
         local = dataclasses.replace(settings, portal_base_url=url, http_min_interval=0.0)
-        landed = []
-        for period in months(start, end):
-            landed.append(
-                portal_766.fetch(local, portal_766.new_request(*map(int, period.split("-"))), log)
-            )
-    with run_lock(settings.lock_path, "chiso demo (sample sources)"):
+        answers, scores = portal_766.ingest(local, requests, "chiso demo (sample sources)", log)
+    with run_lock(settings.lock_path, "chiso demo (sample exports)"):
         conn = connect(settings.warehouse_path)
         try:
-            scores = sum(portal_766.load(conn, request, settings) for request in landed)
             _, provision_rows = exports.ingest_export(
                 conn, provision.EXPORT, provision_csv, end, settings
             )
@@ -212,6 +208,6 @@ def ingest_sample_sources(settings, start: str, end: str, log=print) -> str:
         finally:
             conn.close()
     return (
-        f"portal replay: {len(landed)} monthly answers fetched from {url}, {scores} score rows "
+        f"portal replay: {answers} monthly answers fetched from {url}, {scores} score rows "
         f"loaded; provision {provision_rows} rows; DTI {dti_rows} rows"
     )

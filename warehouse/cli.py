@@ -220,16 +220,8 @@ def _ingest_portal(args, settings, holder: str) -> int:
         print("error: give --period YYYY-MM (or a year, YYYY)", file=sys.stderr)
         return EXIT_USAGE
     requests = portal_766.requests_for(settings, args.period)
-    folders = []
-    for number, request in enumerate(requests, start=1):
-        print(f"[{number}/{len(requests)}] {request.api} API {request.period}: {request.params}")
-        folders.append(portal_766.fetch(settings, request))
-
-    def load_all(conn) -> int:
-        return sum(portal_766.load(conn, folder, settings) for folder in folders)
-
-    rows = _with_warehouse(settings, holder, load_all)
-    print(f"landed {len(folders)} answers; {rows} score rows loaded into raw.portal_766_scores")
+    answers, rows = portal_766.ingest(settings, requests, holder, progress=True)
+    print(f"landed {answers} answers; {rows} score rows loaded into raw.portal_766_scores")
     return EXIT_OK
 
 

@@ -131,22 +131,16 @@ def ingest_portal(periods: list[str]) -> str:
     """Fetch and load the configured portal requests for each period (fetch outside the
     lock, load inside); raises NothingNew when every answer was already loaded."""
     from ingest.sources import portal_766
-    from warehouse.raw import connect
 
     settings = load_settings()
     settings.ensure_dirs()
-    folders = [
-        portal_766.fetch(settings, request)
+    requests = [
+        request
         for period in periods
         for request in portal_766.requests_for(settings, check_period(period))
     ]
-    with run_lock(settings.lock_path, "airflow task ingest_portal"):
-        conn = connect(settings.warehouse_path)
-        try:
-            rows = sum(portal_766.load(conn, folder, settings) for folder in folders)
-        finally:
-            conn.close()
-    line = f"{len(folders)} answers landed, {rows} score rows loaded for {', '.join(periods)}"
+    answers, rows = portal_766.ingest(settings, requests, "airflow task ingest_portal")
+    line = f"{answers} answers landed, {rows} score rows loaded for {', '.join(periods)}"
     if not rows:
         raise NothingNew(line)
     return line

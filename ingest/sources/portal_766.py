@@ -453,6 +453,32 @@ def load(conn, folder: Path, settings: Settings) -> int:
     return len(scores)
 
 
+def ingest(
+    settings: Settings,
+    requests: list[Request],
+    holder: str,
+    log: Callable[[str], None] = print,
+    progress: bool = False,
+) -> tuple[int, int]:
+    """Fetch and land every request (outside the warehouse lock: the network is slow),
+    then load them all under the lock; return (answers landed, score rows loaded)."""
+    from warehouse.lock import run_lock
+    from warehouse.raw import connect
+
+    folders = []
+    for number, request in enumerate(requests, start=1):
+        if progress:
+            log(f"[{number}/{len(requests)}] {request.api} API {request.period}: {request.params}")
+        folders.append(fetch(settings, request, log))
+    with run_lock(settings.lock_path, holder):
+        conn = connect(settings.warehouse_path)
+        try:
+            rows = sum(load(conn, folder, settings) for folder in folders)
+        finally:
+            conn.close()
+    return len(folders), rows
+
+
 def landed_requests(settings: Settings, period: str | None = None) -> list[Path]:
     root = settings.landing_dir / SOURCE
     pattern = f"{period}/*" if period else "*/*"
@@ -484,6 +510,7 @@ __all__ = [
     "PortalError",
     "Request",
     "fetch",
+    "ingest",
     "load",
     "new_request",
     "old_request",
