@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -178,14 +179,18 @@ def suite_parameters(
     observations must cover, and row-count bands around the last publication."""
     conn = connect(db_path, read_only=True)
     try:
-        first = conn.execute("select min(period) from main.fct_indicator_observations").fetchone()
+        first = conn.execute("select min(period) from main.fct_indicator_observations")
+        first = first.fetchall()[0]
+        tables = conn.execute(
+            "select table_name from information_schema.tables where table_schema = 'main'"
+        ).fetchall()
     finally:
         conn.close()
     parameters: dict = {
         "as_of_period": [as_of_period],
         "expected_periods": months(first[0], as_of_period) if first and first[0] else [],
     }
-    for table in ("fct_indicator_observations", "target_progress"):
+    for (table,) in tables:
         previous = (previous_rows or {}).get(table)
         parameters[f"{table}_min_rows"] = max(1, int(previous / band)) if previous else 1
         parameters[f"{table}_max_rows"] = int(previous * band) if previous else None
@@ -198,14 +203,23 @@ def run_suites(
     parameters: dict | None = None,
     docs_dir: Path | None = None,
     run_name: str | None = None,
+    baseline: Path | None = None,
 ) -> list[CheckResult]:
-    """Validate each suite in ``db_path`` with Great Expectations (pandas path).
+    """Validate each suite on the candidate ``db_path`` with Great Expectations (pandas path).
 
-    A suite checks a table (``meta.table``) or the result of a query over the candidate
-    (``meta.query``, e.g. a reconciliation of two marts); ``parameters`` fill the
-    ``{"$PARAMETER": ...}`` values of its expectations. With ``docs_dir``, each suite runs
-    through a checkpoint that adds its results to the Great Expectations Data Docs site
-    there (``<docs_dir>/index.html``), one validation page per suite and run.
+    A suite checks a mart (``meta.table``), the result of a query over the candidate
+    (``meta.query``, e.g. a reconciliation of two marts), or a raw source: ``meta.source``
+    suites read the table of their name in the run's sources file (:func:`sources_path`,
+    written with the candidate). ``parameters`` fill the ``{"$PARAMETER": ...}`` values.
+
+    Partitioned suites (``meta.partition_column``) validate in two batches: expectations
+    marked ``"meta": {"batch": "partitions"}`` see one row per partition with its
+    ``row_count`` (row-count bands, period coverage: the whole table, aggregated in
+    DuckDB); the others see the rows, but given ``baseline`` (the published file, audited by
+    the same suites) only those of partitions whose content changed since it.
+
+    With ``docs_dir``, each batch runs through a checkpoint and, at the end, every result is
+    rendered into the Great Expectations Data Docs site there (``<docs_dir>/index.html``).
     """
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx
@@ -228,54 +242,181 @@ def run_suites(
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             },
         )
+    # one asset for every frame: each asset added re-serialises the context's configuration
     source = context.data_sources.add_pandas("chiso_candidate")
+    batches = source.add_dataframe_asset("frames").add_batch_definition_whole_dataframe("all")
+
+    def validate(name: str, frame, expectations: list[dict], label: str, note: str):
+        suite = gx.ExpectationSuite(name=name, expectations=expectations)
+        if docs_dir is None:
+            result = batches.get_batch(batch_parameters={"dataframe": frame}).validate(
+                suite, expectation_parameters=parameters or {}
+            )
+        else:
+            result = _validate_into_docs(context, batches, suite, frame, parameters or {}, run_name)
+        return [_check(outcome, label, note) for outcome in result.results]
+
     conn = connect(db_path, read_only=True)
     checks: list[CheckResult] = []
     try:
+        if baseline is not None and baseline.exists():
+            conn.execute(f"attach '{baseline}' as baseline (read_only)")
+        else:
+            baseline = None
+        sources = sources_path(db_path)
+        if sources.exists():
+            conn.execute(f"attach '{sources}' as sources (read_only)")
         for spec in suites:
             meta = spec["meta"]
-            label = meta.get("table") or spec["name"]
-            query = meta.get("query") or _table_query(meta["table"], spec["expectations"])
-            frame = conn.sql(query).df()
-            asset = source.add_dataframe_asset(spec["name"])
-            batches = asset.add_batch_definition_whole_dataframe("all")
-            suite = gx.ExpectationSuite(**spec)
-            if docs_dir is None:
-                result = batches.get_batch(batch_parameters={"dataframe": frame}).validate(
-                    suite, expectation_parameters=parameters or {}
-                )
+            if meta.get("source") and not sources.exists():
+                checks.append(_missing_sources(spec, sources))
+                continue
+            expectations = spec["expectations"]
+            whole = [e for e in expectations if e.get("meta", {}).get("batch") == "partitions"]
+            rows = [e for e in expectations if e not in whole]
+            part = meta.get("partition_column")
+            if meta.get("source"):
+                label = f"raw.{meta['source']}"
+                query = f'select * from sources.main."{spec["name"]}"'
             else:
-                result = _validate_into_docs(
-                    context, batches, suite, frame, parameters or {}, run_name
+                label = meta.get("table") or spec["name"]
+                query = meta.get("query") or _table_query(meta["table"], rows, part)
+            if whole:
+                summary = meta.get("partition_summary") or (
+                    f'select "{part}", count(*) as row_count from main."{meta["table"]}" '
+                    "group by all"
                 )
-            for outcome in result.results:
-                config = outcome.expectation_config
-                severity = str(getattr(config.severity, "value", config.severity)).lower()
-                if outcome.exception_info.get("raised_exception"):
-                    passed = False
-                    detail = f"error: {outcome.exception_info.get('exception_message')}"
-                else:
-                    passed = bool(outcome.success)
-                    detail = _detail(outcome.result)
-                checks.append(
-                    CheckResult(
-                        check=config.meta.get("check", config.type),
-                        source="great_expectations",
-                        table=label,
-                        tier="blocking" if severity == "critical" else "warning",
-                        passed=passed,
-                        detail=detail,
-                    )
+                checks += validate(
+                    f"{spec['name']}.partitions", conn.sql(summary).df(), whole, label, ""
                 )
+            if not rows:
+                continue
+            note = ""
+            changed = None
+            depends = meta.get("partition_depends_on", [])  # tables the rows query joins
+            if part and baseline and not any(_table_changed(conn, t) for t in depends):
+                changed = _changed_partitions(conn, meta["table"], part)
+            if changed is None:
+                frame = conn.sql(query).df()
+            else:
+                frame = conn.execute(
+                    f'select * from ({query}) as checked where "{part}" in (select unnest(?))',
+                    [changed[0]],
+                ).df()
+                note = (
+                    f" (rows of the {len(changed[0])} of {changed[1]} {part} values changed "
+                    "since the last publication, which passed these checks)"
+                )
+            checks += validate(spec["name"], frame, rows, label, note)
     finally:
         conn.close()
+    if docs_dir is not None:  # once for every result: each build compiles GX's templates
+        context.build_data_docs(site_names=["chiso"])
     return checks
 
 
-def _table_query(table: str, expectations: list[dict]) -> str:
+def _check(outcome, label: str, note: str) -> CheckResult:
+    config = outcome.expectation_config
+    severity = str(getattr(config.severity, "value", config.severity)).lower()
+    if outcome.exception_info.get("raised_exception"):
+        passed = False
+        detail = f"error: {outcome.exception_info.get('exception_message')}"
+    else:
+        passed = bool(outcome.success)
+        detail = _detail(outcome.result) + note
+    return CheckResult(
+        check=config.meta.get("check", config.type),
+        source="great_expectations",
+        table=label,
+        tier="blocking" if severity == "critical" else "warning",
+        passed=passed,
+        detail=detail,
+    )
+
+
+def warm_up() -> None:
+    """Validate a three-row frame with every expectation type the suites use: the first
+    validation in a process pays Great Expectations' lazy set-up (about half a second),
+    which a SuiteRunner child pays here, during the build."""
+    import pandas as pd
+
+    types = {e["type"]: e for suite in load_suites() for e in suite["expectations"]}
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [0.0, 1.0, 2.0], "p": ["x", "y", "z"]})
+    columns = {"column": "a", "column_A": "a", "column_B": "b"}
+    warm = []
+    for kind, example in types.items():
+        kwargs = {k: columns.get(k, v) for k, v in example["kwargs"].items()}
+        kwargs = {k: None if isinstance(v, dict) else v for k, v in kwargs.items()}
+        if "value_set" in kwargs:
+            kwargs["value_set"] = [1.0]
+        if kind.endswith("match_regex"):
+            kwargs["column"] = "p"
+        warm.append({"type": kind, "kwargs": kwargs, "meta": {"check": "warm_up"}})
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "warm.duckdb"
+        conn = connect(path)
+        try:
+            conn.register("frame", frame)
+            conn.execute("create table main.warm as select * from frame")
+        finally:
+            conn.close()
+        run_suites(path, [{"name": "warm_up", "meta": {"table": "warm"}, "expectations": warm}])
+
+
+def _missing_sources(spec: dict, sources: Path) -> CheckResult:
+    return CheckResult(
+        check=f"{spec['name']}_rows_available",
+        source="great_expectations",
+        table=f"raw.{spec['meta']['source']}",
+        tier="blocking",
+        passed=False,
+        detail=f"no sources file {sources}: the raw rows were not written with the candidate",
+    )
+
+
+def sources_path(candidate: Path) -> Path:
+    """The file beside a candidate holding the raw rows its source suites check."""
+    return candidate.with_name(candidate.stem + ".sources.duckdb")
+
+
+def _changed_partitions(conn, table: str, column: str) -> tuple[list, int] | None:
+    """The ``column`` values of ``table`` whose rows differ between the candidate and the
+    attached baseline (count and a sum of row hashes per value), and how many values the
+    candidate has; None when the table is new or its columns changed (check every row)."""
+    columns = (
+        "select column_name, data_type from information_schema.columns where "
+        "table_catalog = ? and table_schema = 'main' and table_name = ? order by ordinal_position"
+    )
+    database = conn.execute("select current_database()").fetchall()[0][0]
+    mine = conn.execute(columns, [database, table]).fetchall()
+    theirs = conn.execute(columns, ["baseline", table]).fetchall()
+    if not theirs or mine != theirs:
+        return None
+    fingerprint = (
+        'select {c} as part, count(*) as n, sum(hash(t)) as h from {db}main."{t}" as t group by 1'
+    )
+    changed = conn.execute(
+        f"with now as ({fingerprint.format(c=_quoted(column), db='', t=table)}), "
+        f"before as ({fingerprint.format(c=_quoted(column), db='baseline.', t=table)}) "
+        "select list(now.part order by now.part), (select count(*) from now) from now "
+        "left join before on now.part is not distinct from before.part "
+        "where before.part is null or now.n <> before.n or now.h <> before.h"
+    ).fetchall()[0]
+    return (changed[0] or [], changed[1])
+
+
+def _table_changed(conn, table: str) -> bool:
+    return _changed_partitions(conn, table, "1") != ([], 1)  # "1": one partition, the table
+
+
+def _quoted(column: str) -> str:
+    return column if column.isdigit() else f'"{column}"'
+
+
+def _table_query(table: str, expectations: list[dict], partition: str | None = None) -> str:
     """Only the columns the expectations read (the row count is the same): loading every
     column of a large mart into pandas is most of the gate's cost."""
-    columns = set()
+    columns = {partition} if partition else set()
     for expectation in expectations:
         kwargs = expectation["kwargs"]
         columns.update(kwargs[key] for key in ("column", "column_A", "column_B") if key in kwargs)
@@ -285,9 +426,9 @@ def _table_query(table: str, expectations: list[dict]) -> str:
 
 
 def _validate_into_docs(context, batches, suite, frame, parameters: dict, run_name):
-    """Validate through a checkpoint whose action writes the result into the Data Docs."""
+    """Validate through a checkpoint: its result stays in the context's store, which
+    :func:`run_suites` renders into the Data Docs once every suite has run."""
     import great_expectations as gx
-    from great_expectations.checkpoint import UpdateDataDocsAction
     from great_expectations.core.run_identifier import RunIdentifier
 
     suite = context.suites.add(suite)
@@ -298,7 +439,6 @@ def _validate_into_docs(context, batches, suite, frame, parameters: dict, run_na
         gx.Checkpoint(
             name=f"{suite.name}_checkpoint",
             validation_definitions=[definition],
-            actions=[UpdateDataDocsAction(name="data_docs", site_names=["chiso"])],
             result_format="SUMMARY",
         )
     )
@@ -338,6 +478,7 @@ class SuiteRunner:
         parameters: dict,
         docs_dir: Path | None = None,
         run_name: str | None = None,
+        baseline: Path | None = None,
     ) -> list[CheckResult]:
         request = {
             "db_path": str(db_path),
@@ -345,6 +486,7 @@ class SuiteRunner:
             "parameters": parameters,
             "docs_dir": str(docs_dir) if docs_dir else None,
             "run_name": run_name,
+            "baseline": str(baseline) if baseline else None,
         }
         try:
             answer, errors = self._process.communicate(json.dumps(request) + "\n", timeout=600)

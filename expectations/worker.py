@@ -1,5 +1,6 @@
-"""Child process of :class:`expectations.gate.SuiteRunner`: import Great Expectations now,
-then read one request (JSON on stdin), run the suites, print the checks (JSON on stdout)."""
+"""Child process of :class:`expectations.gate.SuiteRunner`: import Great Expectations and
+warm it up now, then read one request (JSON on stdin), run the suites, print the checks
+(JSON on stdout)."""
 
 import json
 import os
@@ -10,18 +11,20 @@ from pathlib import Path
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 import great_expectations  # noqa: E402, F401  (the point: pay the import while dbt builds)
 
-from expectations.gate import run_suites  # noqa: E402
+from expectations.gate import run_suites, warm_up  # noqa: E402
 
 
 def main() -> None:
+    warm_up()
     request = json.loads(sys.stdin.readline())
-    docs_dir = request.get("docs_dir")
+    docs_dir, baseline = request.get("docs_dir"), request.get("baseline")
     checks = run_suites(
         Path(request["db_path"]),
         request["suites"],
         request["parameters"],
         Path(docs_dir) if docs_dir else None,
         request.get("run_name"),
+        Path(baseline) if baseline else None,
     )
     print(json.dumps([asdict(check) for check in checks]))
 

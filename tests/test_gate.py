@@ -7,8 +7,12 @@ import shutil
 import duckdb
 import pytest
 
-from expectations.gate import load_suites, run_suites, suite_parameters
+from expectations.gate import load_suites, run_suites, sources_path, suite_parameters
 from tests.conftest import run_demo
+from warehouse.publish import write_candidate
+from warehouse.settings import load_settings
+
+MART_SUITES = [suite for suite in load_suites() if "source" not in suite["meta"]]
 
 pytestmark = pytest.mark.slow
 
@@ -19,9 +23,9 @@ def good_build(tmp_path_factory):
     return run_demo(tmp_path_factory.mktemp("gate_data"))
 
 
-def _gate(path, previous_rows=None):
+def _gate(path, previous_rows=None, suites=MART_SUITES, baseline=None):
     parameters = suite_parameters(path, "2025-09", previous_rows)
-    checks = run_suites(path, load_suites(), parameters)
+    checks = run_suites(path, suites, parameters, baseline=baseline)
     return {c.check for c in checks if not c.passed and c.tier == "blocking"}
 
 
@@ -49,7 +53,7 @@ def test_an_out_of_range_value_is_blocked(good_build, tmp_path):
         "update fct_indicator_observations set value = 130 where unit_code = '20.178' "
         "and period = '2025-06'",
     )
-    assert _gate(path) == {"percent_value_within_0_100"}
+    assert _gate(path) == {"value_not_above_indicator_maximum"}
 
 
 def test_a_broken_reconciliation_is_blocked(good_build, tmp_path):
@@ -91,3 +95,91 @@ def test_the_quality_report_shows_the_row_count_trend():
     report = gate.report()
     assert "| a | 100 | 200 | 150 | -25.0 % |" in report
     assert "| b |  |  | 3 | new |" in report
+
+
+def test_against_the_last_publication_only_changed_months_are_rechecked_row_by_row(
+    good_build, tmp_path
+):
+    unchanged = _tampered(good_build, tmp_path)
+    parameters = suite_parameters(unchanged, "2025-09", None)
+    suites = [s for s in MART_SUITES if s["name"] == "fct_indicator_observations"]
+    checks = run_suites(unchanged, suites, parameters, baseline=good_build)
+    rows = [c for c in checks if c.check == "ratio_numerator_le_denominator"]
+    assert rows[0].passed and "rows of the 0 of 45 period values changed" in rows[0].detail
+    coverage = [c for c in checks if c.check == "every_month_covered"]
+    assert coverage[0].passed  # the whole table, aggregated per month, every time
+
+    path = tmp_path / "changed.duckdb"
+    shutil.copy(good_build, path)
+    conn = duckdb.connect(str(path))
+    conn.execute(
+        "update fct_indicator_observations set numerator = denominator + 1 "
+        "where unit_code = '20.178' and period = '2025-06'"
+    )
+    conn.close()
+    checks = run_suites(path, suites, parameters, baseline=good_build)
+    failed = [c for c in checks if not c.passed and c.tier == "blocking"]
+    assert [c.check for c in failed] == ["ratio_numerator_le_denominator"]
+    assert "rows of the 1 of 45 period values changed" in failed[0].detail
+
+    # a new limit in the catalog re-checks every month, changed or not
+    conn = duckdb.connect(str(unchanged))
+    conn.execute("update dim_indicator set max_value = 50 where kind = 'ratio'")
+    conn.close()
+    failed = _gate(unchanged, suites=suites, baseline=good_build)
+    assert failed == {"value_not_above_indicator_maximum"}
+
+
+def test_raw_rows_that_break_the_validators_promise_are_blocked(good_build, monkeypatch):
+    """Figures loaded since the last publication are checked in raw, before publication:
+    here a row written past the file validator (numerator over denominator)."""
+    data_dir = good_build.parent.parent
+    monkeypatch.setenv("CHISO_DATA_DIR", str(data_dir))
+    settings = load_settings()
+    conn = duckdb.connect(str(settings.warehouse_path))
+    conn.execute(
+        "insert into raw.unit_report_files select * replace ('tampered' as file_sha256, "
+        "now() as loaded_at) from raw.unit_report_files limit 1"
+    )
+    conn.execute(
+        "insert into raw.unit_report_values select * replace ('tampered' as file_sha256, "
+        "denominator + 5 as numerator) from raw.unit_report_values where numerator is not null "
+        "limit 1"
+    )
+    conn.close()
+    try:
+        candidate = write_candidate(settings, "tampered_run", "2025-09")
+        assert _gate(candidate.path, suites=load_suites()) == {"raw_numerator_le_denominator"}
+    finally:
+        conn = duckdb.connect(str(settings.warehouse_path))
+        conn.execute("delete from raw.unit_report_values where file_sha256 = 'tampered'")
+        conn.execute("delete from raw.unit_report_files where file_sha256 = 'tampered'")
+        conn.close()
+        for path in settings.candidate_dir.glob("tampered_run*"):
+            path.unlink()
+
+
+def test_a_candidate_without_its_raw_rows_is_blocked(good_build, tmp_path):
+    path = _tampered(good_build, tmp_path)
+    assert not sources_path(path).exists()
+    raw_suites = [s for s in load_suites() if "source" in s["meta"]]
+    assert _gate(path, suites=raw_suites) == {f"{s['name']}_rows_available" for s in raw_suites}
+
+
+def test_every_published_table_and_raw_source_has_a_suite(good_build):
+    conn = duckdb.connect(str(good_build), read_only=True)
+    tables = {
+        row[0]
+        for row in conn.execute(
+            "select table_name from information_schema.tables where table_name <> '_publication'"
+        ).fetchall()
+    }
+    conn.close()
+    suites = load_suites()
+    assert tables <= {s["meta"].get("table") for s in suites}
+    sources = {s["meta"]["source"] for s in suites if "source" in s["meta"]}
+    assert {"unit_report_values", "portal_766_scores", "portal_766_national"} <= sources
+    for suite in suites:  # every check named, every severity one the gate knows
+        for expectation in suite["expectations"]:
+            assert expectation["meta"]["check"]
+            assert expectation["severity"] in ("critical", "warning", "info")

@@ -286,7 +286,10 @@ def test_great_expectations_blocks_on_critical_and_only_warns_on_warning(setting
             ('20.178', 'work_record_online_rate', '2025-06', 90.0, 100.0, 90.0, 1),
             ('20.183', 'work_record_online_rate', '2025-6',  120.0, 100.0, 120.0, 5)
         ) as t(unit_code, indicator_code, period, numerator, denominator, value,
-               submission_count)
+               submission_count);
+        create table dim_indicator as
+        select 'work_record_online_rate' as indicator_code, 'ratio' as kind,
+               0.0 as min_value, 100.0 as max_value;
         """
     )
     conn.close()
@@ -297,7 +300,7 @@ def test_great_expectations_blocks_on_critical_and_only_warns_on_warning(setting
     assert failed == {
         "period_is_a_month",
         "ratio_numerator_le_denominator",
-        "percent_value_within_0_100",
+        "value_not_above_indicator_maximum",
         "few_resubmissions",
     }
     assert checks["few_resubmissions"].tier == "warning"

@@ -87,7 +87,7 @@ def stage_gate(
         run_suites,
         suite_parameters,
     )
-    from warehouse.publish import last_publication, publications
+    from warehouse.publish import audited_baseline, last_publication, publications
 
     gate = GateResult(run_id=run_id, period=period, checks=dbt_checks(build.tests))
     gate.history = publications(settings, last=5)
@@ -110,10 +110,10 @@ def stage_gate(
             candidate.path, period, previous["row_counts"] if previous else None
         )
         docs = settings.gate_dir / "data_docs" if settings.data_docs else None
-        if runner is not None:  # a child that imported Great Expectations during the build
-            gate.checks += runner.run(candidate.path, load_suites(), parameters, docs, run_id)
-        else:
-            gate.checks += run_suites(candidate.path, load_suites(), parameters, docs, run_id)
+        baseline = audited_baseline(settings)
+        # a child that imported Great Expectations during the build, or this process
+        validate = runner.run if runner is not None else run_suites
+        gate.checks += validate(candidate.path, load_suites(), parameters, docs, run_id, baseline)
         if docs:
             log(f"  Great Expectations Data Docs: {docs / 'index.html'}")
     else:

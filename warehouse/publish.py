@@ -77,9 +77,32 @@ def write_candidate(settings: Settings, run_id: str, period: str) -> Candidate:
             [run_id, period, datetime.now(UTC), json.dumps(row_counts, sort_keys=True)],
         )
         conn.execute("detach candidate")
+        _write_sources(settings, conn, candidate)
     finally:
         conn.close()
     return Candidate(candidate, run_id, period, row_counts)
+
+
+def _write_sources(settings: Settings, conn, candidate: Path) -> None:
+    """Beside the candidate, the raw rows the source suites check (``meta.source_query`` of
+    each): rows loaded since the last publication, whose data the gate has not seen yet."""
+    from expectations.gate import load_suites, sources_path
+
+    path = sources_path(candidate)
+    path.unlink(missing_ok=True)
+    previous = last_publication(settings)
+    since = previous["published_at"] if previous else "1970-01-01T00:00:00+00:00"
+    conn.execute(f"attach {_sql_string(str(path))} as sources")
+    try:
+        for suite in load_suites():
+            query = suite["meta"].get("source_query")
+            if query:
+                conn.execute(
+                    f'create table sources.main."{suite["name"]}" as '
+                    + query.replace("{since}", f"{_sql_string(since)}::timestamptz")
+                )
+    finally:
+        conn.execute("detach sources")
 
 
 def publications(settings: Settings, last: int | None = None) -> list[dict]:
@@ -97,6 +120,15 @@ def last_publication(settings: Settings) -> dict | None:
     return recent[-1] if recent else None
 
 
+def audited_baseline(settings: Settings) -> Path | None:
+    """The published file, when the suites that passed it are the ones in force now: the
+    gate then re-checks row by row only the partitions a candidate changed."""
+    previous = last_publication(settings)
+    if previous is None or previous.get("suites") != suite_versions():
+        return None
+    return settings.published_path if settings.published_path.exists() else None
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -105,7 +137,7 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _suite_versions() -> dict[str, str]:
+def suite_versions() -> dict[str, str]:
     from expectations.gate import SUITES_DIR
 
     return {
@@ -163,6 +195,8 @@ def _swap_in(settings: Settings, source: Path) -> Path:
 
 def publish(settings: Settings, candidate: Candidate) -> Path:
     """Check the audited candidate and swap it in atomically; return the published path."""
+    from expectations.gate import sources_path
+
     conn = connect(candidate.path, read_only=True)
     try:
         for table, expected in candidate.row_counts.items():
@@ -174,6 +208,7 @@ def publish(settings: Settings, candidate: Candidate) -> Path:
     finally:
         conn.close()
     target = _swap_in(settings, candidate.path)
+    sources_path(candidate.path).unlink(missing_ok=True)  # audited; raw keeps the rows
     # candidates of earlier runs were rejected or overtaken: this publication supersedes them
     for stale in settings.candidate_dir.glob("*.duckdb*"):
         if stale.name.split(".")[0] < candidate.run_id:
@@ -186,7 +221,7 @@ def publish(settings: Settings, candidate: Candidate) -> Path:
             "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "path": str(target),
             "row_counts": candidate.row_counts,
-            "suites": _suite_versions(),
+            "suites": suite_versions(),
             "gate": _gate_summary(settings, candidate.run_id),
         },
     )
