@@ -5,6 +5,11 @@ manifest by cosmos, so each model (with its tests) is visible, retried and timed
 own in the Airflow UI. dbt runs in-process (`InvocationMode.DBT_RUNNER`): its start-up is
 paid by each task's process, not a new dbt process per model. The manifest is read at
 parse time, never built then: `chiso dbt-manifest` (run by ./setup.sh) writes it.
+
+`CHISO_COSMOS_MODE` picks how cosmos runs dbt, for measuring the options
+(docs/BENCHMARKS.md): `runner` (the default above), `subprocess` (a dbt process per
+model), `watcher` (one `dbt build` in a producer task, a sensor per model; needs a real
+scheduler, `dag.test()` cannot drive it).
 """
 
 from __future__ import annotations
@@ -25,6 +30,20 @@ WAREHOUSE = os.environ.get("CHISO_WAREHOUSE_PATH", str(DATA / "warehouse" / "chi
 MANIFEST = DATA / "dbt" / "target" / "manifest.json"
 if not MANIFEST.exists():  # shown as this file's import error in the Airflow UI
     raise FileNotFoundError(f"{MANIFEST} is missing: run `chiso dbt-manifest` first")
+MODE = os.environ.get("CHISO_COSMOS_MODE", "runner")
+if MODE not in ("runner", "subprocess", "watcher"):
+    raise ValueError(f"CHISO_COSMOS_MODE={MODE!r}: use runner, subprocess or watcher")
+if MODE == "watcher":  # one dbt build; its sensors need no warehouse slot
+    EXECUTION = ExecutionConfig(execution_mode=ExecutionMode.WATCHER)
+    TESTS, MODEL_POOL = TestBehavior.AFTER_ALL, {}
+else:
+    EXECUTION = ExecutionConfig(
+        execution_mode=ExecutionMode.LOCAL,
+        invocation_mode=(
+            InvocationMode.DBT_RUNNER if MODE == "runner" else InvocationMode.SUBPROCESS
+        ),
+    )
+    TESTS, MODEL_POOL = TestBehavior.BUILD, {"pool": POOL}
 
 
 def _on_failure(context) -> None:
@@ -100,17 +119,15 @@ def chiso_pipeline_models():
             target_name="duckdb",
             profiles_yml_filepath=PROJECT / "profiles.yml",
         ),
-        execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.DBT_RUNNER
-        ),
+        execution_config=EXECUTION,
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
-            test_behavior=TestBehavior.BUILD,
+            test_behavior=TESTS,
             emit_datasets=False,
             should_detach_multiple_parents_tests=True,
         ),
         operator_args={
-            "pool": POOL,
+            **MODEL_POOL,
             "vars": {"as_of_period": "{{ ti.xcom_pull(task_ids='resolve_period') }}"},
         },
     )

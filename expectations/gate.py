@@ -199,6 +199,93 @@ def suite_parameters(
     return parameters
 
 
+def _gx_context(docs_dir: Path | None = None):
+    """Great Expectations (imported here: it takes seconds) and an ephemeral context, with
+    the chiso Data Docs site in ``docs_dir`` if given."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx
+
+    for name in list(logging.root.manager.loggerDict):  # GX sets INFO on some of its own
+        if name.startswith("great_expectations"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False}
+    if docs_dir is not None:
+        context.add_data_docs_site(
+            site_name="chiso",
+            site_config={
+                "class_name": "SiteBuilder",
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(docs_dir),
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
+    return gx, context
+
+
+def _batches(spec: dict) -> tuple[list[dict], list[dict]]:
+    """A suite's expectations on its partition summary, and those on its rows."""
+    expectations = spec["expectations"]
+    whole = [e for e in expectations if e.get("meta", {}).get("batch") == "partitions"]
+    return whole, [e for e in expectations if e not in whole]
+
+
+def _partition_summary(meta: dict) -> str:
+    part = meta["partition_column"]
+    return meta.get("partition_summary") or (
+        f'select "{part}", count(*) as row_count from "{meta["table"]}" group by "{part}"'
+    )
+
+
+def run_suites_sql(
+    connection_string: str, suites: list[dict], parameters: dict, schema: str = "marts"
+) -> list[CheckResult]:
+    """The suites on PostgreSQL through Great Expectations' SQL path: every metric is a query
+    in the database, nothing is loaded into Python. Marts are read in ``schema`` (the build
+    not yet published), raw sources in ``raw`` (every row: PostgreSQL keeps no sources
+    file). ``connection_string`` may hold ``${VARIABLE}`` references, which Great
+    Expectations fills from the environment: the password never sits in its configuration.
+    """
+    gx, context = _gx_context()
+    source = context.data_sources.add_postgres(
+        "chiso_postgres",
+        connection_string=f"{connection_string}?options=-csearch_path%3D{schema}",
+        create_temp_table=False,
+    )
+    checks: list[CheckResult] = []
+
+    def query_asset(name: str, query: str):  # GX takes a query only if it starts with select
+        return source.add_query_asset(name, query=f"select * from ({query}) as checked")
+
+    def validate(name: str, asset, expectations: list[dict], label: str) -> None:
+        suite = gx.ExpectationSuite(name=name, expectations=expectations)
+        batch = asset.add_batch_definition_whole_table("all").get_batch()
+        result = batch.validate(suite, expectation_parameters=parameters)
+        checks.extend(_check(outcome, label, "") for outcome in result.results)
+
+    for spec in suites:
+        meta, name = spec["meta"], spec["name"]
+        whole, rows = _batches(spec)
+        if meta.get("source"):
+            query = meta["source_query"].replace("{since}", "'1970-01-01'::timestamptz")
+            validate(name, query_asset(name, query), rows, f"raw.{meta['source']}")
+            continue
+        label = meta.get("table") or name
+        if whole:
+            summary = query_asset(f"{name}.partitions", _partition_summary(meta))
+            validate(f"{name}.partitions", summary, whole, label)
+        if "query" in meta:
+            asset = query_asset(name, meta["query"])
+        else:
+            asset = source.add_table_asset(name, table_name=meta["table"], schema_name=schema)
+        if rows:
+            validate(name, asset, rows, label)
+    return checks
+
+
 def run_suites(
     db_path: Path,
     suites: list[dict],
@@ -223,27 +310,7 @@ def run_suites(
     With ``docs_dir``, each batch runs through a checkpoint and, at the end, every result is
     rendered into the Great Expectations Data Docs site there (``<docs_dir>/index.html``).
     """
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    import great_expectations as gx
-
-    for name in list(logging.root.manager.loggerDict):  # GX sets INFO on some of its own
-        if name.startswith("great_expectations"):
-            logging.getLogger(name).setLevel(logging.WARNING)
-
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = {"globally": False}
-    if docs_dir is not None:
-        context.add_data_docs_site(
-            site_name="chiso",
-            site_config={
-                "class_name": "SiteBuilder",
-                "store_backend": {
-                    "class_name": "TupleFilesystemStoreBackend",
-                    "base_directory": str(docs_dir),
-                },
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            },
-        )
+    gx, context = _gx_context(docs_dir)
     # one asset for every frame: each asset added re-serialises the context's configuration
     source = context.data_sources.add_pandas("chiso_candidate")
     batches = source.add_dataframe_asset("frames").add_batch_definition_whole_dataframe("all")
@@ -273,9 +340,7 @@ def run_suites(
             if meta.get("source") and not sources.exists():
                 checks.append(_missing_sources(spec, sources))
                 continue
-            expectations = spec["expectations"]
-            whole = [e for e in expectations if e.get("meta", {}).get("batch") == "partitions"]
-            rows = [e for e in expectations if e not in whole]
+            whole, rows = _batches(spec)
             part = meta.get("partition_column")
             if meta.get("source"):
                 label = f"raw.{meta['source']}"
@@ -284,10 +349,7 @@ def run_suites(
                 label = meta.get("table") or spec["name"]
                 query = meta.get("query") or _table_query(meta["table"], rows, part)
             if whole:
-                summary = meta.get("partition_summary") or (
-                    f'select "{part}", count(*) as row_count from main."{meta["table"]}" '
-                    "group by all"
-                )
+                summary = _partition_summary(meta)
                 checks += validate(
                     f"{spec['name']}.partitions", conn.sql(summary).df(), whole, label, ""
                 )

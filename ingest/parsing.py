@@ -138,6 +138,12 @@ def previous_month(period: str) -> str:
     return f"{year - 1:04d}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
 
 
+def next_month(period: str) -> str:
+    """The 'YYYY-MM' after ``period``."""
+    year, month = map(int, period.split("-"))
+    return f"{year + 1:04d}-01" if month == 12 else f"{year:04d}-{month + 1:02d}"
+
+
 def parse_date(raw: object) -> date | None:
     """Read a date written dd/mm/yyyy, yyyy-mm-dd, as an Excel serial, or a datetime."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):

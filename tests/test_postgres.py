@@ -72,6 +72,7 @@ def test_dbt_build_on_postgresql_matches_duckdb_and_reads_as_the_reader_role(dem
         assert "dbt build on PostgreSQL: 29 models" in out.stdout
         assert "tests passed" in out.stdout and "FAILED" not in out.stderr
         assert "published to schema published" in out.stdout
+        assert "gate PASSED" in out.stdout and "SQL path" in out.stdout  # GX on PostgreSQL
         assert SECRET not in out.stdout + out.stderr
         for path in data.rglob("*"):  # dbt logs, run results, gate reports, manifests
             if path.is_file() and path.suffix in (".log", ".json", ".md", ".txt", ".jsonl"):
@@ -101,9 +102,45 @@ def test_dbt_build_on_postgresql_matches_duckdb_and_reads_as_the_reader_role(dem
             with pg, pg.cursor() as cursor:  # a BI login in the read-only role
                 cursor.execute("create role bi_reader login in role chiso_reader")
             _read_as_reader(pg_env, duck)
+            _a_failed_sql_gate_leaves_published_alone(env, data, pg)
         finally:
             pg.close()
             duck.close()
+
+
+def _a_failed_sql_gate_leaves_published_alone(env: dict, data, pg) -> None:
+    """A portal month missing one province passes every dbt test but not the Great
+    Expectations coverage check, run in PostgreSQL: nothing is published."""
+    with pg.cursor() as cursor:
+        cursor.execute("select run_id from published._publication")
+        before = cursor.fetchone()[0]
+    warehouse = duckdb.connect(str(data / "warehouse" / "chiso.duckdb"))
+    removed = warehouse.execute(
+        "select * from raw.portal_766_scores where period = '2025-08' and province_code = '20'"
+    ).fetchall()
+    warehouse.execute(
+        "delete from raw.portal_766_scores where period = '2025-08' and province_code = '20'"
+    )
+    warehouse.close()
+    try:
+        out = subprocess.run(
+            [str(VENV_BIN / "chiso"), "postgres", "--period", "2025-09"],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        warehouse = duckdb.connect(str(data / "warehouse" / "chiso.duckdb"))
+        marks = ", ".join("?" * len(removed[0]))
+        warehouse.executemany(f"insert into raw.portal_766_scores values ({marks})", removed)
+        warehouse.close()
+    assert out.returncode == 1, out.stdout[-2000:]
+    assert "BLOCKING [great_expectations] every_province_scored_each_period on " in out.stderr
+    assert "portal_766_scores" in out.stderr and "NOT PUBLISHED" in out.stderr
+    with pg.cursor() as cursor:
+        cursor.execute("select run_id from published._publication")
+        assert cursor.fetchone()[0] == before
+    assert SECRET not in out.stdout + out.stderr
 
 
 def _read_as_reader(pg_env: dict[str, str], duck) -> None:

@@ -18,6 +18,7 @@ import io
 import json
 import os
 
+from ingest.parsing import months
 from warehouse.build import BuildError, read_results, run_dbt
 from warehouse.raw import connect
 from warehouse.settings import Settings
@@ -47,6 +48,49 @@ def connect_pg():
         password=os.environ.get("CHISO_PG_PASSWORD", ""),
         dbname=os.environ.get("CHISO_PG_DBNAME", "chiso"),
     )
+
+
+def gx_connection_string() -> str:
+    """The SQLAlchemy URL Great Expectations connects with: the password as
+    ``${CHISO_PG_PASSWORD}``, which it fills in from the environment itself."""
+    user = os.environ.get("CHISO_PG_USER", "chiso")
+    secret = ":${CHISO_PG_PASSWORD}" if os.environ.get("CHISO_PG_PASSWORD") else ""
+    host = os.environ.get("CHISO_PG_HOST", "127.0.0.1")
+    port = int(os.environ.get("CHISO_PG_PORT", 5432))
+    return f"postgresql+psycopg2://{user}{secret}@{host}:{port}/" + os.environ.get(
+        "CHISO_PG_DBNAME", "chiso"
+    )
+
+
+def suite_parameters(pg, as_of_period: str, schema: str = "marts", band: float = 2.0) -> dict:
+    """The gate's parameters on PostgreSQL, as ``expectations.gate.suite_parameters`` makes
+    them for DuckDB: months to cover, and row-count bands around what ``published`` holds."""
+    from expectations.gate import NEVER_EMPTY
+
+    with pg.cursor() as cursor:
+        cursor.execute(f"select min(period) from {schema}.fct_indicator_observations")
+        first = cursor.fetchone()[0]
+        cursor.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in (%s, 'published') and table_type = 'BASE TABLE'",
+            [schema],
+        )
+        tables = cursor.fetchall()
+        previous = {}
+        for where, table in tables:
+            if where == "published" and table != "_publication":
+                cursor.execute(f'select count(*) from published."{table}"')
+                previous[table] = cursor.fetchone()[0]
+    parameters: dict = {
+        "as_of_period": [as_of_period],
+        "expected_periods": months(first, as_of_period) if first else [],
+    }
+    for table in {table for where, table in tables if where == schema}:
+        least = 1 if table in NEVER_EMPTY else 0
+        rows = previous.get(table)
+        parameters[f"{table}_min_rows"] = max(least, int(rows / band)) if rows else least
+        parameters[f"{table}_max_rows"] = int(rows * band) if rows else None
+    return parameters
 
 
 def load_raw(settings: Settings, pg) -> dict[str, int]:

@@ -1,0 +1,201 @@
+"""chiso under a real Airflow scheduler: ``chiso bench airflow --mode runner|subprocess|watcher``.
+
+Follows the README's "see it all in the Airflow UI" steps in a fresh ``AIRFLOW_HOME`` (db
+migrate, the warehouse pool, the dbt manifest, ``airflow standalone`` with the venv's bin on
+``PATH``), logs in through the REST API with the password standalone generated, unpauses a
+DAG, triggers a run and polls it to the end, then reads every task instance's duration.
+``dag.test()`` cannot drive cosmos' watcher mode (its sensors wait on a producer task
+running beside them); this can. Used by the benchmark and by
+``tests/test_airflow_standalone.py``; this module imports nothing of Airflow itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from warehouse.settings import PROJECT_ROOT
+
+BIN = Path(sys.executable).parent
+
+
+class AirflowError(RuntimeError):
+    pass
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Airflow:
+    """A running ``airflow standalone`` and a logged-in REST client for it."""
+
+    url: str
+    home: Path
+    token: str = ""
+
+    def call(self, method: str, path: str, body: dict | None = None) -> dict:
+        request = urllib.request.Request(
+            f"{self.url}{path}",
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"}
+            | ({"Authorization": f"Bearer {self.token}"} if self.token else {}),
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return json.loads(answer.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            detail = error.read().decode(errors="replace")[:500]
+            raise AirflowError(f"{method} {path}: HTTP {error.code} {detail}") from None
+
+    def login(self) -> None:
+        """As a user would: ``admin`` and the password standalone wrote for it."""
+        passwords = self.home / "simple_auth_manager_passwords.json.generated"
+        password = json.loads(passwords.read_text(encoding="utf-8"))["admin"]
+        self.token = self.call("POST", "/auth/token", {"username": "admin", "password": password})[
+            "access_token"
+        ]
+
+    def dag_ids(self) -> list[str]:
+        return sorted(dag["dag_id"] for dag in self.call("GET", "/api/v2/dags?limit=100")["dags"])
+
+    def import_errors(self) -> list[dict]:
+        return self.call("GET", "/api/v2/importErrors")["import_errors"]
+
+    def run(self, dag_id: str, conf: dict, timeout: float = 900, log=print) -> dict:
+        """Unpause ``dag_id``, trigger it with ``conf``, wait for it to end; return the run
+        (with ``tasks``: each task instance's id, state and duration)."""
+        self.call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
+        run = self.call(
+            "POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf}
+        )
+        run_id = run["dag_run_id"]
+        started, state = time.monotonic(), run["state"]
+        while state not in ("success", "failed"):
+            if time.monotonic() - started > timeout:
+                raise AirflowError(f"{dag_id} run {run_id} still {state} after {timeout:.0f} s")
+            time.sleep(2)
+            run = self.call("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")
+            if run["state"] != state:
+                state = run["state"]
+                log(f"  {dag_id}: {state} after {time.monotonic() - started:.0f} s")
+        tasks = self.call(
+            "GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=1000"
+        )["task_instances"]
+        run["tasks"] = [
+            {"task_id": t["task_id"], "state": t["state"], "duration": t["duration"]} for t in tasks
+        ]
+        run["wall_seconds"] = time.monotonic() - started
+        return run
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, log_path: Path, timeout: float) -> None:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if process.poll() is not None:
+            raise AirflowError(f"airflow standalone exited: {log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/api/v2/monitor/health", timeout=5) as answer:
+                health = json.loads(answer.read())
+            if all(
+                health.get(part, {}).get("status") == "healthy"
+                for part in ("metadatabase", "scheduler", "dag_processor")
+            ):
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError, json.JSONDecodeError):
+            pass
+        time.sleep(2)
+    raise AirflowError(f"airflow standalone not healthy after {timeout:.0f} s")
+
+
+@contextmanager
+def standalone(
+    airflow_home: Path, env: dict[str, str] | None = None, timeout: float = 240, log=print
+) -> Iterator[Airflow]:
+    """The README's steps, then ``airflow standalone`` on a free port until the block ends."""
+    home = airflow_home.resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    environ = dict(os.environ) | (env or {})
+    environ |= {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__API__PORT": str(port),
+        "PATH": f"{BIN}:{environ.get('PATH', '')}",
+    }
+    for step in (
+        ["airflow", "db", "migrate"],
+        ["airflow", "pools", "set", "chiso_warehouse", "1", "DuckDB has one writer"],
+        ["chiso", "dbt-manifest"],
+    ):
+        done = subprocess.run(step, env=environ, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise AirflowError(f"{' '.join(step)} failed: {done.stderr[-3000:]}")
+    log_path = home / "standalone.log"
+    with open(log_path, "w") as output:
+        process = subprocess.Popen(
+            ["airflow", "standalone"],
+            env=environ,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its scheduler, processor, triggerer and api-server
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        started = time.monotonic()
+        _wait_healthy(url, process, log_path, timeout)
+        log(f"  airflow standalone healthy on {url} after {time.monotonic() - started:.0f} s")
+        client = Airflow(url, home)
+        client.login()
+        yield client
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def bench_airflow(mode: str, period: str = "2025-09") -> dict:
+    """One run of ``chiso_pipeline_models`` with cosmos in ``mode``, under a real scheduler,
+    on the demo's data in a temporary directory."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="chiso-airflow-") as folder:
+        data = Path(folder) / "data"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CHISO_")}
+        env |= {"CHISO_DATA_DIR": str(data), "CHISO_COSMOS_MODE": mode}
+        print("chiso demo (the data the DAG rebuilds) ...", flush=True)
+        demo = subprocess.run([str(BIN / "chiso"), "demo"], env=env, capture_output=True)
+        if demo.returncode != 0:
+            raise AirflowError(f"chiso demo failed: {demo.stderr.decode()[-2000:]}")
+        with standalone(Path(folder) / "airflow", env) as airflow:
+            run = airflow.run("chiso_pipeline_models", {"period": period})
+    dbt_tasks = [t for t in run["tasks"] if t["task_id"].startswith("dbt.")]
+    return {
+        "mode": mode,
+        "state": run["state"],
+        "wall_seconds": run["wall_seconds"],
+        "tasks": len(run["tasks"]),
+        "dbt_tasks": len(dbt_tasks),
+        "dbt_task_seconds": sum(t["duration"] or 0 for t in dbt_tasks),
+        "failed": [t["task_id"] for t in run["tasks"] if t["state"] not in ("success", "skipped")],
+    }
