@@ -2,14 +2,17 @@
 
 The same write-audit-publish as `chiso_pipeline`, but the build is rendered from dbt's
 manifest by cosmos, so each model (with its tests) is visible, retried and timed on its
-own in the Airflow UI. dbt runs in-process (`InvocationMode.DBT_RUNNER`): its start-up is
-paid by each task's process, not a new dbt process per model. The manifest is read at
-parse time, never built then: `chiso dbt-manifest` (run by ./setup.sh) writes it.
+own in the Airflow UI. dbt's start-up is paid once per run, not once per model: cosmos'
+watcher mode runs one `dbt build` (with its tests) in a producer task and a sensor per model
+marks each model as dbt finishes it. Measured under a real scheduler on the sample
+(docs/BENCHMARKS.md): watcher 55 s, in-process dbt per model 215 s, a dbt process per model
+longer still. The manifest is read at parse time, never built then: `chiso dbt-manifest`
+(run by ./setup.sh) writes it.
 
-`CHISO_COSMOS_MODE` picks how cosmos runs dbt, for measuring the options
-(docs/BENCHMARKS.md): `runner` (the default above), `subprocess` (a dbt process per
-model), `watcher` (one `dbt build` in a producer task, a sensor per model; needs a real
-scheduler, `dag.test()` cannot drive it).
+`CHISO_COSMOS_MODE` picks how cosmos runs dbt: `watcher` (the default), `runner` (a task
+per model, dbt in-process, `InvocationMode.DBT_RUNNER`: what `dag.test()` can drive, as the
+test suite does; watcher mode is tested under `airflow standalone`), `subprocess` (a dbt
+process per model).
 """
 
 from __future__ import annotations
@@ -30,10 +33,10 @@ WAREHOUSE = os.environ.get("CHISO_WAREHOUSE_PATH", str(DATA / "warehouse" / "chi
 MANIFEST = DATA / "dbt" / "target" / "manifest.json"
 if not MANIFEST.exists():  # shown as this file's import error in the Airflow UI
     raise FileNotFoundError(f"{MANIFEST} is missing: run `chiso dbt-manifest` first")
-MODE = os.environ.get("CHISO_COSMOS_MODE", "runner")
+MODE = os.environ.get("CHISO_COSMOS_MODE", "watcher")
 if MODE not in ("runner", "subprocess", "watcher"):
     raise ValueError(f"CHISO_COSMOS_MODE={MODE!r}: use runner, subprocess or watcher")
-if MODE == "watcher":  # one dbt build; its sensors need no warehouse slot
+if MODE == "watcher":  # only the producer's dbt build writes; the sensors only wait
     EXECUTION = ExecutionConfig(execution_mode=ExecutionMode.WATCHER)
     TESTS, MODEL_POOL = TestBehavior.AFTER_ALL, {}
 else:
@@ -131,6 +134,10 @@ def chiso_pipeline_models():
             "vars": {"as_of_period": "{{ ti.xcom_pull(task_ids='resolve_period') }}"},
         },
     )
+    if MODE == "watcher":
+        for operator in models.children.values():
+            if operator.task_id.endswith(".dbt_producer_watcher"):
+                operator.pool = POOL
     made = candidate(period)
     period >> ingest() >> models >> made
     gate(made) >> publish(made)

@@ -28,7 +28,7 @@ DAGS = [
 def test_standalone_lists_the_dags_and_a_watcher_mode_run_publishes(tmp_path):
     data = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHISO_", "AIRFLOW"))}
-    env |= {"CHISO_DATA_DIR": str(data), "CHISO_COSMOS_MODE": "watcher"}
+    env["CHISO_DATA_DIR"] = str(data)  # cosmos in its default mode: watcher
     sample = subprocess.run(
         [str(VENV_BIN / "chiso"), "sample", "--start", "2025-04", "--end", "2025-06"],
         env=env,
@@ -47,7 +47,7 @@ def test_standalone_lists_the_dags_and_a_watcher_mode_run_publishes(tmp_path):
     assert len(models) > 20 and all(states[task] == "success" for task in models), states
     conn = duckdb.connect(str(data / "published" / "chiso.duckdb"), read_only=True)
     try:
-        period, = conn.execute("select as_of_period from _publication").fetchone()
+        (period,) = conn.execute("select as_of_period from _publication").fetchone()
         rows = conn.execute("select count(*) from fct_indicator_observations").fetchone()[0]
     finally:
         conn.close()

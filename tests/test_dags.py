@@ -105,10 +105,14 @@ print("RESULT " + json.dumps({
         ("chiso_pipeline_models", "ingest"),
         ("chiso_pipeline_models", "candidate"),
         ("chiso_pipeline_models", "publish"),
-        ("chiso_pipeline_models", "dbt.target_progress_model_build"),
+        ("chiso_pipeline_models", "dbt.dbt_producer_watcher"),  # watcher mode: one dbt build
     }
     for dag_id, task_id in writers:
         assert result["dags"][dag_id]["pools"][task_id] == "chiso_warehouse", (dag_id, task_id)
+    sensors = [t for t in result["dags"]["chiso_pipeline_models"]["pools"] if t.endswith("_run")]
+    assert sensors and all(  # a model's sensor only waits: it must not hold the writer's slot
+        result["dags"]["chiso_pipeline_models"]["pools"][t] != "chiso_warehouse" for t in sensors
+    )
     assert "Asset" in result["dags"]["chiso_pipeline"]["schedule"]
 
 
@@ -311,6 +315,7 @@ def test_the_model_by_model_pipeline_builds_every_model_as_a_task_and_publishes(
     from ingest.sample import generate
 
     env = _own_data_dir(airflow_env, "cosmos_data")
+    env["CHISO_COSMOS_MODE"] = "runner"  # dag.test() cannot drive watcher mode's sensors
     manifest = subprocess.run(
         [str(VENV_BIN / "chiso"), "dbt-manifest"], env=env, capture_output=True, text=True
     )
