@@ -81,11 +81,21 @@ def prepare(workdir: Path, scale: float) -> dict[str, int]:
         header = next(reader)
         template = [row for row in reader if row[3] == TEMPLATE_PROVINCE and row[4] in GROUPS]
     targets = [
-        [f"{row[0]}__{code}", row[1], row[2], code, *row[4:]]
+        [f"{row[0]}__{code}", f"{row[1]}__{code}", row[2], code, *row[4:]]
         for code, _ in provinces
         for row in template
     ]
     _rewrite(seeds / "targets.csv", targets, header)
+    with open(seeds / "documents.csv", encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        documents = [row for row in reader if row[5] == TEMPLATE_PROVINCE]
+    copies = [  # each province's copy of the plans, so targets and documents agree
+        [f"{row[0]}__{code}", *row[1:5], code, *row[6:]]
+        for code, _ in provinces
+        for row in documents
+    ]
+    _rewrite(seeds / "documents.csv", copies, header)
     counts = {group: sum(unit[2] == group for unit in units) for group in GROUPS}
     return counts | {"targets": len(targets)}
 
@@ -416,9 +426,15 @@ def _child(kind: str, workdir: Path, period: str) -> dict:
     return json.loads(lines[-1][len("RESULT ") :])
 
 
-def bench_national(scale: float = 1.0, months: int = 60, end: str = "2025-09") -> dict:
+def bench_national(
+    scale: float = 1.0, months: int = 60, end: str = "2025-09", keep: Path | None = None
+) -> dict:
+    """Every measurement at ``scale``; the synthetic country is made in a temporary
+    directory, or in ``keep`` (which must not exist yet) and left there for profiling."""
+    if keep is not None:
+        keep.mkdir(parents=True)
     with tempfile.TemporaryDirectory(prefix="chiso-national-") as folder:
-        workdir = Path(folder)
+        workdir = keep or Path(folder)
         print(f"scale {scale}: registry and targets ...", flush=True)
         counts = prepare(workdir, scale)
         print(f"  {counts}; generating {months} months of figures ...", flush=True)

@@ -147,7 +147,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.which == "national":
         from warehouse.bench_national import bench_national
 
-        result = bench_national(args.scale, args.months)
+        result = bench_national(args.scale, args.months, keep=args.keep)
     elif args.which == "airflow":
         from warehouse.bench_airflow import bench_airflow
 
@@ -551,6 +551,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--files", type=int, default=5000, help="ingest: how many files")
     bench.add_argument("--scale", type=float, default=1.0, help="national: 0.1, 1 or 4")
     bench.add_argument("--months", type=int, default=60, help="national: months of figures")
+    bench.add_argument(
+        "--keep", type=Path, help="national: make the data in this new directory and keep it"
+    )
     bench.add_argument(
         "--mode",
         choices=["runner", "subprocess", "watcher"],
