@@ -282,12 +282,11 @@ def run_suites_sql(
         if whole:
             summary = query_asset(f"{name}.partitions", _partition_summary(meta))
             validate(f"{name}.partitions", summary, whole, label)
-        if "query" in meta:
-            asset = query_asset(name, meta["query"])
-        else:
-            asset = source.add_table_asset(name, table_name=meta["table"], schema_name=schema)
-        if rows:
-            validate(name, asset, rows, label)
+        if rows and "query" in meta:
+            validate(name, query_asset(name, meta["query"]), rows, label)
+        elif rows:
+            table = source.add_table_asset(name, table_name=meta["table"], schema_name=schema)
+            validate(name, table, rows, label)
     return checks
 
 
@@ -346,42 +345,45 @@ def run_suites(
                 checks.append(_missing_sources(spec, sources))
                 continue
             whole, rows = _batches(spec)
-            part = meta.get("partition_column")
-            if meta.get("source"):
-                label = f"raw.{meta['source']}"
-                query = f'select * from sources.main."{spec["name"]}"'
-            else:
-                label = meta.get("table") or spec["name"]
-                query = meta.get("query") or _table_query(meta["table"], rows, part)
+            label = (
+                f"raw.{meta['source']}" if meta.get("source") else meta.get("table", spec["name"])
+            )
             if whole:
-                summary = _partition_summary(meta)
-                checks += validate(
-                    f"{spec['name']}.partitions", conn.sql(summary).df(), whole, label, ""
-                )
-            if not rows:
-                continue
-            note = ""
-            changed = None
-            depends = meta.get("partition_depends_on", [])  # tables the rows query joins
-            if part and baseline and not any(_table_changed(conn, t) for t in depends):
-                changed = _changed_partitions(conn, meta["table"], part)
-            if changed is None:
-                frame = conn.sql(query).df()
-            else:
-                frame = conn.execute(
-                    f'select * from ({query}) as checked where "{part}" in (select unnest(?))',
-                    [changed[0]],
-                ).df()
-                note = (
-                    f" (rows of the {len(changed[0])} of {changed[1]} {part} values changed "
-                    "since the last publication, which passed these checks)"
-                )
-            checks += validate(spec["name"], frame, rows, label, note)
+                summary = conn.sql(_partition_summary(meta)).df()
+                checks += validate(f"{spec['name']}.partitions", summary, whole, label, "")
+            if rows:
+                frame, note = _rows(conn, spec, rows, baseline is not None)
+                checks += validate(spec["name"], frame, rows, label, note)
     finally:
         conn.close()
     if docs_dir is not None:  # once for every result: each build compiles GX's templates
         context.build_data_docs(site_names=["chiso"])
     return checks
+
+
+def _rows(conn, spec: dict, expectations: list[dict], against_baseline: bool):
+    """The rows a suite's row-level ``expectations`` check, as a pandas frame, and a note
+    saying which partitions they are when not all."""
+    meta = spec["meta"]
+    part = meta.get("partition_column")
+    if meta.get("source"):
+        query = f'select * from sources.main."{spec["name"]}"'
+    else:
+        query = meta.get("query") or _table_query(meta["table"], expectations, part)
+    depends = meta.get("partition_depends_on", [])  # tables the rows query joins
+    if not (part and against_baseline) or any(_table_changed(conn, t) for t in depends):
+        return conn.sql(query).df(), ""
+    changed = _changed_partitions(conn, meta["table"], part)
+    if changed is None:
+        return conn.sql(query).df(), ""
+    frame = conn.execute(
+        f'select * from ({query}) as checked where "{part}" in (select unnest(?))', [changed[0]]
+    ).df()
+    note = (
+        f" (rows of the {len(changed[0])} of {changed[1]} {part} values changed since the "
+        "last publication, which passed these checks)"
+    )
+    return frame, note
 
 
 def _check(outcome, label: str, note: str) -> CheckResult:
