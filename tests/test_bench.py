@@ -16,7 +16,7 @@ def test_the_ingest_benchmark_loads_every_file():
 
 
 @pytest.mark.slow
-def test_the_national_benchmark_builds_gates_and_runs_the_floor():
+def test_the_national_benchmark_builds_gates_runs_the_floor_and_a_monthly_run():
     from warehouse.bench_national import bench_national
 
     result = bench_national(scale=0.1, months=3)
@@ -24,3 +24,10 @@ def test_the_national_benchmark_builds_gates_and_runs_the_floor():
     assert result["figures"] > 0 and result["build"]["models"] == 29
     assert result["build"]["failed_tests"] == [] and result["gate"]["blocking_failures"] == []
     assert result["floor"]["rows"] > 0  # target x unit pairs the floor computed
+    # the real pipeline: a first publication, then next month's files through the inbox
+    first, monthly = result["first_run"], result["monthly_run"]
+    assert set(first["stages"]) == {"ingest", "build", "gate", "publish"}
+    assert result["inbox"]["files"] == sum(
+        result["units"][g] for g in result["units"] if g != "targets"
+    )
+    assert monthly["published_rows"] > first["published_rows"]

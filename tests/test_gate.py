@@ -183,3 +183,22 @@ def test_every_published_table_and_raw_source_has_a_suite(good_build):
         for expectation in suite["expectations"]:
             assert expectation["meta"]["check"]
             assert expectation["severity"] in ("critical", "warning", "info")
+
+
+def test_data_docs_keep_the_pages_of_the_last_runs_only(tmp_path):
+    from expectations.gate import _prune_docs
+
+    runs = [f"202611{day:02d}T060000123456Z_2025-09" for day in range(1, 13)]
+    for run in runs:
+        for suite in ("fct_indicator_observations", "fct_indicator_observations/partitions"):
+            (tmp_path / "validations" / suite / run / "x").mkdir(parents=True)
+    _prune_docs(tmp_path, keep=10)
+    left = sorted(p.name for p in (tmp_path / "validations/fct_indicator_observations").iterdir())
+    assert left == sorted(runs[2:] + ["partitions"])
+    assert (
+        sorted(
+            p.name
+            for p in (tmp_path / "validations/fct_indicator_observations/partitions").iterdir()
+        )
+        == runs[2:]
+    )
