@@ -518,7 +518,7 @@ def _table_query(table: str, expectations: list[dict], partition: str | None = N
 def _validate_into_docs(context, batches, suite, frame, parameters: dict, run_name):
     """Validate through a validation definition: its result stays in the context's store,
     which :func:`run_suites` renders into the Data Docs once every suite has run (no
-    checkpoint: it would only add its own bookkeeping, a fifth of a second per suite)."""
+    checkpoint: it only adds bookkeeping to every suite)."""
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
