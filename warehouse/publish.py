@@ -89,7 +89,8 @@ def _write_sources(settings: Settings, conn, candidate: Path) -> None:
     from expectations.gate import load_suites, sources_path
 
     path = sources_path(candidate)
-    path.unlink(missing_ok=True)
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)  # a retried task writes them afresh
     previous = last_publication(settings)
     since = previous["published_at"] if previous else "1970-01-01T00:00:00+00:00"
     conn.execute(f"attach {_sql_string(str(path))} as sources")
