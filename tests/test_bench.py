@@ -24,6 +24,7 @@ def test_the_national_benchmark_builds_gates_runs_the_floor_and_a_monthly_run():
     assert result["figures"] > 0 and result["build"]["models"] == 29
     assert result["build"]["failed_tests"] == [] and result["gate"]["blocking_failures"] == []
     assert result["floor"]["rows"] > 0  # target x unit pairs the floor computed
+    assert result["pandas"]["rows"] == result["floor"]["rows"]  # the same work in pandas
     # the real pipeline: a first publication, then next month's files through the inbox
     first, monthly = result["first_run"], result["monthly_run"]
     assert set(first["stages"]) == {"ingest", "build", "gate", "publish"}
@@ -31,3 +32,5 @@ def test_the_national_benchmark_builds_gates_runs_the_floor_and_a_monthly_run():
         result["units"][g] for g in result["units"] if g != "targets"
     )
     assert monthly["published_rows"] > first["published_rows"]
+    assert result["rebuild_run"]["published_rows"] == monthly["published_rows"]
+    assert result["monthly_close"]["snapshot_seconds"] > 0
