@@ -202,3 +202,33 @@ def test_data_docs_keep_the_pages_of_the_last_runs_only(tmp_path):
         )
         == runs[2:]
     )
+
+
+def test_raw_rows_loaded_between_candidate_and_publish_are_checked_by_the_next_run(
+    good_build, tmp_path, monkeypatch
+):
+    """In Airflow an ingest task may load between the candidate and publish tasks: the next
+    run's raw suites must still see those rows (the cut is the candidate's, not the
+    publication's time)."""
+    from warehouse.publish import publish
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(good_build.parent.parent, data_dir)
+    monkeypatch.setenv("CHISO_DATA_DIR", str(data_dir))
+    settings = load_settings()
+    first = write_candidate(settings, "29990101T000000000000Z_2025-09", "2025-09")
+    conn = duckdb.connect(str(settings.warehouse_path))
+    conn.execute(
+        "insert into raw.unit_report_files select * replace ('late' as file_sha256, "
+        "now() as loaded_at) from raw.unit_report_files limit 1"
+    )
+    conn.execute(
+        "insert into raw.unit_report_values select * replace ('late' as file_sha256, "
+        "denominator + 5 as numerator) from raw.unit_report_values where numerator is not null "
+        "limit 1"
+    )
+    conn.close()
+    publish(settings, first)
+    second = write_candidate(settings, "29990102T000000000000Z_2025-09", "2025-09")
+    raw_suites = [s for s in load_suites() if s["name"] == "raw_unit_reports"]
+    assert _gate(second.path, suites=raw_suites) == {"raw_numerator_le_denominator"}

@@ -38,6 +38,7 @@ class Candidate:
     run_id: str
     period: str
     row_counts: dict[str, int]
+    sources_through: str | None = None  # raw rows loaded until then went to the gate
 
 
 def _sql_string(value: str) -> str:
@@ -77,22 +78,26 @@ def write_candidate(settings: Settings, run_id: str, period: str) -> Candidate:
             [run_id, period, datetime.now(UTC), json.dumps(row_counts, sort_keys=True)],
         )
         conn.execute("detach candidate")
-        _write_sources(settings, conn, candidate)
+        through = _write_sources(settings, conn, candidate)
     finally:
         conn.close()
-    return Candidate(candidate, run_id, period, row_counts)
+    return Candidate(candidate, run_id, period, row_counts, through)
 
 
-def _write_sources(settings: Settings, conn, candidate: Path) -> None:
+def _write_sources(settings: Settings, conn, candidate: Path) -> str:
     """Beside the candidate, the raw rows the source suites check (``meta.source_query`` of
-    each): rows loaded since the last publication, whose data the gate has not seen yet."""
+    each): rows loaded since the last publication's cut, which the gate has not seen yet.
+    Returns this cut: this connection is the only writer, so every row loaded until now is
+    in. (Not the publication time: in Airflow an ingest task may load between the candidate
+    and the publish tasks; its rows belong to the next run.)"""
     from expectations.gate import load_suites, sources_path
 
     path = sources_path(candidate)
     for leftover in (path, path.with_name(path.name + ".wal")):
         leftover.unlink(missing_ok=True)  # a retried task writes them afresh
-    previous = last_publication(settings)
-    since = previous["published_at"] if previous else "1970-01-01T00:00:00+00:00"
+    previous = last_publication(settings) or {}
+    since = previous.get("sources_through") or previous.get("published_at") or "1970-01-01"
+    through = datetime.now(UTC).isoformat()
     conn.execute(f"attach {_sql_string(str(path))} as sources")
     try:
         for suite in load_suites():
@@ -104,6 +109,7 @@ def _write_sources(settings: Settings, conn, candidate: Path) -> None:
                 )
     finally:
         conn.execute("detach sources")
+    return through
 
 
 def publications(settings: Settings, last: int | None = None) -> list[dict]:
@@ -222,6 +228,7 @@ def publish(settings: Settings, candidate: Candidate) -> Path:
             "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "path": str(target),
             "row_counts": candidate.row_counts,
+            "sources_through": candidate.sources_through,
             "suites": suite_versions(),
             "gate": _gate_summary(settings, candidate.run_id),
         },
