@@ -11,7 +11,7 @@ POOL = "chiso_warehouse"  # one slot: every task that writes the DuckDB warehous
 
 
 def _on_failure(context) -> None:
-    from warehouse.tasks import on_failure
+    from chiso.tasks import on_failure
 
     on_failure(context)
 
@@ -44,7 +44,7 @@ def chiso_ingest_portal():
     def fetch_and_load() -> str:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from warehouse import tasks
+        from chiso import tasks
 
         context = get_current_context()
         run_on = (context.get("logical_date") or context["dag_run"].run_after).in_timezone(TZ)

@@ -11,7 +11,7 @@ POOL = "chiso_warehouse"  # one slot: every task that writes the DuckDB warehous
 
 
 def _on_failure(context) -> None:
-    from warehouse.tasks import on_failure
+    from chiso.tasks import on_failure
 
     on_failure(context)
 
@@ -45,25 +45,25 @@ Then the monthly report, as `chiso report --period YYYY-MM --pdf`, in `<data>/re
 def chiso_monthly_close():
     @task
     def resolve_period() -> str:
-        from warehouse import tasks
+        from chiso import tasks
 
         return tasks.period_of_run(get_current_context())
 
     @task
     def verify_snapshots() -> int:
-        from warehouse import tasks
+        from chiso import tasks
 
         return tasks.verify_snapshots()
 
     @task(pool=POOL)
     def snapshot(period: str) -> str:
-        from warehouse import tasks
+        from chiso import tasks
 
         return tasks.snapshot(period)
 
     @task
     def report(period: str) -> str:
-        from warehouse import tasks
+        from chiso import tasks
 
         return tasks.report(period)
 

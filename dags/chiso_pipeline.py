@@ -22,7 +22,7 @@ POOL = "chiso_warehouse"  # one slot: every task that writes the DuckDB warehous
 
 
 def _on_failure(context) -> None:
-    from warehouse.tasks import on_failure
+    from chiso.tasks import on_failure
 
     on_failure(context)
 
@@ -62,7 +62,7 @@ retries with backoff, the checks do not.
 def chiso_pipeline():
     @task
     def resolve_period() -> str:
-        from warehouse import tasks
+        from chiso import tasks
 
         return tasks.period_of_run(get_current_context())
 
@@ -73,25 +73,25 @@ def chiso_pipeline():
         retry_exponential_backoff=True,
     )
     def ingest() -> str:
-        from warehouse import tasks
+        from chiso import tasks
 
         return tasks.ingest()
 
     @task(pool=POOL)
     def build(period: str) -> dict:
-        from warehouse import tasks
+        from chiso import tasks
 
         return tasks.build(period)
 
     @task
     def gate(info: dict) -> dict:
-        from warehouse import tasks
+        from chiso import tasks
 
         return tasks.gate(info)
 
     @task(pool=POOL)
     def publish(info: dict) -> str:
-        from warehouse import tasks
+        from chiso import tasks
 
         return tasks.publish(info)
 

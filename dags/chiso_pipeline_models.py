@@ -17,25 +17,21 @@ process per model).
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
+from warehouse.settings import load_settings
+
 TZ = "Asia/Ho_Chi_Minh"
 POOL = "chiso_warehouse"  # one slot: every task that writes the DuckDB warehouse
-PROJECT = Path(os.environ.get("CHISO_DBT_PROJECT_DIR", Path(__file__).parents[1] / "dbt_project"))
-DATA = Path(os.environ.get("CHISO_DATA_DIR", Path(__file__).parents[1] / "data"))
-WAREHOUSE = os.environ.get("CHISO_WAREHOUSE_PATH", str(DATA / "warehouse" / "chiso.duckdb"))
-MANIFEST = DATA / "dbt" / "target" / "manifest.json"
+SETTINGS = load_settings()  # environment variables only: cheap, nothing connects
+PROJECT = SETTINGS.dbt_project_dir
+MANIFEST = SETTINGS.dbt_target_dir / "manifest.json"
 if not MANIFEST.exists():  # shown as this file's import error in the Airflow UI
     raise FileNotFoundError(f"{MANIFEST} is missing: run `chiso dbt-manifest` first")
-MODE = os.environ.get("CHISO_COSMOS_MODE", "watcher")
-if MODE not in ("runner", "subprocess", "watcher"):
-    raise ValueError(f"CHISO_COSMOS_MODE={MODE!r}: use runner, subprocess or watcher")
+MODE = SETTINGS.cosmos_mode
 if MODE == "watcher":  # only the producer's dbt build writes; the sensors only wait
     EXECUTION = ExecutionConfig(execution_mode=ExecutionMode.WATCHER)
     TESTS, MODEL_POOL = TestBehavior.AFTER_ALL, {}
@@ -50,7 +46,7 @@ else:
 
 
 def _on_failure(context) -> None:
-    from warehouse.tasks import on_failure
+    from chiso.tasks import on_failure
 
     on_failure(context)
 
@@ -81,31 +77,31 @@ published file stays as it was. Trigger with `{"period": "2025-06"}`.
 def chiso_pipeline_models():
     @task
     def resolve_period() -> str:
-        from warehouse import tasks
+        from chiso import tasks
 
         return tasks.period_of_run(get_current_context())
 
     @task(pool=POOL, retries=2, retry_exponential_backoff=True)
     def ingest() -> str:
-        from warehouse import tasks
+        from chiso import tasks
 
         return tasks.ingest()
 
     @task(pool=POOL)
     def candidate(period: str) -> dict:
-        from warehouse import tasks
+        from chiso import tasks
 
         return tasks.candidate(period)
 
     @task
     def gate(info: dict) -> dict:
-        from warehouse import tasks
+        from chiso import tasks
 
         return tasks.gate(info)
 
     @task(pool=POOL)
     def publish(info: dict) -> str:
-        from warehouse import tasks
+        from chiso import tasks
 
         return tasks.publish(info)
 
@@ -115,11 +111,15 @@ def chiso_pipeline_models():
         project_config=ProjectConfig(
             dbt_project_path=PROJECT,
             manifest_path=MANIFEST,
-            env_vars={"CHISO_WAREHOUSE_PATH": WAREHOUSE},
+            # the PostgreSQL credentials stay in the workers' environment (never in a DAG)
+            env_vars={
+                "CHISO_WAREHOUSE_PATH": str(SETTINGS.warehouse_path),
+                "CHISO_DBT_TARGET": SETTINGS.warehouse,
+            },
         ),
         profile_config=ProfileConfig(
             profile_name="chiso",
-            target_name="duckdb",
+            target_name=SETTINGS.warehouse,
             profiles_yml_filepath=PROJECT / "profiles.yml",
         ),
         execution_config=EXECUTION,

@@ -21,9 +21,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ingest.parsing import months
+from warehouse.backends.base import SOURCE_PREFIX
+from warehouse.backends.duckdb import sources_path
 from warehouse.build import TestOutcome
+from warehouse.periods import months
 from warehouse.raw import connect
+from warehouse.settings import quiet_great_expectations
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 # counts and a sample of unexpected values, no value counts (SUMMARY hashes every column
@@ -177,25 +180,54 @@ def _detail(result: dict) -> str:
     return f"{count} unexpected row(s), e.g. {sample}" if count else "passed"
 
 
+def suite_versions(suites_dir: Path = SUITES_DIR) -> dict[str, str]:
+    """A short hash of each suite file: a publication records the suites that passed it."""
+    import hashlib
+
+    return {
+        path.stem: hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        for path in sorted(suites_dir.glob("*.json"))
+    }
+
+
+def gate_summary(gate_dir: Path, run_id: str) -> dict | None:
+    """The counts of a stored gate result, for the publication's record."""
+    path = gate_dir / f"{run_id}.json"
+    if not path.exists():
+        return None
+    checks = json.loads(path.read_text(encoding="utf-8"))["checks"]
+    return {
+        "checks": len(checks),
+        "blocking_failures": sum(not c["passed"] and c["tier"] == "blocking" for c in checks),
+        "warnings": sum(not c["passed"] and c["tier"] == "warning" for c in checks),
+    }
+
+
+def source_queries(suites: list[dict]) -> dict[str, str]:
+    """The raw rows each source suite checks (``meta.source_query``, with ``{since}``):
+    the backend writes them beside the candidate."""
+    return {
+        suite["name"]: suite["meta"]["source_query"]
+        for suite in suites
+        if suite["meta"].get("source_query")
+    }
+
+
 def suite_parameters(
-    db_path: Path, as_of_period: str, previous_rows: dict[str, int] | None, band: float = 2.0
+    first_period: str | None,
+    tables: Iterable[str],
+    as_of_period: str,
+    previous_rows: dict[str, int] | None,
+    band: float = 2.0,
 ) -> dict:
     """Values the suites refer to as {"$PARAMETER": name}: the as-of month, every month the
-    observations must cover, and row-count bands around the last publication."""
-    conn = connect(db_path, read_only=True)
-    try:
-        first = conn.execute("select min(period) from main.fct_indicator_observations")
-        first = first.fetchall()[0]
-        tables = conn.execute(
-            "select table_name from information_schema.tables where table_schema = 'main'"
-        ).fetchall()
-    finally:
-        conn.close()
+    observations must cover (from the candidate's first), and row-count bands around the
+    last publication, for each of the candidate's ``tables``."""
     parameters: dict = {
         "as_of_period": [as_of_period],
-        "expected_periods": months(first[0], as_of_period) if first and first[0] else [],
+        "expected_periods": months(first_period, as_of_period) if first_period else [],
     }
-    for (table,) in tables:
+    for table in tables:
         previous = (previous_rows or {}).get(table)
         least = 1 if table in NEVER_EMPTY else 0  # other marts may be empty (no source yet)
         parameters[f"{table}_min_rows"] = max(least, int(previous / band)) if previous else least
@@ -206,7 +238,7 @@ def suite_parameters(
 def _gx_context(docs_dir: Path | None = None):
     """Great Expectations (imported here: it takes seconds) and an ephemeral context, with
     the chiso Data Docs site in ``docs_dir`` if given."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    quiet_great_expectations()
     import great_expectations as gx
 
     for name in list(logging.root.manager.loggerDict):  # GX sets INFO on some of its own
@@ -248,9 +280,10 @@ def run_suites_sql(
     connection_string: str, suites: list[dict], parameters: dict, schema: str = "marts"
 ) -> list[CheckResult]:
     """The suites on PostgreSQL through Great Expectations' SQL path: every metric is a query
-    in the database, nothing is loaded into Python. Marts are read in ``schema`` (the build
-    not yet published), raw sources in ``raw`` (every row: PostgreSQL keeps no sources
-    file). ``connection_string`` may hold ``${VARIABLE}`` references, which Great
+    in the database, nothing is loaded into Python. Marts are read in ``schema`` (the
+    candidate, not yet published), raw sources in its ``_source__<suite>`` tables (the rows
+    loaded since the last publication, cut when the candidate was written).
+    ``connection_string`` may hold ``${VARIABLE}`` references, which Great
     Expectations fills from the environment: the password never sits in its configuration.
     """
     gx, context = _gx_context()
@@ -276,7 +309,7 @@ def run_suites_sql(
         meta, name = spec["meta"], spec["name"]
         whole, rows = _batches(spec)
         if meta.get("source"):
-            query = meta["source_query"].replace("{since}", "'1970-01-01'::timestamptz")
+            query = f'select * from "{schema}"."{SOURCE_PREFIX}{name}"'
             validate(name, query_asset(name, query), rows, f"raw.{meta['source']}")
             continue
         label = meta.get("table") or name
@@ -462,11 +495,6 @@ def _missing_sources(spec: dict, sources: Path) -> CheckResult:
         passed=False,
         detail=f"no sources file {sources}: the raw rows were not written with the candidate",
     )
-
-
-def sources_path(candidate: Path) -> Path:
-    """The file beside a candidate holding the raw rows its source suites check."""
-    return candidate.with_name(candidate.stem + ".sources.duckdb")
 
 
 def _changed_partitions(conn, table: str, column: str) -> tuple[list, int] | None:

@@ -18,10 +18,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.landing import land, quarantine, sha256_file
-from ingest.parsing import previous_month
 from ingest.sources.unit_files import Problem, Report, read_report
+from warehouse.backends import raw_connection
 from warehouse.faults import kill_point
-from warehouse.raw import connect, ensure_raw_schema, load_rejections
+from warehouse.periods import previous_month
+from warehouse.raw import ensure_raw_schema, insert_rows, load_rejections
 from warehouse.settings import Settings
 
 SOURCE = "unit_files"
@@ -87,13 +88,12 @@ JUMP_FACTOR = 3.0  # a denominator growing or shrinking more than this is implau
 
 
 def _known_figures(conn) -> dict[tuple[str, str, str], tuple[float | None, float | None]]:
-    """(unit, indicator, month) -> (percent, denominator) of the latest file received."""
+    """(unit, indicator, month) -> (percent, denominator) of the submission that counts
+    (``raw.unit_report_submissions``, the one place that rule is written)."""
     rows = conn.execute(
         "select unit_code, indicator_code, period, "
         "100.0 * numerator / nullif(denominator, 0), denominator "
-        "from raw.unit_report_values "
-        "qualify row_number() over (partition by unit_code, indicator_code, period "
-        "order by received_at desc nulls last, file_sha256) = 1"
+        "from raw.unit_report_submissions where submission_rank = 1"
     ).fetchall()
     return {(r[0], r[1], r[2]): (r[3], r[4]) for r in rows}
 
@@ -173,20 +173,10 @@ def _file_row(report: Report, sha256: str, landed: Path, received_at: str | None
 
 def _load_batch(conn, files: list[tuple], values: list[tuple]) -> None:
     """Insert a batch of files and their figures in one transaction (all or nothing)."""
-    import pandas as pd
-
-    value_frame = pd.DataFrame(values, columns=_VALUE_COLUMNS.split(", "), dtype=object)  # noqa: F841
-    file_frame = pd.DataFrame(files, columns=_FILE_COLUMNS.split(", "), dtype=object)  # noqa: F841
     conn.execute("begin transaction")
     try:
-        conn.execute(
-            f"insert into raw.unit_report_values ({_VALUE_COLUMNS}) "
-            f"select {_VALUE_COLUMNS} from value_frame"
-        )
-        conn.execute(
-            f"insert into raw.unit_report_files ({_FILE_COLUMNS}) "
-            f"select {_FILE_COLUMNS} from file_frame"
-        )
+        insert_rows(conn, "raw.unit_report_values", _VALUE_COLUMNS.split(", "), values)
+        insert_rows(conn, "raw.unit_report_files", _FILE_COLUMNS.split(", "), files)
         kill_point("ingest_mid_batch")
         conn.execute("commit")
     except BaseException:
@@ -228,7 +218,7 @@ def ingest_inbox(settings: Settings, log: Callable[[str], None] = print) -> Inge
                 log(f"    {problem}")
         path.unlink()
 
-    conn = connect(settings.warehouse_path)
+    conn = raw_connection(settings)
     try:
         ensure_raw_schema(conn)
         load_rejections(conn, settings.quarantine_dir / SOURCE)

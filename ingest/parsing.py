@@ -11,6 +11,8 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta
 
+from warehouse.bilingual import BilingualError
+
 _THOUSANDS_DOT = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$")
 _THOUSANDS_COMMA = re.compile(r"^[+-]?\d{1,3}(,\d{3}){2,}$")
 _PERIOD_ISO = re.compile(r"^(\d{4})-(\d{1,2})$")
@@ -20,8 +22,8 @@ _DATE_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T].*)?$")
 _EXCEL_EPOCH = date(1899, 12, 30)
 
 
-class ParseError(ValueError):
-    """A value that cannot be read; the message is bilingual (Vietnamese; English)."""
+class ParseError(BilingualError):
+    """A value that cannot be read, said in Vietnamese and English (``.message``)."""
 
 
 def parse_number(raw: object, decimal_point: bool = False) -> float | None:
@@ -38,10 +40,10 @@ def parse_number(raw: object, decimal_point: bool = False) -> float | None:
     if raw is None:
         return None
     if isinstance(raw, bool):
-        raise ParseError(f"'{raw}' không phải là số; '{raw}' is not a number")
+        raise ParseError(f"'{raw}' không phải là số", f"'{raw}' is not a number")
     if isinstance(raw, int | float):
         if not math.isfinite(raw):
-            raise ParseError(f"'{raw}' không phải là số; '{raw}' is not a number")
+            raise ParseError(f"'{raw}' không phải là số", f"'{raw}' is not a number")
         return float(raw)
     text = str(raw).strip().replace("\u00a0", "").replace(" ", "")
     if text in ("", "-"):
@@ -64,9 +66,9 @@ def parse_number(raw: object, decimal_point: bool = False) -> float | None:
     try:
         number = float(text)
     except ValueError:
-        raise ParseError(f"'{raw}' không phải là số; '{raw}' is not a number") from None
+        raise ParseError(f"'{raw}' không phải là số", f"'{raw}' is not a number") from None
     if not math.isfinite(number):  # "inf", "NaN": float() reads them, no report means them
-        raise ParseError(f"'{raw}' không phải là số; '{raw}' is not a number")
+        raise ParseError(f"'{raw}' không phải là số", f"'{raw}' is not a number")
     return number
 
 
@@ -88,7 +90,7 @@ def parse_count(raw: object) -> int | None:
         return None
     if value != int(value) or value < 0:
         raise ParseError(
-            f"'{raw}' không phải là số đếm (số nguyên không âm); '{raw}' is not a count"
+            f"'{raw}' không phải là số đếm (số nguyên không âm)", f"'{raw}' is not a count"
         )
     return int(value)
 
@@ -105,43 +107,15 @@ def parse_period(raw: object) -> str:
         match = _PERIOD_VN.match(text)
         if not match:
             raise ParseError(
-                f"kỳ báo cáo '{text}' không đúng dạng MM/YYYY; "
-                f"period '{text}' is not in the form MM/YYYY"
+                f"kỳ báo cáo '{text}' không đúng dạng MM/YYYY",
+                f"period '{text}' is not in the form MM/YYYY",
             )
         month, year = int(match[1]), int(match[2])
     if not 1 <= month <= 12 or not 2000 <= year <= 2100:
-        raise ParseError(f"kỳ báo cáo '{text}' không hợp lệ; period '{text}' is not a valid month")
+        raise ParseError(
+            f"kỳ báo cáo '{text}' không hợp lệ", f"period '{text}' is not a valid month"
+        )
     return f"{year:04d}-{month:02d}"
-
-
-def check_period(text: str) -> str:
-    """Validate a 'YYYY-MM' period given on a command line or to a task."""
-    match = _PERIOD_ISO.match(text.strip())
-    if not match or len(text.strip()) != 7 or not 1 <= int(match[2]) <= 12:
-        raise ParseError(f"period must be YYYY-MM (e.g. 2025-06), got {text!r}")
-    return text.strip()
-
-
-def months(first: str, last: str) -> list[str]:
-    """Every 'YYYY-MM' from ``first`` to ``last``, both included."""
-    year, month = map(int, first.split("-"))
-    out = []
-    while f"{year:04d}-{month:02d}" <= last:
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out
-
-
-def previous_month(period: str) -> str:
-    """The 'YYYY-MM' before ``period``."""
-    year, month = map(int, period.split("-"))
-    return f"{year - 1:04d}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
-
-
-def next_month(period: str) -> str:
-    """The 'YYYY-MM' after ``period``."""
-    year, month = map(int, period.split("-"))
-    return f"{year + 1:04d}-01" if month == 12 else f"{year:04d}-{month + 1:02d}"
 
 
 def parse_date(raw: object) -> date | None:
@@ -164,7 +138,9 @@ def parse_date(raw: object) -> date | None:
             return date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
         pass
-    raise ParseError(f"'{text}' không phải là ngày dd/mm/yyyy; '{text}' is not a dd/mm/yyyy date")
+    raise ParseError(
+        f"'{text}' không phải là ngày dd/mm/yyyy", f"'{text}' is not a dd/mm/yyyy date"
+    )
 
 
 def normalize_label(raw: object) -> str:

@@ -130,7 +130,7 @@ def _instructions(group: str, province_code: str, indicators) -> list[list[str]]
     return lines
 
 
-def write_template(group: str, period: str, out: Path, province_code: str = "20") -> Path:
+def write_template(group: str, period: str, out: Path, province_code: str) -> Path:
     """Write the blank template (xlsx or csv, by ``out``'s suffix) for a group and month."""
     from openpyxl.worksheet.datavalidation import DataValidation
 

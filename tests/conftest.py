@@ -40,7 +40,7 @@ def settings(tmp_path, monkeypatch):
 @pytest.fixture
 def sample_inbox(settings):
     """The deterministic sample report files, written into the inbox."""
-    from ingest.sample import generate
+    from chiso.samples.report_files import generate
 
     return generate(settings.inbox_dir)
 

@@ -11,8 +11,8 @@ import subprocess
 import duckdb
 import pytest
 
+from benchmarks.airflow import standalone
 from tests.conftest import VENV_BIN
-from warehouse.bench_airflow import standalone
 
 pytestmark = pytest.mark.slow
 

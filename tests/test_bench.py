@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from warehouse.bench import bench_ingest
+from benchmarks.ingest import bench_ingest
 
 
 @pytest.mark.slow
@@ -17,7 +17,7 @@ def test_the_ingest_benchmark_loads_every_file():
 
 @pytest.mark.slow
 def test_the_national_benchmark_builds_gates_runs_the_floor_and_a_monthly_run():
-    from warehouse.bench_national import bench_national
+    from benchmarks.national import bench_national
 
     result = bench_national(scale=0.1, months=3)
     assert result["units"]["commune"] == 333 and result["units"]["province"] == 34

@@ -123,7 +123,7 @@ def test_a_comparator_outside_the_set_and_a_bad_range_are_named(seeds_copy):
 def test_a_bad_edit_stops_the_run_before_dbt_and_names_the_row(settings, seeds_copy):
     import dataclasses
 
-    from warehouse.pipeline import stage_build
+    from chiso.pipeline import stage_build
 
     project = Path(shutil.copytree(PROJECT_ROOT / "dbt_project", settings.data_dir / "dbt_p"))
     shutil.rmtree(project / "seeds")

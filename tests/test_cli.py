@@ -28,7 +28,7 @@ def test_a_bad_period_is_a_usage_error(tmp_path):
 
 
 def test_validate_file_reports_cells_in_both_languages(tmp_path):
-    from ingest.sample import generate
+    from chiso.samples.report_files import generate
 
     generate(tmp_path / "ok", start="2025-06", end="2025-06")
     good = tmp_path / "ok" / "bao_cao_20.178_2025-06.csv"
@@ -62,7 +62,7 @@ def test_demo_publishes_and_prints_a_query_that_works(tmp_path):
 
 @pytest.mark.slow
 def test_a_changed_landed_file_stops_the_run_with_its_name(tmp_path):
-    from ingest.sample import generate
+    from chiso.samples.report_files import generate
 
     generate(tmp_path / "inbox", start="2025-06", end="2025-06")
     assert _run(["run", "--period", "2025-06"], tmp_path).returncode == 0
@@ -78,8 +78,8 @@ def test_a_changed_landed_file_stops_the_run_with_its_name(tmp_path):
 
 @pytest.mark.slow
 def test_a_month_nobody_reported_stops_publication_with_the_check_named(tmp_path):
+    from chiso.samples.report_files import generate
     from ingest.landing import sha256_file
-    from ingest.sample import generate
 
     generate(tmp_path / "inbox", end="2025-06")
     assert _run(["run", "--period", "2025-06"], tmp_path).returncode == 0
@@ -103,8 +103,8 @@ def test_rollback_status_and_a_publish_killed_before_the_swap(tmp_path):
 
     import duckdb
 
+    from chiso.samples.report_files import generate
     from ingest.landing import sha256_file
-    from ingest.sample import generate
 
     generate(tmp_path / "inbox", end="2025-06")
     assert _run(["run", "--period", "2025-06"], tmp_path).returncode == 0
@@ -165,7 +165,7 @@ def test_rollback_status_and_a_publish_killed_before_the_swap(tmp_path):
 def test_two_runs_at_once_one_waits_out_with_the_holder_named(tmp_path):
     import time
 
-    from ingest.sample import generate
+    from chiso.samples.report_files import generate
 
     generate(tmp_path / "inbox", start="2025-05", end="2025-06")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHISO_")}
@@ -185,7 +185,7 @@ def test_the_failure_callback_logs_and_posts_to_the_webhook(httpserver, monkeypa
     import json as json_module
     from types import SimpleNamespace
 
-    from warehouse.tasks import on_failure
+    from chiso.tasks import on_failure
 
     httpserver.expect_oneshot_request("/alert", method="POST").respond_with_data("ok")
     monkeypatch.setenv("CHISO_ALERT_WEBHOOK", httpserver.url_for("/alert"))

@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from chiso.samples.report_files import generate
 from ingest.landing import sha256_file
-from ingest.sample import generate
 from tests.conftest import VENV_BIN, table_contents
 
 pytestmark = pytest.mark.slow

@@ -137,7 +137,7 @@ def pipeline_run(airflow_env):
     """The pipeline DAG run once under dag.test() on the sample, as of June 2025."""
     from pathlib import Path
 
-    from ingest.sample import generate
+    from chiso.samples.report_files import generate
 
     data = Path(airflow_env["CHISO_DATA_DIR"])
     os.environ["CHISO_DATA_DIR"] = str(data)  # the generator reads the unit registry only
@@ -222,7 +222,7 @@ def _asset_events(env: dict, asset: str) -> int:
 def test_unit_file_dag_loads_new_files_then_skips_and_emits_its_asset_once(airflow_env):
     from pathlib import Path
 
-    from ingest.sample import generate
+    from chiso.samples.report_files import generate
 
     env = _own_data_dir(airflow_env, "unit_files_data")
     os.environ["CHISO_DATA_DIR"] = env["CHISO_DATA_DIR"]
@@ -251,7 +251,7 @@ def test_portal_dag_fetches_this_and_last_month_through_the_connector(airflow_en
 
     from werkzeug import Response
 
-    from ingest.sample_portal import portal_answer
+    from chiso.samples.portal_replay import portal_answer
     from ingest.sources.portal_766 import NEW_PATH
 
     asked = []
@@ -312,7 +312,7 @@ def test_a_backfill_of_months_plans_one_run_per_month(airflow_env):
 def test_the_model_by_model_pipeline_builds_every_model_as_a_task_and_publishes(airflow_env):
     from pathlib import Path
 
-    from ingest.sample import generate
+    from chiso.samples.report_files import generate
 
     env = _own_data_dir(airflow_env, "cosmos_data")
     env["CHISO_COSMOS_MODE"] = "runner"  # dag.test() cannot drive watcher mode's sensors

@@ -6,10 +6,10 @@ import shutil
 
 import duckdb
 import pytest
+from warehouse.publish import write_candidate
 
 from expectations.gate import load_suites, run_suites, sources_path, suite_parameters
 from tests.conftest import run_demo
-from warehouse.publish import write_candidate
 from warehouse.settings import load_settings
 
 MART_SUITES = [suite for suite in load_suites() if "source" not in suite["meta"]]

@@ -16,7 +16,7 @@ from ingest.sources.unit_files import read_report
 @pytest.fixture
 def sample_inbox(settings):
     """Five months of sample files around the July 2025 reorganisation (fast to ingest)."""
-    from ingest.sample import generate
+    from chiso.samples.report_files import generate
 
     return generate(settings.inbox_dir, start="2025-04", end="2025-08")
 
@@ -45,7 +45,7 @@ def test_ingest_lands_loads_and_empties_the_inbox(settings, sample_inbox):
 def test_the_same_file_sent_again_is_not_loaded_twice(settings, sample_inbox):
     ingest_inbox(settings, log=lambda _: None)
     before = _raw_counts(settings)
-    from ingest.sample import generate
+    from chiso.samples.report_files import generate
 
     again = generate(settings.inbox_dir, start="2025-06", end="2025-06")  # the same bytes
     summary = ingest_inbox(settings, log=lambda _: None)
@@ -85,7 +85,7 @@ def test_a_landed_file_that_changed_is_reported_and_not_loaded(settings, sample_
 
 
 def test_an_implausible_jump_is_loaded_with_a_warning(settings, sample_inbox, tmp_path):
-    from ingest.sample import generate
+    from chiso.samples.report_files import generate
     from tests.conftest import set_csv_cell
 
     ingest_inbox(settings, log=lambda _: None)
@@ -129,7 +129,7 @@ def test_a_landed_file_that_todays_rules_reject_is_reported_not_fatal(
 def test_the_quarantine_report_names_sheet_row_and_cell(settings, tmp_path):
     from openpyxl import load_workbook
 
-    from ingest.sample import generate
+    from chiso.samples.report_files import generate
 
     generate(tmp_path / "june", start="2025-06", end="2025-06")
     bad = settings.inbox_dir / "bao_cao_20.STP_2025-06.xlsx"
@@ -154,7 +154,7 @@ def test_an_airflow_task_and_a_cli_run_never_write_at_once(settings):
 
     import pytest
 
-    from warehouse import tasks
+    from chiso import tasks
     from warehouse.lock import LockedError
 
     holder = subprocess.Popen(  # another process, as a CLI run would be

@@ -10,14 +10,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from chiso.pipeline import GateFailed, run
+from chiso.samples.report_files import generate
 from ingest.inbox import ingest_inbox
 from ingest.landing import sha256_file
-from ingest.sample import generate
 from ingest.sources.unit_files import read_report
 from tests.conftest import expected_progress_pairs, set_csv_cell, table_contents
 from warehouse import reference
 from warehouse.lock import LockedError, run_lock
-from warehouse.pipeline import GateFailed, run
 
 pytestmark = pytest.mark.slow
 QUIET = lambda _: None  # noqa: E731
@@ -324,7 +324,7 @@ def test_sha256_helper_matches_hashlib(tmp_path):
 def test_a_run_computes_the_month_before_its_date_in_vietnam_time(settings):
     from datetime import UTC, datetime
 
-    from warehouse.tasks import resolve_period
+    from chiso.tasks import resolve_period
 
     assert resolve_period("2025-06", datetime(2026, 1, 1, tzinfo=UTC)) == "2025-06"
     assert resolve_period(None, datetime(2026, 3, 10, tzinfo=UTC)) == "2026-02"

@@ -1,4 +1,4 @@
-from ingest.sample import MISSING_REPORTS, SAMPLE_PROVINCE, generate, months
+from chiso.samples.report_files import MISSING_REPORTS, SAMPLE_PROVINCE, generate, months
 from ingest.sources.unit_files import read_report
 from warehouse import reference
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from ingest.sample import generate, reported_indicators
+from chiso.samples.report_files import generate, reported_indicators
 from ingest.sources.unit_files import read_report
 from tests.conftest import set_csv_cell
 from warehouse import reference

@@ -8,8 +8,8 @@ from datetime import date
 import duckdb
 import pytest
 
+from chiso.samples.report_files import generate_variants
 from ingest.inbox import ingest_inbox
-from ingest.sample import generate_variants
 from ingest.sources.unit_files import read_report
 
 

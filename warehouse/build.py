@@ -8,11 +8,10 @@ here; failing dbt tests are handed to the quality gate, which decides on publica
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from warehouse.settings import Settings
+from warehouse.settings import Settings, export_dbt_environment
 
 
 class BuildError(RuntimeError):
@@ -28,6 +27,13 @@ class TestOutcome:
     failures: int
     message: str
     failures_relation: str | None = None  # where dbt stored the failing rows
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> TestOutcome:
+        return cls(**data)
 
 
 @dataclass
@@ -56,15 +62,16 @@ def dbt_args(
         "--log-path",
         str(settings.dbt_log_dir),
         "--no-use-colors",
+        *(["--target", settings.warehouse] if command != "deps" else []),
         *extra,
     ]
 
 
 def run_dbt(settings: Settings, command: str, *extra: str, target_path: Path | None = None) -> None:
-    """Invoke dbt in-process against the work warehouse."""
+    """Invoke dbt in-process against the configured warehouse (its dbt target)."""
     from dbt.cli.main import dbtRunner
 
-    os.environ["CHISO_WAREHOUSE_PATH"] = str(settings.warehouse_path)
+    export_dbt_environment(settings)
     result = dbtRunner().invoke(dbt_args(settings, command, *extra, target_path=target_path))
     if result.exception is not None:
         raise BuildError(f"dbt {command} could not run: {result.exception}")
@@ -78,33 +85,6 @@ def dbt_build(settings: Settings, as_of_period: str) -> BuildResult:
     if not results_path.exists():
         raise BuildError(f"dbt build wrote no results ({results_path}); see {settings.dbt_log_dir}")
     return read_results(settings.dbt_target_dir)
-
-
-def with_failing_rows(settings: Settings, build: BuildResult, limit: int = 3) -> BuildResult:
-    """Put a sample of each failed test's rows into its message (the gate shows them)."""
-    from dataclasses import replace
-
-    from warehouse.raw import connect
-
-    failed = [t for t in build.tests if t.status in ("fail", "warn") and t.failures_relation]
-    if not failed:
-        return build
-    conn = connect(settings.warehouse_path)
-    try:
-        samples = {}
-        for test in failed:
-            relation = test.failures_relation.split(".", 1)[-1]  # drop the database name
-            cursor = conn.execute(f"select * from {relation} limit {int(limit)}")
-            columns = [c[0] for c in cursor.description]
-            rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-            samples[test.name] = f"failing rows (sample): {rows}"
-    finally:
-        conn.close()
-    build.tests = [
-        replace(t, message=f"{t.message} {samples[t.name]}".strip()) if t.name in samples else t
-        for t in build.tests
-    ]
-    return build
 
 
 def read_results(target_dir: Path) -> BuildResult:

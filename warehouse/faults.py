@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 import signal
 
+from warehouse.settings import fault_kill_point
+
 
 def kill_point(name: str) -> None:
-    if os.environ.get("CHISO_FAULT_KILL_AT") == name:
+    if fault_kill_point() == name:
         os.kill(os.getpid(), signal.SIGKILL)

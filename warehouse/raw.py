@@ -33,9 +33,9 @@ create table if not exists raw.unit_report_values (
     period            varchar not null,
     sent_on           date,
     indicator_code    varchar not null,
-    numerator         double,
-    denominator       double,
-    reported_value    double,
+    numerator         double precision,
+    denominator       double precision,
+    reported_value    double precision,
     note              varchar,
     load_id           varchar not null,
     primary key (file_sha256, source_row)
@@ -58,7 +58,71 @@ alter table raw.unit_report_files add column if not exists received_at timestamp
 alter table raw.unit_report_files add column if not exists sheet varchar;
 alter table raw.unit_report_values add column if not exists received_at timestamptz;
 alter table raw.unit_report_values add column if not exists sheet varchar;
+
+-- The one statement of which submission counts when a unit sends a month's report more
+-- than once: the file received last wins (then the later "date sent", then the file hash,
+-- so the choice is deterministic). dbt's staging reads it as a source; the inbox's jump
+-- warnings compare with its rank 1. Superseded rows stay in raw and in history.
+create or replace view raw.unit_report_submissions as
+select
+    *,
+    count(*) over (
+        partition by unit_code, indicator_code, period
+    ) as submission_count,
+    row_number() over (
+        partition by unit_code, indicator_code, period
+        order by received_at desc nulls last, sent_on desc nulls last, file_sha256 desc
+    ) as submission_rank
+from raw.unit_report_values;
 """
+
+
+def insert_rows(conn, table: str, columns: list[str], rows: list[tuple]) -> None:
+    """Append ``rows`` (tuples in ``columns`` order) to ``table`` in the caller's
+    transaction: a COPY on PostgreSQL, a scan of a data frame on DuckDB."""
+    if not rows:
+        return
+    if hasattr(conn, "insert_rows"):  # PostgreSQL (warehouse.backends.postgres.PgConnection)
+        conn.insert_rows(table, columns, rows)
+        return
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=columns, dtype=object)  # noqa: F841 (read by SQL)
+    names = ", ".join(f'"{column}"' for column in columns)
+    conn.execute(f"insert into {table} ({names}) select {names} from frame")
+
+
+PG_TYPES = {
+    "VARCHAR": "text",
+    "DOUBLE": "double precision",
+    "FLOAT": "real",
+    "INTEGER": "integer",
+    "BIGINT": "bigint",
+    "HUGEINT": "numeric",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+    "TIMESTAMP": "timestamp",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+}
+
+
+def column_type(conn, duckdb_type: str) -> str:
+    """A DuckDB column type as the connection's engine writes it."""
+    if getattr(conn, "dialect", "duckdb") == "postgres":
+        return "numeric" if duckdb_type.startswith("DECIMAL") else PG_TYPES.get(duckdb_type, "text")
+    return duckdb_type
+
+
+def table_columns(conn, schema: str, table: str) -> list[str]:
+    """A table's columns in order, on either engine."""
+    return [
+        row[0]
+        for row in conn.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, table],
+        ).fetchall()
+    ]
 
 
 def connect(path: Path, read_only: bool = False):

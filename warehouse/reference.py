@@ -41,6 +41,20 @@ def read_seed(seed_dir: Path, name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+@cache
+def _labels(seed_dir: Path) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for row in read_seed(seed_dir, "labels"):
+        out.setdefault(row["kind"], {})[row["code"]] = row["label_vi"]
+    return out
+
+
+def labels(kind: str) -> dict[str, str]:
+    """Vietnamese labels of the codes of one kind (status, pillar, unit_group), in the
+    seed's order: ``seeds/labels.csv``, the one place they are written."""
+    return dict(_labels(dbt_project_dir() / "seeds").get(kind, {}))
+
+
 def _float(text: str) -> float | None:
     return float(text) if text.strip() else None
 

@@ -17,18 +17,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-STATUS_VI = {
-    "achieved": "Đạt",
-    "maintain": "Duy trì",
-    "on_track": "Đúng tiến độ",
-    "needs_acceleration": "Cần đẩy nhanh",
-    "off_track": "Chậm tiến độ",
-    "deteriorating": "Đi xuống",
-    "not_achieved": "Không đạt",
-    "insufficient_data": "Chưa đủ số liệu",
-    "no_report": "Chưa báo cáo",
-    "unit_abolished": "Đơn vị không còn",
-}
+from warehouse import reference
+from warehouse.settings import Settings
+
 STATUS_COLOUR = {
     "achieved": "#1a7f37",
     "maintain": "#57ab5a",
@@ -41,22 +32,11 @@ STATUS_COLOUR = {
     "no_report": "#d0d7de",
     "unit_abolished": "#eaeef2",
 }
-PILLAR_VI = {
-    "chinh_quyen_so": "Chính quyền số",
-    "kinh_te_so": "Kinh tế số",
-    "xa_hoi_so": "Xã hội số",
-    "cua_khau_so": "Cửa khẩu số",
-}
-GROUP_VI = {
-    "province": "Cấp tỉnh",
-    "department": "Sở, ban, ngành",
-    "district": "Cấp huyện",
-    "commune": "Cấp xã",
-    "school": "Trường học",
-    "health_facility": "Cơ sở y tế",
-    "enterprise": "Doanh nghiệp",
-}
 E = html.escape
+
+
+def _status_vi() -> dict[str, str]:
+    return reference.labels("status")
 
 
 class ReportError(RuntimeError):
@@ -93,22 +73,22 @@ def _status_by_pillar(rows: list[tuple]) -> str:
         y = 20 + index * (bar + gap)
         body.append(
             f'<text x="{left - 8}" y="{y + 15}" text-anchor="end">'
-            f"{E(PILLAR_VI.get(pillar, pillar))}</text>"
+            f"{E(reference.labels('pillar').get(pillar, pillar))}</text>"
         )
         x = left
-        for status in STATUS_VI:
+        for status in _status_vi():
             if counts.get(status):
                 w = (width - left - 60) * counts[status] / most
                 body.append(
                     f'<rect class="datum" x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar}" '
-                    f'fill="{STATUS_COLOUR[status]}"><title>{E(STATUS_VI[status])}: '
+                    f'fill="{STATUS_COLOUR[status]}"><title>{E(_status_vi()[status])}: '
                     f"{counts[status]}</title></rect>"
                 )
                 x += w
         body.append(f'<text x="{x + 6:.1f}" y="{y + 15}">{sum(counts.values())}</text>')
     legend_y = height - 18
     x = left
-    for status, name in STATUS_VI.items():
+    for status, name in _status_vi().items():
         body.append(
             f'<rect x="{x}" y="{legend_y - 9}" width="10" height="10" '
             f'fill="{STATUS_COLOUR[status]}"/><text x="{x + 13}" y="{legend_y}">{E(name)}</text>'
@@ -191,53 +171,55 @@ def _bars(key: str, rows: list[tuple[str, float, str]], label: str, maximum: flo
     return _svg(key, width, height, body, label)
 
 
-def build_report(published: Path, period: str, province_code: str = "20") -> str:
-    """The report's HTML for ``period`` from the published file."""
-    from warehouse.raw import connect
+def build_report(settings: Settings, period: str, province_code: str) -> str:
+    """The report's HTML for ``period`` and one province, from what is published."""
+    from warehouse.backends import PublishError, open_warehouse
 
-    if not published.exists():
-        raise ReportError(f"nothing is published yet ({published}): run chiso run first")
-    conn = connect(published, read_only=True)
     try:
-        as_of = conn.execute("select max(as_of_period) from target_progress").fetchone()[0]
-        if as_of != period:
-            raise ReportError(
-                f"the published marts are as of {as_of}, not {period}: run "
-                f"chiso run --period {period} (or report {as_of})"
-            )
-        province = conn.execute(
-            "select name_vi from dim_admin_unit where scheme = 'post_2025' and level = 'province' "
-            "and code = ?",
-            [province_code],
-        ).fetchone()
-        province_name = province[0] if province else f"tỉnh {province_code}"
-        charts = [
-            Chart(
-                "status-by-pillar",
-                "Tình trạng thực hiện chỉ tiêu theo trụ cột",
-                _status_by_pillar(
-                    conn.execute(
-                        "select i.pillar, p.status, count(*) from target_progress p "
-                        "join dim_unit u using (unit_code) join dim_indicator i "
-                        "on p.indicator_code = i.indicator_code where u.province_code = ? "
-                        "group by all",
-                        [province_code],
-                    ).fetchall()
-                ),
-            )
-        ]
-        charts += _trajectories(conn, province_code)
-        charts += _rankings(conn, province_code, period)
-        charts.append(_portal_trend(conn, province_code))
-        missing = conn.execute(
-            "select unit_name_vi, period, reporting_status, days_late from reporting_completeness "
-            "where province_code = ? and reporting_status in ('missing', 'rejected_only') "
-            "and period = ? order by days_late desc, unit_name_vi",
-            [province_code, period],
-        ).fetchall()
-        published_at = conn.execute("select max(built_at) from _publication").fetchone()[0]
-    finally:
-        conn.close()
+        with open_warehouse(settings).published() as conn:
+            return _build(conn, period, province_code)
+    except PublishError as error:
+        raise ReportError(str(error)) from None
+
+
+def _build(conn, period: str, province_code: str) -> str:
+    as_of = conn.execute("select max(as_of_period) from target_progress").fetchone()[0]
+    if as_of != period:
+        raise ReportError(
+            f"the published marts are as of {as_of}, not {period}: run "
+            f"chiso run --period {period} (or report {as_of})"
+        )
+    province = conn.execute(
+        "select name_vi from dim_admin_unit where scheme = 'post_2025' and level = 'province' "
+        "and code = ?",
+        [province_code],
+    ).fetchone()
+    province_name = province[0] if province else f"tỉnh {province_code}"
+    charts = [
+        Chart(
+            "status-by-pillar",
+            "Tình trạng thực hiện chỉ tiêu theo trụ cột",
+            _status_by_pillar(
+                conn.execute(
+                    "select i.pillar, p.status, count(*) from target_progress p "
+                    "join dim_unit u using (unit_code) join dim_indicator i "
+                    "on p.indicator_code = i.indicator_code where u.province_code = ? "
+                    "group by 1, 2",
+                    [province_code],
+                ).fetchall()
+            ),
+        )
+    ]
+    charts += _trajectories(conn, province_code)
+    charts += _rankings(conn, province_code, period)
+    charts.append(_portal_trend(conn, province_code))
+    missing = conn.execute(
+        "select unit_name_vi, period, reporting_status, days_late from reporting_completeness "
+        "where province_code = ? and reporting_status in ('missing', 'rejected_only') "
+        "and period = ? order by days_late desc, unit_name_vi",
+        [province_code, period],
+    ).fetchall()
+    published_at = conn.publication()["built_at"]
     return _page(province_name, period, charts, missing, published_at)
 
 
@@ -273,7 +255,7 @@ def _trajectories(conn, province_code: str) -> list[Chart]:
             y_range=(0, 100) if kind == "ratio" else None,
             dashed=("Lộ trình",),
         )
-        charts.append(Chart("trajectory", f"{name} — {STATUS_VI[status]}", svg))
+        charts.append(Chart("trajectory", f"{name} — {_status_vi()[status]}", svg))
     return charts
 
 
@@ -289,7 +271,7 @@ def _rankings(conn, province_code: str, period: str) -> list[Chart]:
     return [
         Chart(
             "ranking",
-            f"Xếp hạng thi đua — {GROUP_VI.get(group, group)}",
+            f"Xếp hạng thi đua — {reference.labels('unit_group').get(group, group)}",
             _bars(f"ranking-{group}", bars, f"Điểm thi đua {group}"),
         )
         for group, bars in groups.items()
@@ -394,11 +376,12 @@ Digital-transformation report, {period}: published marts only.</p>
 STATUS_MISSING = {"missing": "Chưa gửi", "rejected_only": "Đã gửi, bị trả lại (xem lỗi)"}
 
 
-def write_report(published: Path, period: str, out_dir: Path, province_code: str = "20") -> Path:
+def write_report(settings: Settings, period: str, out_dir: Path, province_code: str) -> Path:
+    """``<out>/bao_cao_<province>_<period>.html`` (written whole, then renamed in)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / f"bao_cao_{period}.html"
+    target = out_dir / f"bao_cao_{province_code}_{period}.html"
     tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(build_report(published, period, province_code), encoding="utf-8")
+    tmp.write_text(build_report(settings, period, province_code), encoding="utf-8")
     tmp.replace(target)
     return target
 

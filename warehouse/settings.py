@@ -23,8 +23,14 @@ checkout runs with no configuration. All runtime data lives under one directory,
 | CHISO_PORTAL_SUB_UNITS | H37 (portal codes whose departments, communes are fetched) |
 | CHISO_PORTAL_PAGE_SIZE | 100 (old API page size; pages fetched until a short one) |
 | CHISO_DATA_DOCS        | 1 (write Great Expectations Data Docs; 0 saves ~0.6 s a run) |
-| CHISO_PG_HOST/_PORT/_USER/_PASSWORD/_DBNAME | the PostgreSQL target (warehouse/postgres.py) |
-| CHISO_ALERT_WEBHOOK    | (unset) URL a failed Airflow task POSTs to (warehouse/tasks.py) |
+| CHISO_WAREHOUSE        | duckdb (or postgres: raw, dbt, gate and publication there) |
+| CHISO_PROVINCES        | 20 (the provinces this instance serves, post-2025 codes)  |
+| CHISO_PG_HOST/_PORT/_USER/_PASSWORD/_DBNAME | 127.0.0.1/5432/chiso/(empty)/chiso |
+| AIRFLOW_CONN_CHISO_WAREHOUSE | (unset) an Airflow connection URI, postgresql://...; |
+|                        | under Airflow it wins over CHISO_PG_*                     |
+| CHISO_ALERT_WEBHOOK    | (unset) URL a failed Airflow task POSTs to (chiso/tasks.py) |
+| CHISO_COSMOS_MODE      | watcher (how the model-by-model DAG runs dbt: runner, subprocess) |
+| CHISO_FAULT_KILL_AT, CHISO_FAULT_PAUSE_BEFORE_REPLACE | (tests) kill or pause at a named point |
 | CHISO_MAX_FILE_BYTES   | 20 MiB (a larger report file is rejected) |
 | CHISO_MAX_XLSX_EXPANDED_BYTES | 200 MiB (xlsx unpacked: zip bombs)  |
 """
@@ -32,8 +38,9 @@ checkout runs with no configuration. All runtime data lives under one directory,
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TIMEZONE_DEFAULT = "Asia/Ho_Chi_Minh"
@@ -42,6 +49,34 @@ TIMEZONE_DEFAULT = "Asia/Ho_Chi_Minh"
 def _path(name: str, default: Path) -> Path:
     value = os.environ.get(name)
     return Path(value).expanduser().resolve() if value else default
+
+
+WAREHOUSES = ("duckdb", "postgres")
+
+
+class SettingsError(ValueError):
+    """A setting has a value chiso cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class PostgresSettings:
+    """Where the PostgreSQL warehouse is. The password never appears in a repr or a log."""
+
+    host: str = "127.0.0.1"
+    port: int = 5432
+    user: str = "chiso"
+    password: str = field(default="", repr=False)
+    dbname: str = "chiso"
+
+    def environment(self) -> dict[str, str]:
+        """The CHISO_PG_* variables dbt's profile reads (dbt takes nothing else)."""
+        return {
+            "CHISO_PG_HOST": self.host,
+            "CHISO_PG_PORT": str(self.port),
+            "CHISO_PG_USER": self.user,
+            "CHISO_PG_PASSWORD": self.password,
+            "CHISO_PG_DBNAME": self.dbname,
+        }
 
 
 @dataclass(frozen=True)
@@ -67,6 +102,18 @@ class Settings:
     data_docs: bool = True
     max_file_bytes: int = 20 * 1024 * 1024
     max_xlsx_expanded_bytes: int = 200 * 1024 * 1024
+    warehouse: str = "duckdb"
+    provinces: tuple[str, ...] = ("20",)
+    postgres: PostgresSettings = field(default_factory=PostgresSettings)
+    alert_webhook: str | None = None
+    cosmos_mode: str = "watcher"
+    fault_pause_before_replace: float = 0.0
+
+    @property
+    def province(self) -> str:
+        """The first province served: the default of commands that build one province's
+        report or template."""
+        return self.provinces[0]
 
     @property
     def candidate_dir(self) -> Path:
@@ -83,7 +130,10 @@ class Settings:
 
     @property
     def dbt_target_dir(self) -> Path:
-        return self.data_dir / "dbt" / "target"
+        """dbt's manifest and run results, one folder per warehouse engine."""
+        return (
+            self.data_dir / "dbt" / ("target" if self.warehouse == "duckdb" else "target-postgres")
+        )
 
     @property
     def dbt_log_dir(self) -> Path:
@@ -120,9 +170,49 @@ def _list(name: str, default: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in os.environ.get(name, default).split(",") if item.strip())
 
 
+def _postgres() -> PostgresSettings:
+    """CHISO_PG_*; under Airflow, the connection ``chiso_warehouse`` (Airflow hands
+    connections to tasks as AIRFLOW_CONN_<ID> URIs, from its environment or secrets backend)."""
+    uri = os.environ.get("AIRFLOW_CONN_CHISO_WAREHOUSE")
+    if uri:
+        parts = urlsplit(uri)
+        if parts.scheme not in ("postgres", "postgresql"):
+            raise SettingsError(
+                "AIRFLOW_CONN_CHISO_WAREHOUSE must be a postgresql:// URI, "
+                f"got scheme {parts.scheme!r}"
+            )
+        return PostgresSettings(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or 5432,
+            user=unquote(parts.username or "chiso"),
+            password=unquote(parts.password or ""),
+            dbname=parts.path.lstrip("/") or "chiso",
+        )
+    return PostgresSettings(
+        host=os.environ.get("CHISO_PG_HOST", "127.0.0.1"),
+        port=int(os.environ.get("CHISO_PG_PORT", 5432)),
+        user=os.environ.get("CHISO_PG_USER", "chiso"),
+        password=os.environ.get("CHISO_PG_PASSWORD", ""),
+        dbname=os.environ.get("CHISO_PG_DBNAME", "chiso"),
+    )
+
+
+def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = os.environ.get(name, default).strip().lower()
+    if value not in allowed:
+        raise SettingsError(f"{name}={value!r}: use one of {', '.join(allowed)}")
+    return value
+
+
 def load_settings() -> Settings:
     """Read the settings from the environment (call again after changing it)."""
     data = _path("CHISO_DATA_DIR", PROJECT_ROOT / "data")
+    provinces = _list("CHISO_PROVINCES", "20")
+    if not provinces or not all(code.isdigit() and len(code) == 2 for code in provinces):
+        raise SettingsError(
+            f"CHISO_PROVINCES={os.environ.get('CHISO_PROVINCES')!r}: give two-digit province "
+            "codes separated by commas, e.g. 20,08,14"
+        )
     return Settings(
         data_dir=data,
         inbox_dir=_path("CHISO_INBOX_DIR", data / "inbox"),
@@ -147,4 +237,30 @@ def load_settings() -> Settings:
         max_xlsx_expanded_bytes=int(
             os.environ.get("CHISO_MAX_XLSX_EXPANDED_BYTES", 200 * 1024 * 1024)
         ),
+        warehouse=_choice("CHISO_WAREHOUSE", "duckdb", WAREHOUSES),
+        provinces=provinces,
+        postgres=_postgres(),
+        alert_webhook=os.environ.get("CHISO_ALERT_WEBHOOK") or None,
+        cosmos_mode=_choice("CHISO_COSMOS_MODE", "watcher", ("watcher", "runner", "subprocess")),
+        fault_pause_before_replace=float(os.environ.get("CHISO_FAULT_PAUSE_BEFORE_REPLACE", 0)),
     )
+
+
+def export_dbt_environment(settings: Settings) -> None:
+    """dbt's profile (dbt_project/profiles.yml) reads its connection from the environment:
+    set it from these settings before dbt runs in this process."""
+    os.environ["CHISO_WAREHOUSE_PATH"] = str(settings.warehouse_path)
+    os.environ["CHISO_DBT_TARGET"] = settings.warehouse
+    if settings.warehouse == "postgres":
+        os.environ.update(settings.postgres.environment())
+
+
+def quiet_great_expectations() -> None:
+    """Great Expectations reports usage unless told not to (and this machine has no network)."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+
+def fault_kill_point() -> str | None:
+    """The named point a test asked this process to be killed at (CHISO_FAULT_KILL_AT): read
+    here each time, so a test can set it in a child's environment."""
+    return os.environ.get("CHISO_FAULT_KILL_AT") or None

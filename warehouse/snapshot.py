@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from warehouse.faults import kill_point
-from warehouse.raw import connect
 from warehouse.settings import PROJECT_ROOT, Settings
 
 MANIFEST = "manifest.json"
@@ -58,40 +57,30 @@ def _catalog_version(settings: Settings) -> str:
     return digest.hexdigest()[:16]
 
 
-def _mart_tables(conn, history: bool = True) -> list[str]:
-    """The published marts; ``history=False`` leaves out those built from the snapshots
-    themselves (a snapshot of them would change with every snapshot made)."""
-    return [
-        row[0]
-        for row in conn.execute(
-            "select table_name from information_schema.tables where table_schema = 'main' "
-            "and not starts_with(table_name, '_') order by table_name"
-        ).fetchall()
-        if history or not row[0].endswith("_history")
-    ]
+def _snapshot_tables(tables: list[str]) -> list[str]:
+    """The published marts but those built from the snapshots themselves (a snapshot of
+    them would change with every snapshot made)."""
+    return [table for table in tables if not table.endswith("_history")]
 
 
 def _write_parquet(settings: Settings, folder: Path) -> tuple[dict, dict]:
-    """Every mart of the published file as Parquet (rows in a stable order)."""
+    """Every mart that is published as Parquet (rows in a stable order)."""
+    from warehouse.backends import open_warehouse
+
     folder.mkdir(parents=True)
-    conn = connect(settings.published_path, read_only=True)
-    try:
-        publication = conn.execute("select run_id, as_of_period from _publication").fetchone()
+    with open_warehouse(settings).published() as reader:
+        publication = reader.publication()
         counts = {}
-        for table in _mart_tables(conn, history=False):
-            target = folder / f"{table}.parquet"
-            conn.execute(
-                f'copy (select * from main."{table}" order by all) to ? (format parquet)',
-                [str(target)],
-            )
-            counts[table] = conn.execute(f'select count(*) from main."{table}"').fetchone()[0]
-    finally:
-        conn.close()
-    return {"run_id": publication[0], "as_of_period": publication[1]}, counts
+        for table in _snapshot_tables(reader.tables):
+            reader.write_parquet(table, folder / f"{table}.parquet")
+            counts[table] = reader.execute(f'select count(*) from "{table}"').fetchone()[0]
+    return {"run_id": publication["run_id"], "as_of_period": publication["as_of_period"]}, counts
 
 
 def snapshot(settings: Settings, period: str, force: bool = False, log=print) -> Path:
-    if not settings.published_path.exists():
+    from warehouse.backends import open_warehouse
+
+    if not open_warehouse(settings).has_published():
         raise SnapshotError("nothing is published yet: run chiso run --period YYYY-MM first")
     target = settings.snapshot_dir / period
     staging = settings.snapshot_dir / f".{period}.staging"
@@ -172,25 +161,21 @@ def export(settings: Settings, out: Path, fmt: str = "csv") -> list[Path]:
     """Every published mart as CSV (UTF-8 with BOM, formula-safe) or Parquet files."""
     import csv
 
+    from warehouse.backends import open_warehouse
+
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    conn = connect(settings.published_path, read_only=True)
-    try:
-        for table in _mart_tables(conn):
+    with open_warehouse(settings).published() as reader:
+        for table in reader.tables:
             target = out / f"{table}.{fmt}"
             if fmt == "parquet":
-                conn.execute(
-                    f'copy (select * from main."{table}" order by all) to ? (format parquet)',
-                    [str(target)],
-                )
+                reader.write_parquet(table, target)
             else:
-                cursor = conn.execute(f'select * from main."{table}" order by all')
+                cursor = reader.rows(table)
                 with open(target, "w", encoding="utf-8-sig", newline="") as handle:
                     writer = csv.writer(handle)
                     writer.writerow([c[0] for c in cursor.description])
                     while batch := cursor.fetchmany(10000):
                         writer.writerows([_escape(v) for v in row] for row in batch)
             written.append(target)
-    finally:
-        conn.close()
     return written

@@ -15,6 +15,8 @@ import sqlite3
 from contextlib import closing
 from importlib import metadata, resources
 
+from warehouse.raw import insert_rows, table_columns
+
 LIBRARY = "vietnamadminunits"
 
 DDL = """
@@ -125,16 +127,12 @@ def load(conn) -> str:
     ).fetchone()
     if loaded and loaded[0] == version:
         return f"administrative units: {LIBRARY} {version} already loaded"
-    import pandas as pd
-
     tables = build_tables(version)
     conn.execute("begin transaction")
     try:
         for table, rows in tables.items():
             conn.execute(f"delete from raw.{table}")
-            columns = [c[0] for c in conn.execute(f"describe raw.{table}").fetchall()]
-            frame = pd.DataFrame(rows, columns=columns, dtype=object)  # noqa: F841 (read by SQL)
-            conn.execute(f"insert into raw.{table} select * from frame")
+            insert_rows(conn, f"raw.{table}", table_columns(conn, "raw", table), rows)
         conn.execute("delete from raw.reference_loads where source = ?", [LIBRARY])
         conn.execute(
             "insert into raw.reference_loads values (?, ?, ?)",

@@ -27,7 +27,7 @@ create schema if not exists raw;
 create table if not exists raw.{SOURCE} (
     file_sha256 varchar not null, source_row integer not null,
     province_name varchar not null, province_code varchar not null, year integer not null,
-    {", ".join(f"{column} double" for column in PILLARS.values())},
+    {", ".join(f"{column} double precision" for column in PILLARS.values())},
     source_file_name varchar not null, loaded_at timestamptz not null,
     primary key (file_sha256, source_row)
 );

@@ -55,8 +55,9 @@ create schema if not exists raw;
 create table if not exists raw.portal_766_scores (
     file_sha256 varchar not null, period_kind varchar not null, period varchar not null,
     department_code varchar not null, department_name varchar not null,
-    province_code varchar, total_score double, score_delta double,
-    ckmb double, tdgq double, clgq double, tttt double, mdhl double, mdsh double,
+    province_code varchar, total_score double precision, score_delta double precision,
+    ckmb double precision, tdgq double precision, clgq double precision,
+    tttt double precision, mdhl double precision, mdsh double precision,
     load_id varchar not null, loaded_at timestamptz not null,
     primary key (file_sha256, department_code)
 );
@@ -70,7 +71,8 @@ create table if not exists raw.portal_766_national (
     file_sha256 varchar not null, request_key varchar not null,
     period_kind varchar not null, period varchar not null,
     measure varchar not null, category varchar not null, month varchar,
-    value double, percent double, load_id varchar not null, loaded_at timestamptz not null,
+    value double precision, percent double precision,
+    load_id varchar not null, loaded_at timestamptz not null,
     fetched_at timestamptz
 );
 """
@@ -440,11 +442,11 @@ def load(conn, folder: Path, settings: Settings) -> int:
     if (
         sha256s
         and conn.execute(
-            "select count(*) from raw.portal_766_scores where list_contains(?, file_sha256)",
+            "select count(*) from raw.portal_766_scores where file_sha256 in (select unnest(?))",
             [sorted(sha256s)],
         ).fetchone()[0]
         + conn.execute(
-            "select count(*) from raw.portal_766_national where list_contains(?, file_sha256)",
+            "select count(*) from raw.portal_766_national where file_sha256 in (select unnest(?))",
             [sorted(sha256s)],
         ).fetchone()[0]
     ):
@@ -462,8 +464,8 @@ def ingest(
 ) -> tuple[int, int]:
     """Fetch and land every request (outside the warehouse lock: the network is slow),
     then load them all under the lock; return (answers landed, score rows loaded)."""
+    from warehouse.backends import raw_connection
     from warehouse.lock import run_lock
-    from warehouse.raw import connect
 
     folders = []
     for number, request in enumerate(requests, start=1):
@@ -471,7 +473,7 @@ def ingest(
             log(f"[{number}/{len(requests)}] {request.api} API {request.period}: {request.params}")
         folders.append(fetch(settings, request, log))
     with run_lock(settings.lock_path, holder):
-        conn = connect(settings.warehouse_path)
+        conn = raw_connection(settings)
         try:
             rows = sum(load(conn, folder, settings) for folder in folders)
         finally:

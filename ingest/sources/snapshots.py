@@ -11,6 +11,8 @@ import hashlib
 import json
 from pathlib import Path
 
+from warehouse.raw import column_type, insert_rows
+
 DDL = """
 create schema if not exists raw;
 create table if not exists raw.snapshot_loads (
@@ -18,6 +20,24 @@ create table if not exists raw.snapshot_loads (
 );
 """
 TABLE = "target_progress"
+
+
+def _read(path: Path, period: str) -> tuple[list[tuple[str, str]], list[tuple]]:
+    """The snapshot's columns (name, DuckDB type) and rows, with its month added."""
+    import duckdb
+
+    local = duckdb.connect()
+    try:
+        cursor = local.execute(
+            "select *, ? as snapshot_period from read_parquet(?)", [period, str(path)]
+        )
+        rows = cursor.fetchall()
+        kinds = local.execute(
+            "describe select *, ? as snapshot_period from read_parquet(?)", [period, str(path)]
+        ).fetchall()
+    finally:
+        local.close()
+    return [(row[0], row[1]) for row in kinds], rows
 
 
 def load(conn, snapshot_dir: Path) -> str:
@@ -35,6 +55,7 @@ def load(conn, snapshot_dir: Path) -> str:
             continue
         if hashlib.sha256(path.read_bytes()).hexdigest() != expected:
             raise RuntimeError(f"{path} does not match its manifest: not loaded")
+        columns, rows = _read(path, manifest["period"])
         conn.execute("begin transaction")
         try:
             exists = conn.execute(
@@ -42,23 +63,18 @@ def load(conn, snapshot_dir: Path) -> str:
                 "where table_schema = 'raw' and table_name = 'snapshot_target_progress'"
             ).fetchone()[0]
             if not exists:
-                conn.execute(
-                    "create table raw.snapshot_target_progress as "
-                    "select *, ? as snapshot_period from read_parquet(?) limit 0",
-                    [manifest["period"], str(path)],
+                definition = ", ".join(
+                    f'"{name}" {column_type(conn, kind)}' for name, kind in columns
                 )
+                conn.execute(f"create table raw.snapshot_target_progress ({definition})")
             conn.execute(
                 "delete from raw.snapshot_target_progress where snapshot_period = ?",
                 [manifest["period"]],
             )
+            insert_rows(conn, "raw.snapshot_target_progress", [name for name, _ in columns], rows)
+            conn.execute("delete from raw.snapshot_loads where period = ?", [manifest["period"]])
             conn.execute(
-                "insert into raw.snapshot_target_progress by name "
-                "select *, ? as snapshot_period from read_parquet(?)",
-                [manifest["period"], str(path)],
-            )
-            conn.execute(
-                "insert or replace into raw.snapshot_loads values (?, ?)",
-                [manifest["period"], expected],
+                "insert into raw.snapshot_loads values (?, ?)", [manifest["period"], expected]
             )
             conn.execute("commit")
         except BaseException:

@@ -137,15 +137,16 @@ def _read_csv(path: Path) -> list[list[object]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ParseError(
-            f"tệp không ở dạng UTF-8 (byte {exc.start}); hãy lưu lại dưới dạng CSV UTF-8; "
-            f"the file is not UTF-8 (byte {exc.start}); save it again as CSV UTF-8"
+            f"tệp không ở dạng UTF-8 (byte {exc.start}); hãy lưu lại dưới dạng CSV UTF-8",
+            f"the file is not UTF-8 (byte {exc.start}); save it again as CSV UTF-8",
         ) from None
     longest = max((len(line) for line in text.splitlines()), default=0)
     if longest > MAX_CSV_LINE:
         raise ParseError(
             f"tệp có một dòng dài {longest:,} ký tự (tối đa {MAX_CSV_LINE:,}): không phải "
-            f"mẫu báo cáo; the file has a line of {longest:,} characters (at most "
-            f"{MAX_CSV_LINE:,}): not a report"
+            f"mẫu báo cáo",
+            f"the file has a line of {longest:,} characters (at most "
+            f"{MAX_CSV_LINE:,}): not a report",
         )
     best: list[list[object]] = []
     for delimiter in (";", ",", "\t"):
@@ -252,7 +253,7 @@ def read_report(path: Path, file_name: str | None = None) -> Report:
         else:
             rows = _read_csv(path)
     except ParseError as exc:
-        report.problems.append(Problem(*str(exc).split("; ", 1)))
+        report.problems.append(Problem(exc.vi, exc.en))
         return report
     except Exception as exc:  # a corrupt workbook: openpyxl/zipfile raise many kinds
         report.problems.append(
@@ -268,8 +269,7 @@ def read_report(path: Path, file_name: str | None = None) -> Report:
 
 
 def _problem(report: Report, error: ParseError, cell: str, severity: str = "error") -> None:
-    vi, _, en = str(error).partition("; ")
-    report.problems.append(Problem(vi, en or vi, cell, severity))
+    report.problems.append(Problem(error.vi, error.en, cell, severity))
 
 
 def _read_header(rows: list[list[object]], report: Report) -> None:

@@ -1,6 +1,7 @@
--- A unit may send a month's report more than once (a correction). The file received last
--- wins (then the later "date sent", then the file hash, so the choice is deterministic);
--- the superseded files stay in raw and in history.
+-- A unit may send a month's report more than once (a correction). Which submission counts
+-- is decided in one place, the raw view unit_report_submissions (the file received last
+-- wins, then the later "date sent", then the file hash); this keeps its first rank. The
+-- superseded files stay in raw and in history.
 
 with
 
@@ -10,28 +11,9 @@ report_values as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        count(*) over (
-            partition by unit_code, indicator_code, period
-        ) as submission_count,
-        row_number() over (
-            partition by unit_code, indicator_code, period
-            order by
-                received_at desc nulls last,
-                sent_on desc nulls last,
-                file_sha256 desc
-        ) as submission_rank
-
-    from report_values
-
-),
-
 latest as (
 
-    select * from ranked
+    select * from report_values
     where submission_rank = 1
 
 )

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('unit_reports', 'unit_report_values') }}
+    select * from {{ source('unit_reports', 'unit_report_submissions') }}
 
 ),
 
@@ -23,7 +23,9 @@ renamed as (
         numerator,
         denominator,
         reported_value,
-        note
+        note,
+        submission_count,
+        submission_rank
 
     from source
 

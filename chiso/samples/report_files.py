@@ -16,9 +16,9 @@ import re
 from datetime import date, datetime
 from pathlib import Path
 
-from ingest.parsing import months
 from ingest.template import report_rows, report_workbook, save_workbook, write_csv
 from warehouse import reference
+from warehouse.periods import months
 
 DEFAULT_START = "2022-01"
 DEFAULT_END = "2025-09"  # three months past the July 2025 reorganisation

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from ingest.sample import _rng
+from chiso.samples.report_files import _rng
 from ingest.sources.portal_766 import NEW_PATH
 from ingest.sources.provision import COUNTS
 from warehouse.reference import read_seed
@@ -186,10 +186,10 @@ def ingest_sample_sources(settings, start: str, end: str, log=print) -> str:
     import dataclasses
 
     from ingest import exports
-    from ingest.parsing import months
     from ingest.sources import dti, portal_766, provision
+    from warehouse.backends import raw_connection
     from warehouse.lock import run_lock
-    from warehouse.raw import connect
+    from warehouse.periods import months
 
     folder = settings.data_dir / "sample_exports"
     provision_csv = write_provision_export(folder / f"dichvucong_{end}.csv", end)
@@ -199,7 +199,7 @@ def ingest_sample_sources(settings, start: str, end: str, log=print) -> str:
         local = dataclasses.replace(settings, portal_base_url=url, http_min_interval=0.0)
         answers, scores = portal_766.ingest(local, requests, "chiso demo (sample sources)", log)
     with run_lock(settings.lock_path, "chiso demo (sample exports)"):
-        conn = connect(settings.warehouse_path)
+        conn = raw_connection(settings)
         try:
             _, provision_rows = exports.ingest_export(
                 conn, provision.EXPORT, provision_csv, end, settings

@@ -101,7 +101,7 @@ def _child(kind: str, workdir: Path) -> dict:
     env["CHISO_INBOX_DIR"] = str(workdir / "inbox")
     env["CHISO_DBT_PROJECT_DIR"] = str(workdir / "dbt_project")
     inbox = str(workdir / "inbox")
-    code = f"import json, warehouse.bench as b; print(json.dumps(b._{kind}({inbox!r})))"
+    code = f"import json, benchmarks.ingest as b; print(json.dumps(b._{kind}({inbox!r})))"
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )

@@ -1,6 +1,7 @@
 """The main job for one period: ingest -> dbt build -> quality gate -> publish.
 
-The CLI and the Airflow DAG call the stage functions below; ``run`` chains them with
+One pipeline over a warehouse backend (:mod:`warehouse.backends`, ``CHISO_WAREHOUSE``):
+the CLI and the Airflow DAGs call the stage functions below; ``run`` chains them with
 progress output and a summary. Every stage is safe to re-run for the same period.
 """
 
@@ -10,10 +11,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
-from ingest.parsing import check_period
+from warehouse.backends import Candidate, Warehouse, open_warehouse
+from warehouse.build import BuildResult
 from warehouse.faults import kill_point
+from warehouse.periods import check_period
 from warehouse.settings import Settings
 
 Log = Callable[[str], None]
@@ -25,9 +27,17 @@ class RunSummary:
     period: str
     stage_seconds: dict[str, float] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
-    published: Path | None = None
+    published: str | None = None
     published_rows: dict[str, int] = field(default_factory=dict)
     gate_passed: bool | None = None
+
+
+class GateFailed(RuntimeError):
+    """The gate blocked publication; what is published was left untouched."""
+
+    def __init__(self, message: str, summary: RunSummary | None = None):
+        super().__init__(message)
+        self.summary = summary
 
 
 def new_run_id(period: str) -> str:
@@ -36,9 +46,9 @@ def new_run_id(period: str) -> str:
 
 
 def stage_ingest(settings: Settings, log: Log = print) -> str:
+    """The inbox into landing and raw, then the reference sources every build reads."""
     from ingest.inbox import IngestError, ingest_inbox
     from ingest.sources import admin_units, dti, portal_766, provision, snapshots
-    from warehouse.raw import connect
 
     summary = ingest_inbox(settings, log=log)
     if summary.integrity_errors:
@@ -46,7 +56,7 @@ def stage_ingest(settings: Settings, log: Log = print) -> str:
             "landed files failed their integrity check, not loaded: "
             + ", ".join(summary.integrity_errors)
         )
-    conn = connect(settings.warehouse_path)
+    conn = open_warehouse(settings).raw()
     try:
         for ddl in (portal_766.DDL, dti.DDL, provision.DDL):  # loaded by `chiso ingest`
             conn.execute(ddl)
@@ -57,42 +67,59 @@ def stage_ingest(settings: Settings, log: Log = print) -> str:
     return summary.line()
 
 
-def stage_build(settings: Settings, period: str, run_id: str):
-    """Check the catalog, dbt build; if its tests pass, write the candidate file.
-
-    Returns (BuildResult, Candidate or None).
-    """
-    from warehouse.build import dbt_build, with_failing_rows
+def stage_build(
+    settings: Settings, period: str, run_id: str
+) -> tuple[BuildResult, Candidate | None]:
+    """Check the catalog, dbt build; if its tests pass, set the marts aside as the candidate."""
+    from expectations.gate import load_suites, source_queries
     from warehouse.catalog import check
-    from warehouse.publish import write_candidate
 
+    backend = open_warehouse(settings)
     check(settings.dbt_project_dir / "seeds")  # names the file and line of a bad edit
-    build = with_failing_rows(settings, dbt_build(settings, period))
+    build = backend.build(period)
     kill_point("build_before_candidate")
     failed_tests = [t for t in build.tests if t.status in ("fail", "error")]
     if failed_tests or build.skipped:
         # some marts were not rebuilt: they must not reach a candidate
         return build, None
-    return build, write_candidate(settings, run_id, period)
+    return build, write_candidate(backend, run_id, period, source_queries(load_suites()))
+
+
+def write_candidate(
+    backend: Warehouse, run_id: str, period: str, queries: dict[str, str] | None = None
+) -> Candidate:
+    if queries is None:
+        from expectations.gate import load_suites, source_queries
+
+        queries = source_queries(load_suites())
+    return backend.write_candidate(run_id, period, queries)
 
 
 def stage_gate(
-    settings: Settings, run_id: str, period: str, build, candidate, log: Log = print, runner=None
+    settings: Settings,
+    run_id: str,
+    period: str,
+    build: BuildResult,
+    candidate: Candidate | None,
+    log: Log = print,
+    runner=None,
 ):
+    """dbt's test results and the Great Expectations suites on the candidate, stored in
+    ``<data>/gate/<run id>.json``; returns the GateResult."""
     from expectations.gate import (
         CheckResult,
         GateResult,
         dbt_checks,
         load_suites,
         run_suites,
+        run_suites_sql,
         suite_parameters,
+        suite_versions,
     )
-    from warehouse.publish import audited_baseline, last_publication, publications
 
+    backend = open_warehouse(settings)
     gate = GateResult(run_id=run_id, period=period, checks=dbt_checks(build.tests))
-    gate.history = publications(settings, last=5)
-    if candidate is not None:
-        gate.row_counts = dict(candidate.row_counts)
+    gate.history = backend.publications(last=5)
     if build.skipped:
         gate.checks.append(
             CheckResult(
@@ -105,17 +132,28 @@ def stage_gate(
             )
         )
     if candidate is not None:
-        previous = last_publication(settings)
+        gate.row_counts = dict(candidate.row_counts)
+        previous = backend.last_publication()
+        first, tables = backend.candidate_facts(candidate)
         parameters = suite_parameters(
-            candidate.path, period, previous["row_counts"] if previous else None
+            first, tables, period, previous["row_counts"] if previous else None
         )
-        docs = settings.gate_dir / "data_docs" if settings.data_docs else None
-        baseline = audited_baseline(settings)
-        # a child that imported Great Expectations during the build, or this process
-        validate = runner.run if runner is not None else run_suites
-        gate.checks += validate(candidate.path, load_suites(), parameters, docs, run_id, baseline)
-        if docs:
-            log(f"  Great Expectations Data Docs: {docs / 'index.html'}")
+        if backend.name == "postgres":
+            gate.checks += run_suites_sql(
+                backend.gx_connection_string(), load_suites(), parameters, candidate.location
+            )
+        else:
+            from pathlib import Path
+
+            docs = settings.gate_dir / "data_docs" if settings.data_docs else None
+            baseline = backend.audited_baseline(suite_versions())
+            # a child that imported Great Expectations during the build, or this process
+            validate = runner.run if runner is not None else run_suites
+            gate.checks += validate(
+                Path(candidate.location), load_suites(), parameters, docs, run_id, baseline
+            )
+            if docs:
+                log(f"  Great Expectations Data Docs: {docs / 'index.html'}")
     else:
         log("  Great Expectations suites not run: dbt failed before a candidate was built")
     kill_point("gate_before_verdict")
@@ -128,11 +166,22 @@ def stage_gate(
     return gate
 
 
+def stage_publish(settings: Settings, candidate: Candidate) -> str:
+    """Swap the audited candidate in; the publication records the suites that passed it
+    and the gate's counts."""
+    from expectations.gate import gate_summary, suite_versions
+
+    record = {
+        "suites": suite_versions(),
+        "gate": gate_summary(settings.gate_dir, candidate.run_id),
+    }
+    return open_warehouse(settings).publish(candidate, record)
+
+
 def run(period: str, settings: Settings, log: Log = print) -> RunSummary:
     """Run every stage for ``period`` (YYYY-MM). Raises on a failed stage or gate."""
     from expectations.gate import SuiteRunner
     from warehouse.lock import run_lock
-    from warehouse.publish import publish
 
     period = check_period(period)
     settings.ensure_dirs()
@@ -146,11 +195,13 @@ def run(period: str, settings: Settings, log: Log = print) -> RunSummary:
         log(f"[{step}/4] {name} done in {summary.stage_seconds[name]:.1f}s")
         return result
 
+    log(f"  warehouse: {settings.warehouse}")
     with run_lock(settings.lock_path, f"chiso run --period {period}"):
         line = timed("ingest", 1, lambda: stage_ingest(settings, log))
         summary.lines.append(f"ingest:  {line}")
         log(f"  {line}")
-        runner = SuiteRunner()  # imports Great Expectations on the other core during the build
+        # imports Great Expectations on the other core during the build (pandas path)
+        runner = SuiteRunner() if settings.warehouse == "duckdb" else None
         try:
             build, candidate = timed(
                 "build", 2, lambda: stage_build(settings, period, summary.run_id)
@@ -165,21 +216,14 @@ def run(period: str, settings: Settings, log: Log = print) -> RunSummary:
                 lambda: stage_gate(settings, summary.run_id, period, build, candidate, log, runner),
             )
         finally:
-            runner.close()
+            if runner is not None:
+                runner.close()
         summary.gate_passed = gate.passed
         summary.lines.append(f"gate:    {gate.summary()}")
         if not gate.passed:
             failures = "; ".join(str(check) for check in gate.blocking_failures)
             raise GateFailed(f"{gate.summary()}: {failures}", summary)
-        summary.published = timed("publish", 4, lambda: publish(settings, candidate))
+        summary.published = timed("publish", 4, lambda: stage_publish(settings, candidate))
         summary.published_rows = candidate.row_counts
         summary.lines.append(f"publish: {summary.published}")
     return summary
-
-
-class GateFailed(RuntimeError):
-    """The gate blocked publication; the published file was left untouched."""
-
-    def __init__(self, message: str, summary: RunSummary | None = None):
-        super().__init__(message)
-        self.summary = summary

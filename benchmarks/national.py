@@ -1,4 +1,4 @@
-"""National-scale benchmark of the build: ``chiso bench national --scale 1 --months 60``.
+"""National-scale benchmark of the build: ``python -m benchmarks national --scale 1 --months 60``.
 
 A synthetic country derived from the real unit geography: the 34 post-2025 provinces, each
 province as a unit, 20 departments per province, every one of the 3,321 communes, a school
@@ -7,7 +7,7 @@ for its province, departments, communes, schools and health facilities, set by e
 province; a figure for every ratio indicator a unit's group reports, every month. ``scale``
 multiplies the departments, communes, schools and health facilities (0.1: every tenth;
 4: four of each). Figures go straight into the raw tables (the file-ingest path has its
-own benchmark, ``chiso bench ingest``), deterministically (hashes, no random state).
+own benchmark, ``python -m benchmarks ingest``), deterministically (hashes, no random state).
 
 Measured, each in a fresh process (so peak memory is its own): the dbt build (seeds, 29
 models, every dbt test), the gate's Great Expectations suites on the candidate, and the
@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ingest.parsing import next_month
+from warehouse.periods import next_month
 from warehouse.settings import PROJECT_ROOT
 
 GROUPS = ("province", "department", "commune", "school", "health_facility")
@@ -235,10 +235,7 @@ def _portal_answers(conn, seeds: Path) -> None:
 
 FLOOR_SQL = """
 create or replace temp table latest as
-select * from raw.unit_report_values
-qualify row_number() over (
-    partition by unit_code, indicator_code, period
-    order by received_at desc nulls last, sent_on desc nulls last, file_sha256 desc) = 1;
+select * from raw.unit_report_submissions where submission_rank = 1;
 create or replace temp table observations as
 select l.unit_code, l.indicator_code, l.period,
        cast(l.period || '-01' as date) + interval 1 month - interval 1 day as measured_on,
@@ -285,11 +282,11 @@ def _peak_mib() -> float:
 
 
 def _build(period: str) -> dict:
-    from warehouse.build import dbt_build
+    from warehouse.backends import open_warehouse
     from warehouse.settings import load_settings
 
     started = time.monotonic()
-    result = dbt_build(load_settings(), period)
+    result = open_warehouse(load_settings()).build(period)
     failed = [t.name for t in result.tests if t.status in ("fail", "error")]
     return {
         "seconds": time.monotonic() - started,
@@ -305,16 +302,18 @@ def _gate(period: str) -> dict:
     timed on its own (the pipeline counts it in the build stage)."""
     import great_expectations  # noqa: F401
 
+    from chiso.pipeline import write_candidate
     from expectations.gate import load_suites, run_suites, suite_parameters
-    from warehouse.publish import write_candidate
+    from warehouse.backends import open_warehouse
     from warehouse.settings import load_settings
 
-    settings = load_settings()
+    backend = open_warehouse(load_settings())
     started = time.monotonic()
-    candidate = write_candidate(settings, "bench", period)
+    candidate = write_candidate(backend, "bench", period)
     copied = time.monotonic() - started
+    first, tables = backend.candidate_facts(candidate)
     checks = run_suites(
-        candidate.path, load_suites(), suite_parameters(candidate.path, period, None)
+        Path(candidate.location), load_suites(), suite_parameters(first, tables, period, None)
     )
     return {
         "seconds": time.monotonic() - started - copied,
@@ -490,7 +489,7 @@ def _inbox(period: str) -> dict:
 
 def _run(period: str) -> dict:
     """``chiso run`` for the month: ingest the inbox, dbt build, gate, publish."""
-    from warehouse.pipeline import run
+    from chiso.pipeline import run
     from warehouse.settings import load_settings
 
     started = time.monotonic()
@@ -505,9 +504,9 @@ def _run(period: str) -> dict:
 
 def _close(period: str) -> dict:
     """The monthly close as its DAG runs it: the snapshot of the published month (Parquet,
-    hashed), then the report (``warehouse.tasks.report``: HTML, and its PDF by Chromium
+    hashed), then the report (``chiso.tasks.report``: HTML, and its PDF by Chromium
     when installed), each timed."""
-    from warehouse import tasks
+    from chiso import tasks
     from warehouse.settings import load_settings
     from warehouse.snapshot import snapshot
 
@@ -526,7 +525,7 @@ def _child(kind: str, workdir: Path, period: str) -> dict:
     env = dict(os.environ, CHISO_DATA_DIR=str(workdir / "data"))
     env["CHISO_DBT_PROJECT_DIR"] = str(workdir / "dbt_project")
     code = (
-        "import json, warehouse.bench_national as b; "
+        "import json, benchmarks.national as b; "
         f"print('RESULT ' + json.dumps(b._{kind}({period!r})))"
     )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)

@@ -1,22 +1,65 @@
 """The pipeline's stages as JSON-in, JSON-out functions, for orchestrators.
 
 Airflow tasks pass small JSON values (paths, ids, counts) between them, never data frames.
-These wrappers turn the stage functions of :mod:`warehouse.pipeline` into that shape and
+These wrappers turn the stage functions of :mod:`chiso.pipeline` into that shape and
 take the warehouse lock around each stage that writes, so a CLI run and a DAG run never
 write the warehouse at the same time.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ingest.parsing import check_period, previous_month
-from warehouse import pipeline
+from chiso import pipeline
+from warehouse.backends import Candidate
+from warehouse.build import BuildResult, TestOutcome
 from warehouse.lock import run_lock
+from warehouse.periods import check_period, previous_month
 from warehouse.settings import load_settings
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    """What the build (or candidate) task hands the gate and publish tasks, as JSON."""
+
+    run_id: str
+    period: str
+    tests: list[TestOutcome] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    candidate: Candidate | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "run_id": self.run_id,
+            "period": self.period,
+            "tests": [test.to_json() for test in self.tests],
+            "skipped": list(self.skipped),
+            "candidate": self.candidate.to_json() if self.candidate else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> BuildInfo:
+        return cls(
+            run_id=data["run_id"],
+            period=data["period"],
+            tests=[TestOutcome.from_json(test) for test in data["tests"]],
+            skipped=list(data["skipped"]),
+            candidate=Candidate.from_json(data["candidate"]) if data["candidate"] else None,
+        )
+
+
+@dataclass(frozen=True)
+class GateInfo:
+    """What the gate task returns: its verdict line and the warnings, as JSON."""
+
+    summary: str
+    warnings: list[str]
+
+    def to_json(self) -> dict:
+        return {"summary": self.summary, "warnings": list(self.warnings)}
 
 
 def resolve_period(requested: str | None, run_on: datetime) -> str:
@@ -40,43 +83,25 @@ def build(period: str) -> dict:
     run_id = pipeline.new_run_id(period)
     with run_lock(settings.lock_path, f"airflow task build {period}"):
         result, candidate = pipeline.stage_build(settings, period, run_id)
-    return {
-        "run_id": run_id,
-        "period": period,
-        "tests": [asdict(test) for test in result.tests],
-        "skipped": result.skipped,
-        "candidate": candidate and {**asdict(candidate), "path": str(candidate.path)},
-    }
+    return BuildInfo(run_id, period, result.tests, result.skipped, candidate).to_json()
 
 
-def _candidate(info: dict):
-    from warehouse.publish import Candidate
-
-    if info["candidate"] is None:
-        return None
-    return Candidate(**(info["candidate"] | {"path": Path(info["candidate"]["path"])}))
-
-
-def gate(info: dict) -> dict:
-    from warehouse.build import BuildResult, TestOutcome
-
+def gate(payload: dict) -> dict:
     settings = load_settings()
-    built = BuildResult(
-        skipped=info["skipped"], tests=[TestOutcome(**test) for test in info["tests"]]
-    )
-    result = pipeline.stage_gate(settings, info["run_id"], info["period"], built, _candidate(info))
+    info = BuildInfo.from_json(payload)
+    built = BuildResult(skipped=info.skipped, tests=info.tests)
+    result = pipeline.stage_gate(settings, info.run_id, info.period, built, info.candidate)
     if not result.passed:
         failures = "; ".join(str(check) for check in result.blocking_failures)
         raise pipeline.GateFailed(f"{result.summary()}: {failures}")
-    return {"summary": result.summary(), "warnings": [str(c) for c in result.warnings]}
+    return GateInfo(result.summary(), [str(c) for c in result.warnings]).to_json()
 
 
-def publish(info: dict) -> str:
-    from warehouse.publish import publish as publish_candidate
-
+def publish(payload: dict) -> str:
     settings = load_settings()
-    with run_lock(settings.lock_path, f"airflow task publish {info['period']}"):
-        return str(publish_candidate(settings, _candidate(info)))
+    info = BuildInfo.from_json(payload)
+    with run_lock(settings.lock_path, f"airflow task publish {info.period}"):
+        return pipeline.stage_publish(settings, info.candidate)
 
 
 def snapshot(period: str) -> str:
@@ -97,18 +122,19 @@ def verify_snapshots() -> int:
     return 0
 
 
-def report(period: str) -> str:
-    """The monthly report for ``period`` in <data>/reports (and its PDF when Chromium is
-    installed); reads the published file only."""
+def report(period: str) -> list[str]:
+    """The monthly report for ``period``, one per province the instance serves, in
+    <data>/reports (and its PDF when Chromium is installed); reads what is published."""
     from warehouse.report import chromium, to_pdf, write_report
 
     settings = load_settings()
-    path = write_report(
-        settings.published_path, check_period(period), settings.data_dir / "reports"
-    )
-    if chromium():
-        to_pdf(path)
-    return str(path)
+    written = []
+    for province in settings.provinces:
+        path = write_report(settings, check_period(period), settings.data_dir / "reports", province)
+        if chromium():
+            to_pdf(path)
+        written.append(str(path))
+    return written
 
 
 POOL = "chiso_warehouse"  # one slot: DuckDB has one writer (airflow pools set ... 1)
@@ -155,7 +181,6 @@ def on_failure(context) -> None:
     CHISO_ALERT_WEBHOOK when it is set (chat bots, incident tools). Never raises."""
     import json
     import logging
-    import os
     import urllib.request
 
     task = context.get("task_instance") or context.get("ti")
@@ -167,7 +192,7 @@ def on_failure(context) -> None:
         "error": str(context.get("exception") or "")[:2000],
     }
     logging.getLogger("chiso").error("chiso task failed: %s", json.dumps(summary))
-    url = os.environ.get("CHISO_ALERT_WEBHOOK")
+    url = load_settings().alert_webhook
     if not url:
         return
     request = urllib.request.Request(
@@ -184,21 +209,15 @@ def on_failure(context) -> None:
 
 def candidate(period: str) -> dict:
     """After dbt ran model by model (cosmos, tests included: a failed test fails its task,
-    so this only runs when all passed): copy the marts into a candidate file for the gate."""
-    from warehouse.publish import write_candidate
+    so this only runs when all passed): set the marts aside as a candidate for the gate."""
+    from warehouse.backends import open_warehouse
 
     settings = load_settings()
     period = check_period(period)
     run_id = pipeline.new_run_id(period)
     with run_lock(settings.lock_path, f"airflow task candidate {period}"):
-        made = write_candidate(settings, run_id, period)
-    return {
-        "run_id": run_id,
-        "period": period,
-        "tests": [],
-        "skipped": [],
-        "candidate": {**asdict(made), "path": str(made.path)},
-    }
+        made = pipeline.write_candidate(open_warehouse(settings), run_id, period)
+    return BuildInfo(run_id, period, candidate=made).to_json()
 
 
 def dbt_manifest() -> Path:

@@ -1,4 +1,5 @@
-"""chiso under a real Airflow scheduler: ``chiso bench airflow --mode runner|subprocess|watcher``.
+"""chiso under a real Airflow scheduler:
+``python -m benchmarks airflow --mode runner|subprocess|watcher``.
 
 Follows the README's "see it all in the Airflow UI" steps in a fresh ``AIRFLOW_HOME`` (db
 migrate, the warehouse pool, the dbt manifest, ``airflow standalone`` with the venv's bin on

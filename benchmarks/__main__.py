@@ -1,0 +1,50 @@
+"""``python -m benchmarks ingest|national|airflow`` from a checkout: the benchmarks whose
+results docs/BENCHMARKS.md records. They sit beside the runtime packages, not in them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument(
+        "which",
+        choices=["ingest", "national", "airflow"],
+        help="ingest: a national month of files; national: build, gate, floor and a monthly "
+        "run at scale; airflow: the model-by-model DAG under a real scheduler",
+    )
+    parser.add_argument("--files", type=int, default=5000, help="ingest: how many files")
+    parser.add_argument("--scale", type=float, default=1.0, help="national: 0.1, 1 or 4")
+    parser.add_argument("--months", type=int, default=60, help="national: months of figures")
+    parser.add_argument(
+        "--keep", type=Path, help="national: make the data in this new directory and keep it"
+    )
+    parser.add_argument(
+        "--mode",
+        choices=["runner", "subprocess", "watcher"],
+        default="runner",
+        help="airflow: how cosmos runs dbt (CHISO_COSMOS_MODE)",
+    )
+    args = parser.parse_args(argv)
+    if args.which == "national":
+        from benchmarks.national import bench_national
+
+        result = bench_national(args.scale, args.months, keep=args.keep)
+    elif args.which == "airflow":
+        from benchmarks.airflow import bench_airflow
+
+        result = bench_airflow(args.mode)
+    else:
+        from benchmarks.ingest import bench_ingest
+
+        result = bench_ingest(args.files)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

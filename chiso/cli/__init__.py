@@ -1,0 +1,53 @@
+"""``chiso``: the command-line tool for data engineers (and the README's main job).
+
+Commands, by group (a module each)::
+
+    pipeline     chiso run --period 2025-06    ingest -> dbt build -> quality gate -> publish
+                 chiso demo                    sample files into the inbox, then run their month
+                 chiso status                  what is published, the gate, who has not reported
+                 chiso rollback [--to RUN_ID]  put an earlier publication back
+    files        chiso sample [--out DIR]      the deterministic sample report files
+                 chiso validate-file FILE...   check report files the way ingestion will
+                 chiso template --group G --period YYYY-MM --out FILE   blank report template
+    sources      chiso ingest portal|dti|provision   index 766, DTI and provision exports
+    publication  chiso snapshot --period YYYY-MM | verify; chiso export; chiso report
+    project      chiso catalog [--summary]; chiso dbt-manifest
+
+Every command works the same on either warehouse (``CHISO_WAREHOUSE=duckdb|postgres``).
+Benchmarks are not part of the tool: ``python -m benchmarks --help`` from a checkout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from chiso.cli import files, pipeline, project, publication, sources
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chiso", description="Digital-transformation (chuyển đổi số) indicator pipeline"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    for group in (pipeline, files, sources, publication, project):
+        group.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    import signal
+
+    from warehouse.settings import SettingsError
+
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `chiso ... | head` ends quietly
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

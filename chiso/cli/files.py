@@ -1,0 +1,78 @@
+"""``chiso sample``, ``validate-file``, ``template``: report files, for units and engineers."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from chiso.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, period
+from warehouse.settings import load_settings
+
+# chiso.samples.report_files' defaults (not imported here: the CLI stays light)
+SAMPLE_START, SAMPLE_END = "2022-01", "2025-09"
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from chiso.samples.report_files import generate
+
+    out = Path(args.out) if args.out else load_settings().inbox_dir
+    files = generate(out, start=args.start, end=args.end)
+    print(f"wrote {len(files)} sample report files to {out}")
+    return EXIT_OK
+
+
+def cmd_validate_file(args: argparse.Namespace) -> int:
+    from ingest.sources.unit_files import read_report
+
+    status = EXIT_OK
+    for name in args.files:
+        path = Path(name)
+        if not path.is_file():
+            print(f"{name}: không tìm thấy tệp; file not found")
+            status = EXIT_FAILED
+            continue
+        report = read_report(path)
+        verdict = "hợp lệ / valid" if report.is_valid else "KHÔNG hợp lệ / NOT valid"
+        print(f"{name}: {verdict} ({report.unit_code}, {report.period}, {len(report.rows)} rows)")
+        for problem in report.problems:
+            print(f"  [{problem.severity}] {problem.located(report.sheet)}")
+        if not report.is_valid:
+            status = EXIT_FAILED
+    return status
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from ingest.template import TemplateError, write_template
+
+    province = args.province or load_settings().province
+    try:
+        path = write_template(args.group, args.period, Path(args.out), province)
+    except TemplateError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"wrote the {args.group} template for {args.period} to {path}")
+    return EXIT_OK
+
+
+def register(commands) -> None:
+    sample = commands.add_parser("sample", help="write the deterministic sample report files")
+    sample.add_argument("--out", help="folder (default: the inbox)")
+    sample.add_argument("--start", type=period, default=SAMPLE_START)
+    sample.add_argument("--end", type=period, default=SAMPLE_END)
+    sample.set_defaults(func=cmd_sample)
+
+    template = commands.add_parser(
+        "template", help="write the blank report template for a unit group (xlsx or csv)"
+    )
+    template.add_argument("--group", required=True, help="department, district, commune, ...")
+    template.add_argument("--period", required=True, type=period, help="month, YYYY-MM")
+    template.add_argument("--out", required=True, help="FILE.xlsx or FILE.csv")
+    template.add_argument(
+        "--province", help="province code (default: the first of CHISO_PROVINCES)"
+    )
+    template.set_defaults(func=cmd_template)
+
+    validate = commands.add_parser("validate-file", help="check report files before sending")
+    validate.add_argument("files", nargs="+")
+    validate.set_defaults(func=cmd_validate_file)

@@ -1,0 +1,175 @@
+"""``chiso run``, ``demo``, ``status``, ``rollback``: the pipeline and what it published."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from chiso.cli.common import EXIT_FAILED, EXIT_OK, period
+from warehouse.settings import Settings, load_settings
+
+
+def _print_summary(summary, settings: Settings) -> None:
+    print("\nSummary")
+    for line in summary.lines:
+        print(f"  {line}")
+    total = sum(summary.stage_seconds.values())
+    stages = ", ".join(f"{k} {v:.1f}s" for k, v in summary.stage_seconds.items())
+    print(f"  time:    {total:.1f}s ({stages})")
+    if not summary.published:
+        return
+    tables = ", ".join(f"{name} ({rows})" for name, rows in summary.published_rows.items())
+    print(f"\nMarts published to {summary.published}\n  tables (rows): {tables}\nQuery them with:")
+    query = (
+        "select status, count(*) as targets from target_progress "
+        "group by status order by targets desc"
+    )
+    if settings.warehouse == "duckdb":
+        print(
+            f"  {sys.executable} -c \"import duckdb; print(duckdb.connect('{summary.published}', "
+            f"read_only=True).sql('{query}'))\""
+        )
+    else:
+        pg = settings.postgres
+        print(f'  psql -h {pg.host} -p {pg.port} -U {pg.user} -d {pg.dbname} -c "{query}"')
+        print("  (tables are in schema published)")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from chiso.pipeline import GateFailed, run
+    from ingest.inbox import IngestError
+    from warehouse.backends import PublishError, open_warehouse
+    from warehouse.build import BuildError
+    from warehouse.catalog import CatalogError
+    from warehouse.lock import LockedError
+
+    settings = load_settings()
+    where = open_warehouse(settings).published_location
+    print(f"chiso run for {args.period} (data directory: {settings.data_dir})")
+    try:
+        summary = run(args.period, settings)
+    except GateFailed as exc:
+        _print_summary(exc.summary, settings)
+        print(f"\nNOT PUBLISHED: {exc}", file=sys.stderr)
+        print(f"What is published ({where}) is unchanged.", file=sys.stderr)
+        candidate = settings.candidate_path(exc.summary.run_id)
+        if candidate.exists():
+            print(f"The rejected candidate is kept at {candidate} for inspection.", file=sys.stderr)
+        return EXIT_FAILED
+    except (LockedError, IngestError, CatalogError, BuildError, PublishError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print(f"What is published ({where}) is unchanged.", file=sys.stderr)
+        return EXIT_FAILED
+    _print_summary(summary, settings)
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from chiso.samples.portal_replay import ingest_sample_sources
+    from chiso.samples.report_files import DEFAULT_END, DEFAULT_START, generate
+
+    settings = load_settings()
+    settings.ensure_dirs()
+    files = generate(settings.inbox_dir)
+    print(f"wrote {len(files)} sample report files (Lạng Sơn units) to {settings.inbox_dir}")
+    print(ingest_sample_sources(settings, DEFAULT_START, DEFAULT_END, log=print))
+    args.period = DEFAULT_END
+    return cmd_run(args)
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from warehouse.backends import PublishError, open_warehouse
+    from warehouse.lock import LockedError, run_lock
+
+    settings = load_settings()
+    backend = open_warehouse(settings)
+    try:
+        with run_lock(settings.lock_path, "chiso rollback"):
+            record = backend.rollback(args.to)
+    except (LockedError, PublishError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(
+        f"published {backend.published_location} is now run {record['run_id']} "
+        f"(month {record['as_of_period']}), rolled back from {record['rollback_of']}"
+    )
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from warehouse.backends import open_warehouse
+
+    settings = load_settings()
+    backend = open_warehouse(settings)
+    print(f"data directory: {settings.data_dir}; warehouse: {settings.warehouse}")
+    history = backend.publications(last=5)
+    current = history[-1] if history else None
+    if current is None:
+        print("published: nothing yet (run: chiso run --period YYYY-MM)")
+    else:
+        print(
+            f"published: run {current['run_id']}, month {current['as_of_period']}, "
+            f"at {current['published_at']} -> {backend.published_location}"
+        )
+        print("row counts of the last publications (oldest first):")
+        for entry in history:
+            counts = entry["row_counts"]
+            print(
+                f"  {entry['run_id']}  {entry['as_of_period']}  observations "
+                f"{counts.get('fct_indicator_observations', '?'):>7}  progress "
+                f"{counts.get('target_progress', '?'):>5}"
+                + ("  (rollback)" if entry.get("rollback_of") else "")
+            )
+    latest = settings.gate_dir / "latest.json"
+    if latest.exists():
+        gate = json.loads(latest.read_text(encoding="utf-8"))
+        failed = [c for c in gate["checks"] if not c["passed"]]
+        verdict = "passed" if gate["passed"] else "FAILED"
+        report = settings.gate_dir / f"{gate['run_id']}.md"
+        print(f"last gate: run {gate['run_id']} {verdict}; report: {report}")
+        docs = settings.gate_dir / "data_docs" / "index.html"
+        if docs.exists():
+            print(f"  Great Expectations Data Docs: {docs}")
+        for check in failed:
+            print(
+                f"  {check['tier']:<8} {check['check']} ({check['table']}): {check['detail'][:100]}"
+            )
+    quarantined = sorted((settings.quarantine_dir / "unit_files").glob("*/errors.txt"))
+    print(f"quarantined files: {len(quarantined)} (in {settings.quarantine_dir / 'unit_files'})")
+    if current is not None:
+        _not_reported(backend, current["as_of_period"])
+    return EXIT_OK
+
+
+def _not_reported(backend, month: str) -> None:
+    """Who owes the month and has not reported it: the reporting_completeness mart."""
+    with backend.published() as reader:
+        missing = reader.execute(
+            "select unit_code, unit_name_vi, reporting_status, due_on from reporting_completeness "
+            "where period = ? and reporting_status in ('missing', 'rejected_only', 'not_yet_due') "
+            "order by unit_code",
+            [month],
+        ).fetchall()
+    print(f"units that have not reported for {month}: {len(missing)}")
+    notes = {"rejected_only": "only rejected files", "missing": "late", "not_yet_due": "not due"}
+    for code, name, status, due_on in missing:
+        print(f"  {code}  {name}  ({notes[status]}, due {due_on})")
+
+
+def register(commands) -> None:
+    run = commands.add_parser("run", help="ingest -> dbt build -> quality gate -> publish")
+    run.add_argument("--period", required=True, type=period, help="month, YYYY-MM")
+    run.set_defaults(func=cmd_run)
+
+    demo = commands.add_parser("demo", help="write sample files into the inbox and run them")
+    demo.set_defaults(func=cmd_demo)
+
+    status = commands.add_parser(
+        "status", help="what is published, the last gate, who has not reported"
+    )
+    status.set_defaults(func=cmd_status)
+
+    rollback = commands.add_parser("rollback", help="put an earlier published version back")
+    rollback.add_argument("--to", help="run id of a kept version (default: the previous one)")
+    rollback.set_defaults(func=cmd_rollback)

@@ -1,0 +1,96 @@
+"""``chiso snapshot``, ``export``, ``report``: what leaders and BI tools read, from what is
+published (on either warehouse)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from chiso.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, period
+from warehouse.settings import load_settings
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    from warehouse.lock import LockedError, run_lock
+    from warehouse.snapshot import SnapshotError, snapshot, verify
+
+    settings = load_settings()
+    settings.ensure_dirs()
+    if args.action == "verify":
+        problems = verify(settings)
+        for problem in problems:
+            print(f"TAMPERED {problem}", file=sys.stderr)
+        if not problems:
+            print(f"every snapshot in {settings.snapshot_dir} matches its manifest")
+        return EXIT_FAILED if problems else EXIT_OK
+    if not args.period:
+        print("error: chiso snapshot needs --period YYYY-MM (or: chiso snapshot verify)")
+        return EXIT_USAGE
+    try:
+        with run_lock(settings.lock_path, f"chiso snapshot --period {args.period}"):
+            snapshot(settings, args.period, force=args.force)
+    except (SnapshotError, LockedError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from warehouse.backends import PublishError
+    from warehouse.snapshot import export
+
+    try:
+        for path in export(load_settings(), Path(args.out), args.format):
+            print(path)
+    except PublishError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from warehouse.report import ReportError, to_pdf, to_png, write_report
+
+    settings = load_settings()
+    out = Path(args.out) if args.out else settings.data_dir / "reports"
+    provinces = [args.province] if args.province else list(settings.provinces)
+    try:
+        for province in provinces:
+            path = write_report(settings, args.period, out, province)
+            print(f"report written: {path}")
+            if args.pdf:
+                print(f"PDF written: {to_pdf(path)}")
+            if args.png:
+                print(f"screenshot written: {to_png(path)}")
+    except (ReportError, OSError, subprocess.SubprocessError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def register(commands) -> None:
+    snap = commands.add_parser("snapshot", help="freeze the published month (or: verify)")
+    snap.add_argument("action", nargs="?", choices=["verify"], help="re-hash every snapshot")
+    snap.add_argument("--period", type=period, help="month, YYYY-MM")
+    snap.add_argument("--force", action="store_true", help="keep the old snapshot beside a new")
+    snap.set_defaults(func=cmd_snapshot)
+
+    exp = commands.add_parser("export", help="published marts as CSV or Parquet files")
+    exp.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    exp.add_argument("--out", required=True, help="folder")
+    exp.set_defaults(func=cmd_export)
+
+    report = commands.add_parser(
+        "report", help="the monthly report (HTML with charts; --pdf with Chromium)"
+    )
+    report.add_argument("--period", required=True, type=period, help="month, YYYY-MM")
+    report.add_argument(
+        "--province", help="province code (default: each province of CHISO_PROVINCES)"
+    )
+    report.add_argument("--out", help="folder (default: <data>/reports)")
+    report.add_argument("--pdf", action="store_true", help="also print it to PDF")
+    report.add_argument("--png", action="store_true", help="also save a screenshot")
+    report.set_defaults(func=cmd_report)

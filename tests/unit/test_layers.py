@@ -1,0 +1,106 @@
+"""The layout's rules, read from the code itself: dependencies point down, and the settings
+module is the only reader of the environment."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+# higher imports lower, never the reverse; the two middle packages never import each other
+LAYERS = {"dags": 3, "chiso": 2, "ingest": 1, "expectations": 1, "warehouse": 0}
+RUNTIME = ("chiso", "ingest", "expectations", "warehouse")
+
+
+def _modules(*packages: str) -> list[Path]:
+    return sorted(path for package in packages for path in (ROOT / package).rglob("*.py"))
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    """(line, top-level package) of every import in the module, wherever it is written
+    (an import inside a function is still a dependency)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name.split(".")[0]) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.lineno, node.module.split(".")[0]))
+    return found
+
+
+def _package(path: Path) -> str:
+    return path.relative_to(ROOT).parts[0]
+
+
+def test_every_import_points_down():
+    wrong = []
+    for path in _modules(*LAYERS):
+        here = _package(path)
+        for line, target in _imports(path):
+            if target == here or target not in LAYERS and target != "benchmarks":
+                continue
+            allowed = target != "benchmarks" and LAYERS[target] < LAYERS[here]
+            if here == "dags" and target == "warehouse":
+                allowed = True  # DAG files may read the settings module
+            if not allowed:
+                wrong.append(f"{path.relative_to(ROOT)}:{line} imports {target}")
+    assert not wrong, "imports that point up or sideways:\n" + "\n".join(wrong)
+
+
+def test_dag_files_import_only_the_application_and_the_settings():
+    for path in _modules("dags"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("warehouse"):
+                assert node.module == "warehouse.settings", f"{path.name}: {node.module}"
+
+
+def test_the_runtime_never_imports_airflow_the_dags_or_the_benchmarks():
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line} imports {target}"
+        for path in _modules(*RUNTIME)
+        for line, target in _imports(path)
+        if target in ("airflow", "cosmos", "dags", "benchmarks", "tests")
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_layer_check_catches_an_upward_import(tmp_path, monkeypatch):
+    """The check itself can fail: a foundation module that imports the application."""
+    fake = tmp_path / "warehouse"
+    fake.mkdir()
+    (fake / "bad.py").write_text("def f():\n    from chiso import pipeline\n", encoding="utf-8")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    with pytest.raises(AssertionError, match="warehouse/bad.py:2 imports chiso"):
+        test_every_import_points_down()
+
+
+def test_only_the_settings_module_reads_the_environment():
+    readers = []
+    for path in _modules(*RUNTIME, "dags"):
+        if path == ROOT / "warehouse" / "settings.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"):
+                readers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+            elif isinstance(node, ast.Name) and node.id in ("environ", "getenv"):
+                readers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not readers, "read the environment outside warehouse/settings.py:\n" + "\n".join(
+        readers
+    )
+
+
+def test_the_province_is_a_setting_not_a_literal():
+    """A province code written into the runtime (outside the sample generators) would make
+    every instance serve that province."""
+    wrong = []
+    for path in _modules(*RUNTIME, "dags"):
+        if "samples" in path.parts or path.name == "settings.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and node.value == "20":
+                wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not wrong, "\n".join(wrong)

@@ -1,0 +1,25 @@
+"""The warehouse backends: one interface (:class:`~warehouse.backends.base.Warehouse`), a
+DuckDB and a PostgreSQL implementation, chosen by ``CHISO_WAREHOUSE``."""
+
+from __future__ import annotations
+
+from warehouse.backends.base import Candidate, PublishedReader, PublishError, Warehouse
+from warehouse.settings import Settings
+
+__all__ = ["Candidate", "PublishError", "PublishedReader", "Warehouse", "open_warehouse"]
+
+
+def open_warehouse(settings: Settings) -> Warehouse:
+    """The backend the settings choose (nothing is connected until it is used)."""
+    if settings.warehouse == "postgres":
+        from warehouse.backends.postgres import PostgresWarehouse
+
+        return PostgresWarehouse(settings)
+    from warehouse.backends.duckdb import DuckDBWarehouse
+
+    return DuckDBWarehouse(settings)
+
+
+def raw_connection(settings: Settings):
+    """A connection to the configured warehouse's ``raw`` schema, for loaders."""
+    return open_warehouse(settings).raw()

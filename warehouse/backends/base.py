@@ -1,0 +1,218 @@
+"""What a warehouse backend does for the pipeline: one interface, two implementations.
+
+The pipeline (``chiso.pipeline``) never asks which engine it runs on. It asks the backend
+to open the raw schema for loading, run ``dbt build``, set the built marts aside as the
+run's *candidate*, tell the gate where that candidate is, publish it atomically, roll a
+publication back, and list the publications so far. Snapshots, exports, the report and
+``chiso status`` read what is published through :meth:`Warehouse.published`.
+
+- DuckDB (:mod:`warehouse.backends.duckdb`): the candidate is a file of its own, publication
+  an ``os.replace`` of the published file, the earlier files kept as hard links;
+  publications are recorded in ``publications.jsonl``.
+- PostgreSQL (:mod:`warehouse.backends.postgres`): the candidate is a schema of its own,
+  publication renames schemas in one transaction, the earlier ``published`` schemas are
+  kept under their run ids; publications are recorded in ``chiso_meta.publications``.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+
+from warehouse.build import BuildResult, dbt_build
+from warehouse.settings import Settings
+
+MARTS_SCHEMA = "marts"
+PUBLICATION_TABLE = "_publication"
+SOURCE_PREFIX = "_source__"  # raw rows for the gate, written beside a candidate's marts
+
+
+class PublishError(RuntimeError):
+    """A candidate cannot be published (or a version restored); what is published is
+    unchanged."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A run's built marts, set aside for the gate: a file (DuckDB) or a schema (PostgreSQL)."""
+
+    backend: str
+    location: str
+    run_id: str
+    period: str
+    row_counts: dict[str, int]
+    sources_through: str | None = None  # raw rows loaded until then went to the gate
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> Candidate:
+        return cls(**data)
+
+
+def sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def order_by_every_column(count: int) -> str:
+    """``order by 1, 2, ..., n``: a stable row order on either engine."""
+    return "order by " + ", ".join(str(i) for i in range(1, count + 1))
+
+
+class PublishedReader:
+    """Read-only access to what is published, the same on both engines: tables by their
+    bare names, ``?`` placeholders, DB-API cursors."""
+
+    def __init__(self, conn, tables: list[str]):
+        self.conn = conn
+        self.tables = tables  # the marts, without the _publication table
+
+    def execute(self, sql: str, parameters: list | None = None):
+        return self.conn.execute(sql, parameters) if parameters else self.conn.execute(sql)
+
+    def publication(self) -> dict:
+        run_id, period, built_at = self.execute(
+            f"select run_id, as_of_period, built_at from {PUBLICATION_TABLE}"
+        ).fetchone()
+        return {"run_id": run_id, "as_of_period": period, "built_at": built_at}
+
+    def rows(self, table: str):
+        """A cursor over every row of ``table`` in a stable order."""
+        columns = self.execute(f'select * from "{table}" limit 0').description
+        return self.execute(f'select * from "{table}" {order_by_every_column(len(columns))}')
+
+    def write_parquet(self, table: str, path) -> None:
+        """``table``'s rows, in a stable order, as a Parquet file."""
+        import duckdb
+
+        cursor = self.rows(table)
+        columns = [column[0] for column in cursor.description]
+        import pandas as pd
+
+        frame = pd.DataFrame(cursor.fetchall(), columns=columns)  # noqa: F841 (read by SQL)
+        local = duckdb.connect()
+        try:
+            local.execute("copy (select * from frame) to ? (format parquet)", [str(path)])
+        finally:
+            local.close()
+
+
+class Warehouse(ABC):
+    """The warehouse the pipeline writes and BI tools read, on one engine."""
+
+    name: str
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    # -- loading ------------------------------------------------------------------------
+    @abstractmethod
+    def raw(self):
+        """A connection to load ``raw`` with (``execute``/``executemany`` with ``?``
+        placeholders, ``begin transaction``/``commit``/``rollback`` statements); the caller
+        closes it."""
+
+    # -- building -----------------------------------------------------------------------
+    def build(self, period: str) -> BuildResult:
+        """``dbt build`` as of ``period`` on this engine (seeds, models, dbt tests), with a
+        sample of each failing test's rows in its message."""
+        return self.with_failing_rows(dbt_build(self.settings, period))
+
+    def with_failing_rows(self, build: BuildResult, limit: int = 3) -> BuildResult:
+        failed = [t for t in build.tests if t.status in ("fail", "warn") and t.failures_relation]
+        if not failed:
+            return build
+        conn = self.raw()
+        try:
+            samples = {}
+            for test in failed:
+                relation = test.failures_relation.split(".", 1)[-1]  # drop the database name
+                cursor = conn.execute(f"select * from {relation} limit {int(limit)}")
+                columns = [c[0] for c in cursor.description]
+                rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+                samples[test.name] = f"failing rows (sample): {rows}"
+        finally:
+            conn.close()
+        build.tests = [
+            replace(t, message=f"{t.message} {samples[t.name]}".strip()) if t.name in samples else t
+            for t in build.tests
+        ]
+        return build
+
+    # -- write, audit, publish ----------------------------------------------------------
+    @abstractmethod
+    def write_candidate(
+        self, run_id: str, period: str, source_queries: dict[str, str]
+    ) -> Candidate:
+        """Set the built marts aside as ``run_id``'s candidate, with a ``_publication`` row,
+        and beside them the rows of each ``source_queries`` query (``{since}`` is the last
+        publication's cut): what the gate's raw-source suites check."""
+
+    @abstractmethod
+    def candidate_facts(self, candidate: Candidate) -> tuple[str | None, list[str]]:
+        """The first month of the candidate's observations, and its tables."""
+
+    @abstractmethod
+    def publish(self, candidate: Candidate, record: dict) -> str:
+        """Swap the audited candidate in atomically, record the publication (``record``
+        adds the suites' versions and the gate's summary); return where it is published."""
+
+    @abstractmethod
+    def rollback(self, run_id: str | None = None) -> dict:
+        """Put a kept publication back (default: the one before the current); recorded as
+        a publication of its own. Returns its record."""
+
+    @abstractmethod
+    def publications(self, last: int | None = None) -> list[dict]:
+        """The records of the publications so far, oldest first (the last ``last``)."""
+
+    @abstractmethod
+    def kept_versions(self) -> list[str]:
+        """Run ids of the earlier publications kept for rollback, oldest first."""
+
+    @abstractmethod
+    def has_published(self) -> bool:
+        """Whether anything is published yet."""
+
+    @abstractmethod
+    @contextmanager
+    def published(self) -> Iterator[PublishedReader]:
+        """Read what is published (raises PublishError when nothing is)."""
+
+    @property
+    @abstractmethod
+    def published_location(self) -> str:
+        """Where BI tools read: a file path or ``schema published of host/db``."""
+
+    def last_publication(self) -> dict | None:
+        recent = self.publications(last=1)
+        return recent[-1] if recent else None
+
+    def since(self) -> str:
+        """The cut of the last publication: raw rows loaded after it are new to the gate."""
+        previous = self.last_publication() or {}
+        return previous.get("sources_through") or previous.get("published_at") or "1970-01-01"
+
+    def publication_record(self, candidate: Candidate, record: dict) -> dict:
+        return {
+            "run_id": candidate.run_id,
+            "as_of_period": candidate.period,
+            "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "path": self.published_location,
+            "row_counts": candidate.row_counts,
+            "sources_through": candidate.sources_through,
+            **record,
+        }
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)

@@ -1,0 +1,278 @@
+"""Write-audit-publish on DuckDB files (the embedded default).
+
+1. :meth:`DuckDBWarehouse.write_candidate` copies every table of the work warehouse's
+   ``marts`` schema into a candidate file of the run's own
+   (``published/candidates/<run id>.duckdb``), with a ``_publication`` table, and the raw
+   rows the source suites check beside it (``<run id>.sources.duckdb``).
+2. The gate audits that candidate file.
+3. :meth:`DuckDBWarehouse.publish` re-opens the candidate, checks it is complete, and
+   ``os.replace``-s it over the published file: readers see the whole old file or the whole
+   new one, never a mix. A failed gate never reaches step 3, so the published file stays
+   byte-for-byte as it was; its candidate stays for inspection until a later run publishes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from warehouse.backends.base import (
+    MARTS_SCHEMA,
+    PUBLICATION_TABLE,
+    Candidate,
+    PublishedReader,
+    PublishError,
+    Warehouse,
+    dumps,
+    now_utc,
+    sql_string,
+)
+from warehouse.faults import kill_point
+from warehouse.raw import connect
+
+
+def sources_path(candidate: Path) -> Path:
+    """Beside a candidate, the raw rows its source suites check."""
+    return candidate.with_name(candidate.name.replace(".duckdb", ".sources.duckdb"))
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class DuckDBWarehouse(Warehouse):
+    name = "duckdb"
+
+    def raw(self):
+        return connect(self.settings.warehouse_path)
+
+    @property
+    def published_location(self) -> str:
+        return str(self.settings.published_path)
+
+    @property
+    def _log(self) -> Path:
+        return self.settings.published_path.with_name("publications.jsonl")
+
+    def has_published(self) -> bool:
+        return self.settings.published_path.exists()
+
+    def write_candidate(self, run_id: str, period: str, source_queries: dict[str, str]):
+        candidate = self.settings.candidate_path(run_id)
+        candidate.parent.mkdir(parents=True, exist_ok=True)
+        for leftover in (candidate, candidate.with_name(candidate.name + ".wal")):
+            leftover.unlink(missing_ok=True)  # a retried task starts its candidate afresh
+        conn = self.raw()
+        try:
+            tables = [
+                row[0]
+                for row in conn.execute(
+                    "select table_name from information_schema.tables "
+                    "where table_schema = ? and table_type = 'BASE TABLE' order by table_name",
+                    [MARTS_SCHEMA],
+                ).fetchall()
+            ]
+            if not tables:
+                raise PublishError(f"the warehouse has no tables in schema '{MARTS_SCHEMA}'")
+            conn.execute(f"attach {sql_string(str(candidate))} as candidate")
+            row_counts = {}
+            for table in tables:
+                conn.execute(
+                    f'create table candidate.main."{table}" as '
+                    f'select * from {MARTS_SCHEMA}."{table}"'
+                )
+                row_counts[table] = conn.execute(
+                    f'select count(*) from candidate.main."{table}"'
+                ).fetchone()[0]
+                kill_point("candidate_mid_write")
+            conn.execute(
+                f"create table candidate.main.{PUBLICATION_TABLE} as select "
+                "? as run_id, ? as as_of_period, ?::timestamptz as built_at, ? as row_counts",
+                [run_id, period, now_utc(), json.dumps(row_counts, sort_keys=True)],
+            )
+            conn.execute("detach candidate")
+            through = self._write_sources(conn, candidate, source_queries)
+        finally:
+            conn.close()
+        return Candidate(self.name, str(candidate), run_id, period, row_counts, through)
+
+    def _write_sources(self, conn, candidate: Path, queries: dict[str, str]) -> str:
+        """The rows loaded since the last publication's cut, which the gate has not seen.
+        Returns this cut: this connection is the only writer, so every row loaded until now
+        is in. (Not the publication time: in Airflow an ingest task may load between the
+        candidate and the publish tasks; its rows belong to the next run.)"""
+        path = sources_path(candidate)
+        for leftover in (path, path.with_name(path.name + ".wal")):
+            leftover.unlink(missing_ok=True)  # a retried task writes them afresh
+        since = self.since()
+        through = now_utc().isoformat()
+        conn.execute(f"attach {sql_string(str(path))} as sources")
+        try:
+            for name, query in queries.items():
+                conn.execute(
+                    f'create table sources.main."{name}" as '
+                    + query.replace("{since}", f"{sql_string(since)}::timestamptz")
+                )
+        finally:
+            conn.execute("detach sources")
+        return through
+
+    def candidate_facts(self, candidate: Candidate) -> tuple[str | None, list[str]]:
+        conn = connect(Path(candidate.location), read_only=True)
+        try:
+            first = conn.execute("select min(period) from main.fct_indicator_observations")
+            first = first.fetchone()[0]
+            tables = conn.execute(
+                "select table_name from information_schema.tables where table_schema = 'main'"
+            ).fetchall()
+        finally:
+            conn.close()
+        return first, [row[0] for row in tables]
+
+    def audited_baseline(self, suites: dict[str, str]) -> Path | None:
+        """The published file, when the suites that passed it are the ones in force now: the
+        gate then re-checks row by row only the partitions a candidate changed."""
+        previous = self.last_publication()
+        if previous is None or previous.get("suites") != suites:
+            return None
+        return self.settings.published_path if self.has_published() else None
+
+    def publications(self, last: int | None = None) -> list[dict]:
+        if not self._log.exists():
+            return []
+        lines = [line for line in self._log.read_text(encoding="utf-8").splitlines() if line]
+        return [json.loads(line) for line in lines[-last if last else 0 :]]
+
+    def _append(self, record: dict) -> None:
+        with open(self._log, "a", encoding="utf-8") as handle:
+            handle.write(dumps(record) + "\n")
+
+    def kept_versions(self) -> list[str]:
+        return [path.stem for path in sorted(self.settings.versions_dir.glob("*.duckdb"))]
+
+    def _keep_version(self) -> None:
+        """Keep the file about to be replaced under versions/<its run id>.duckdb (a hard
+        link: no copy), and only the last ``keep_versions`` of them."""
+        previous = self.last_publication()
+        target = self.settings.published_path
+        if previous is None or not target.exists():
+            return
+        versions = self.settings.versions_dir
+        versions.mkdir(parents=True, exist_ok=True)
+        kept = versions / f"{previous['run_id']}.duckdb"
+        if not kept.exists():
+            os.link(target, kept)
+        for old in sorted(versions.glob("*.duckdb"))[: -self.settings.keep_versions]:
+            old.unlink(missing_ok=True)
+
+    def _swap_in(self, source: Path) -> None:
+        with open(source, "rb") as handle:
+            os.fsync(handle.fileno())
+        self._keep_version()
+        pause = self.settings.fault_pause_before_replace
+        if pause:  # fault injection for tests: a process killed here must change nothing
+            time.sleep(pause)
+        kill_point("publish_before_replace")
+        os.replace(source, self.settings.published_path)
+        _fsync_dir(self.settings.published_path.parent)
+
+    def publish(self, candidate: Candidate, record: dict) -> str:
+        path = Path(candidate.location)
+        conn = connect(path, read_only=True)
+        try:
+            for table, expected in candidate.row_counts.items():
+                found = conn.execute(f'select count(*) from main."{table}"').fetchone()[0]
+                if found != expected:
+                    raise PublishError(
+                        f"candidate table {table} has {found} rows, expected {expected}; "
+                        "not published"
+                    )
+        finally:
+            conn.close()
+        self._swap_in(path)
+        sources_path(path).unlink(missing_ok=True)  # audited; raw keeps the rows
+        # candidates of earlier runs were rejected or overtaken: this one supersedes them
+        for stale in self.settings.candidate_dir.glob("*.duckdb*"):
+            if stale.name.split(".")[0] < candidate.run_id:
+                stale.unlink(missing_ok=True)
+        self._append(self.publication_record(candidate, record))
+        return self.published_location
+
+    def rollback(self, run_id: str | None = None) -> dict:
+        current = self.last_publication()
+        versions = [
+            path
+            for path in sorted(self.settings.versions_dir.glob("*.duckdb"))
+            if current is None or path.stem != current["run_id"]  # not the file now published
+        ]
+        if not versions:
+            raise PublishError(
+                f"no earlier version to roll back to in {self.settings.versions_dir}"
+            )
+        if run_id is None:
+            chosen = versions[-1]
+        else:
+            chosen = self.settings.versions_dir / f"{run_id}.duckdb"
+            if not chosen.exists():
+                names = ", ".join(path.stem for path in versions)
+                raise PublishError(f"no kept version {run_id!r}; kept: {names}")
+        staging = self.settings.candidate_dir / f"rollback-{chosen.name}"
+        staging.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(chosen, staging)
+        conn = connect(staging, read_only=True)
+        try:
+            info = conn.execute(
+                f"select run_id, as_of_period, row_counts from {PUBLICATION_TABLE}"
+            ).fetchone()
+        finally:
+            conn.close()
+        self._swap_in(staging)
+        record = {
+            "run_id": info[0],
+            "as_of_period": info[1],
+            "published_at": now_utc().isoformat(timespec="seconds"),
+            "path": self.published_location,
+            "row_counts": json.loads(info[2]),
+            "rollback_of": current["run_id"] if current else None,
+        }
+        self._append(record)
+        return record
+
+    @contextmanager
+    def published(self) -> Iterator[PublishedReader]:
+        if not self.has_published():
+            raise PublishError(
+                f"nothing is published yet ({self.published_location}): run chiso run first"
+            )
+        conn = connect(self.settings.published_path, read_only=True)
+        try:
+            tables = [
+                row[0]
+                for row in conn.execute(
+                    "select table_name from information_schema.tables "
+                    "where table_schema = 'main' and table_name not like '\\_%' escape '\\' "
+                    "order by table_name"
+                ).fetchall()
+            ]
+            yield DuckDBReader(conn, tables)
+        finally:
+            conn.close()
+
+
+class DuckDBReader(PublishedReader):
+    def write_parquet(self, table: str, path) -> None:
+        columns = self.execute(f'select * from main."{table}" limit 0').description
+        order = ", ".join(str(i) for i in range(1, len(columns) + 1))
+        self.execute(
+            f'copy (select * from main."{table}" order by {order}) to ? (format parquet)',
+            [str(path)],
+        )
