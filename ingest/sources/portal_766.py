@@ -442,11 +442,11 @@ def load(conn, folder: Path, settings: Settings) -> int:
     if (
         sha256s
         and conn.execute(
-            "select count(*) from raw.portal_766_scores where file_sha256 in (select unnest(?))",
+            "select count(*) from raw.portal_766_scores where file_sha256 in (select unnest(cast(? as varchar[])))",
             [sorted(sha256s)],
         ).fetchone()[0]
         + conn.execute(
-            "select count(*) from raw.portal_766_national where file_sha256 in (select unnest(?))",
+            "select count(*) from raw.portal_766_national where file_sha256 in (select unnest(cast(? as varchar[])))",
             [sorted(sha256s)],
         ).fetchone()[0]
     ):
