@@ -120,3 +120,66 @@ def run_demo(data_dir: Path) -> Path:
     out = subprocess.run([str(VENV_BIN / "chiso"), "demo"], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
     return data_dir / "published" / "chiso.duckdb"
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One throwaway PostgreSQL cluster for the whole session (tests take a database each)."""
+    from tests.postgres_server import server_bin, throwaway_server
+
+    if server_bin() is None:
+        pytest.fail("PostgreSQL server binaries not found: ./setup.sh installs them")
+    with throwaway_server() as env:
+        yield env
+
+
+def fresh_database(pg_env: dict[str, str], name: str) -> dict[str, str]:
+    """A new, empty database on the session's server; returns its CHISO_PG_* settings."""
+    import psycopg
+
+    with psycopg.connect(
+        host=pg_env["CHISO_PG_HOST"],
+        port=int(pg_env["CHISO_PG_PORT"]),
+        user=pg_env["CHISO_PG_USER"],
+        dbname=pg_env["CHISO_PG_DBNAME"],
+        autocommit=True,
+    ) as conn:
+        conn.execute(f'drop database if exists "{name}"')
+        conn.execute(f'create database "{name}"')
+    return {**pg_env, "CHISO_PG_DBNAME": name}
+
+
+def chiso_environment(data_dir: Path, **settings: str) -> dict[str, str]:
+    """This process's environment without any CHISO_ setting, then the data directory and
+    ``settings``: what a user's shell would hand ``chiso``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHISO_")}
+    env["CHISO_DATA_DIR"] = str(data_dir)
+    env.update(settings)
+    return env
+
+
+def published_marts(settings) -> dict[str, list[tuple]]:
+    """Every published mart, through the backend's reader, as sorted rows of comparable
+    values: numbers rounded to 9 places (PostgreSQL returns Decimal where DuckDB returns
+    float, and sums in another order), load and fetch times (``*_at``) left out."""
+    from decimal import Decimal
+
+    from warehouse.backends import open_warehouse
+
+    def plain(value):
+        if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+            return round(float(value), 9)
+        return value
+
+    marts = {}
+    with open_warehouse(settings).published() as reader:
+        for table in reader.tables:
+            columns = [
+                c[0]
+                for c in reader.execute(f'select * from "{table}" limit 0').description
+                if not c[0].endswith("_at")
+            ]
+            names = ", ".join(f'"{column}"' for column in columns)
+            rows = reader.execute(f'select {names} from "{table}"').fetchall()
+            marts[table] = sorted((tuple(map(plain, row)) for row in rows), key=repr)
+    return marts

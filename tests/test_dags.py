@@ -186,7 +186,7 @@ def test_monthly_close_dag_snapshots_the_published_month(airflow_env, pipeline_r
     manifest = json.loads((data / "snapshots" / "2025-06" / "manifest.json").read_text())
     assert manifest["period"] == "2025-06" and manifest["files"]
     assert set(result["tasks"]) == {"resolve_period", "verify_snapshots", "snapshot", "report"}
-    report = (data / "reports" / "bao_cao_2025-06.html").read_text(encoding="utf-8")
+    report = (data / "reports" / "bao_cao_20_2025-06.html").read_text(encoding="utf-8")
     assert 'data-chart="status-by-pillar"' in report
 
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import shutil
 
+from pathlib import Path
+
 import duckdb
 import pytest
-from warehouse.publish import write_candidate
 
-from expectations.gate import load_suites, run_suites, sources_path, suite_parameters
+from chiso.pipeline import stage_publish, write_candidate
+from expectations.gate import load_suites, run_suites, suite_parameters
 from tests.conftest import run_demo
+from warehouse.backends import open_warehouse
+from warehouse.backends.duckdb import file_facts, sources_path
 from warehouse.settings import load_settings
 
 MART_SUITES = [suite for suite in load_suites() if "source" not in suite["meta"]]
@@ -24,7 +28,7 @@ def good_build(tmp_path_factory):
 
 
 def _gate(path, previous_rows=None, suites=MART_SUITES, baseline=None):
-    parameters = suite_parameters(path, "2025-09", previous_rows)
+    parameters = suite_parameters(*file_facts(path), "2025-09", previous_rows)
     checks = run_suites(path, suites, parameters, baseline=baseline)
     return {c.check for c in checks if not c.passed and c.tier == "blocking"}
 
@@ -101,7 +105,7 @@ def test_against_the_last_publication_only_changed_months_are_rechecked_row_by_r
     good_build, tmp_path
 ):
     unchanged = _tampered(good_build, tmp_path)
-    parameters = suite_parameters(unchanged, "2025-09", None)
+    parameters = suite_parameters(*file_facts(unchanged), "2025-09", None)
     suites = [s for s in MART_SUITES if s["name"] == "fct_indicator_observations"]
     checks = run_suites(unchanged, suites, parameters, baseline=good_build)
     rows = [c for c in checks if c.check == "ratio_numerator_le_denominator"]
@@ -148,8 +152,9 @@ def test_raw_rows_that_break_the_validators_promise_are_blocked(good_build, monk
     )
     conn.close()
     try:
-        candidate = write_candidate(settings, "tampered_run", "2025-09")
-        assert _gate(candidate.path, suites=load_suites()) == {"raw_numerator_le_denominator"}
+        candidate = write_candidate(open_warehouse(settings), "tampered_run", "2025-09")
+        path = Path(candidate.location)
+        assert _gate(path, suites=load_suites()) == {"raw_numerator_le_denominator"}
     finally:
         conn = duckdb.connect(str(settings.warehouse_path))
         conn.execute("delete from raw.unit_report_values where file_sha256 = 'tampered'")
@@ -210,13 +215,12 @@ def test_raw_rows_loaded_between_candidate_and_publish_are_checked_by_the_next_r
     """In Airflow an ingest task may load between the candidate and publish tasks: the next
     run's raw suites must still see those rows (the cut is the candidate's, not the
     publication's time)."""
-    from warehouse.publish import publish
-
     data_dir = tmp_path / "data"
     shutil.copytree(good_build.parent.parent, data_dir)
     monkeypatch.setenv("CHISO_DATA_DIR", str(data_dir))
     settings = load_settings()
-    first = write_candidate(settings, "29990101T000000000000Z_2025-09", "2025-09")
+    backend = open_warehouse(settings)
+    first = write_candidate(backend, "29990101T000000000000Z_2025-09", "2025-09")
     conn = duckdb.connect(str(settings.warehouse_path))
     conn.execute(
         "insert into raw.unit_report_files select * replace ('late' as file_sha256, "
@@ -228,7 +232,7 @@ def test_raw_rows_loaded_between_candidate_and_publish_are_checked_by_the_next_r
         "limit 1"
     )
     conn.close()
-    publish(settings, first)
-    second = write_candidate(settings, "29990102T000000000000Z_2025-09", "2025-09")
+    stage_publish(settings, first)
+    second = write_candidate(backend, "29990102T000000000000Z_2025-09", "2025-09")
     raw_suites = [s for s in load_suites() if s["name"] == "raw_unit_reports"]
-    assert _gate(second.path, suites=raw_suites) == {"raw_numerator_le_denominator"}
+    assert _gate(Path(second.location), suites=raw_suites) == {"raw_numerator_le_denominator"}

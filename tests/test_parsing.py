@@ -4,12 +4,12 @@ import pytest
 
 from ingest.parsing import (
     ParseError,
-    check_period,
     normalize_label,
     parse_date,
     parse_number,
     parse_period,
 )
+from warehouse.periods import PeriodError, check_period
 
 
 @pytest.mark.parametrize(
@@ -67,8 +67,17 @@ def test_parse_period_rejects_bad_months(raw):
 def test_check_period_is_strict():
     assert check_period("2025-06") == "2025-06"
     for bad in ("2025-6", "2025-13", "06/2025", "2025-06-01"):
-        with pytest.raises(ParseError, match="YYYY-MM"):
+        with pytest.raises(PeriodError, match="YYYY-MM"):
             check_period(bad)
+
+
+def test_a_parse_error_carries_both_languages_apart_even_with_a_semicolon_in_the_cell():
+    """The message is typed (vi, en), never one string split on "; " again: a cell value
+    holding "; " stays whole in both languages."""
+    with pytest.raises(ParseError) as info:
+        parse_number("12; 5")
+    assert info.value.vi == "'12; 5' không phải là số"
+    assert info.value.en == "'12; 5' is not a number"
 
 
 @pytest.mark.parametrize(

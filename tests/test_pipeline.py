@@ -26,7 +26,7 @@ QUIET = lambda _: None  # noqa: E731
 def test_run_publishes_the_marts_and_a_rerun_gives_identical_marts(settings, sample_inbox):
     summary = run("2025-06", settings, log=QUIET)
     assert summary.gate_passed is True
-    assert summary.published == settings.published_path
+    assert summary.published == str(settings.published_path)
     assert set(summary.stage_seconds) == {"ingest", "build", "gate", "publish"}
     assert not settings.candidate_path(summary.run_id).exists()
 
@@ -276,6 +276,7 @@ def test_broken_figures_past_the_validator_fail_the_gate_and_leave_the_published
 
 def test_great_expectations_blocks_on_critical_and_only_warns_on_warning(settings, tmp_path):
     from expectations.gate import load_suites, run_suites, suite_parameters
+    from warehouse.backends.duckdb import file_facts
 
     path = tmp_path / "candidate.duckdb"
     conn = duckdb.connect(str(path))
@@ -294,7 +295,7 @@ def test_great_expectations_blocks_on_critical_and_only_warns_on_warning(setting
     )
     conn.close()
     suites = [s for s in load_suites() if s["name"] == "fct_indicator_observations"]
-    parameters = suite_parameters(path, "2025-06", None)
+    parameters = suite_parameters(*file_facts(path), "2025-06", None)
     checks = {check.check: check for check in run_suites(path, suites, parameters)}
     failed = {name for name, check in checks.items() if not check.passed}
     assert failed == {

@@ -45,8 +45,8 @@ def chiso(data, *arguments):
 def test_the_report_renders_every_chart_non_empty_in_chromium(demo, tmp_path):
     out = chiso(demo, "report", "--period", "2025-09", "--out", str(tmp_path), "--pdf")
     assert out.returncode == 0, out.stderr
-    page = (tmp_path / "bao_cao_2025-09.html").read_text(encoding="utf-8")
-    assert (tmp_path / "bao_cao_2025-09.pdf").read_bytes().startswith(b"%PDF")
+    page = (tmp_path / "bao_cao_20_2025-09.html").read_text(encoding="utf-8")
+    assert (tmp_path / "bao_cao_20_2025-09.pdf").read_bytes().startswith(b"%PDF")
     # self-contained: nothing is fetched from anywhere
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
     assert "<script" not in page

@@ -51,7 +51,10 @@ def test_months_helper():
 
 
 def test_the_cli_defaults_are_the_generators():
-    from ingest import sample
-    from warehouse import cli
+    from chiso.cli import files
+    from chiso.samples import report_files
 
-    assert (cli.SAMPLE_START, cli.SAMPLE_END) == (sample.DEFAULT_START, sample.DEFAULT_END)
+    assert (files.SAMPLE_START, files.SAMPLE_END) == (
+        report_files.DEFAULT_START,
+        report_files.DEFAULT_END,
+    )

@@ -88,9 +88,7 @@ def test_only_the_settings_module_reads_the_environment():
                 readers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
             elif isinstance(node, ast.Name) and node.id in ("environ", "getenv"):
                 readers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
-    assert not readers, "read the environment outside warehouse/settings.py:\n" + "\n".join(
-        readers
-    )
+    assert not readers, "read the environment outside warehouse/settings.py:\n" + "\n".join(readers)
 
 
 def test_the_province_is_a_setting_not_a_literal():

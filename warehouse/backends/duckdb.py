@@ -41,6 +41,20 @@ def sources_path(candidate: Path) -> Path:
     return candidate.with_name(candidate.name.replace(".duckdb", ".sources.duckdb"))
 
 
+def file_facts(path: Path) -> tuple[str | None, list[str]]:
+    """The first month of a marts file's observations, and its tables."""
+    conn = connect(path, read_only=True)
+    try:
+        first = conn.execute("select min(period) from main.fct_indicator_observations")
+        first = first.fetchone()[0]
+        tables = conn.execute(
+            "select table_name from information_schema.tables where table_schema = 'main'"
+        ).fetchall()
+    finally:
+        conn.close()
+    return first, [row[0] for row in tables]
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -127,16 +141,7 @@ class DuckDBWarehouse(Warehouse):
         return through
 
     def candidate_facts(self, candidate: Candidate) -> tuple[str | None, list[str]]:
-        conn = connect(Path(candidate.location), read_only=True)
-        try:
-            first = conn.execute("select min(period) from main.fct_indicator_observations")
-            first = first.fetchone()[0]
-            tables = conn.execute(
-                "select table_name from information_schema.tables where table_schema = 'main'"
-            ).fetchall()
-        finally:
-            conn.close()
-        return first, [row[0] for row in tables]
+        return file_facts(Path(candidate.location))
 
     def audited_baseline(self, suites: dict[str, str]) -> Path | None:
         """The published file, when the suites that passed it are the ones in force now: the
@@ -157,7 +162,12 @@ class DuckDBWarehouse(Warehouse):
             handle.write(dumps(record) + "\n")
 
     def kept_versions(self) -> list[str]:
-        return [path.stem for path in sorted(self.settings.versions_dir.glob("*.duckdb"))]
+        current = self.last_publication()
+        return [
+            path.stem
+            for path in sorted(self.settings.versions_dir.glob("*.duckdb"))
+            if current is None or path.stem != current["run_id"]  # a publish killed midway
+        ]
 
     def _keep_version(self) -> None:
         """Keep the file about to be replaced under versions/<its run id>.duckdb (a hard
@@ -209,11 +219,7 @@ class DuckDBWarehouse(Warehouse):
 
     def rollback(self, run_id: str | None = None) -> dict:
         current = self.last_publication()
-        versions = [
-            path
-            for path in sorted(self.settings.versions_dir.glob("*.duckdb"))
-            if current is None or path.stem != current["run_id"]  # not the file now published
-        ]
+        versions = [self.settings.versions_dir / f"{run}.duckdb" for run in self.kept_versions()]
         if not versions:
             raise PublishError(
                 f"no earlier version to roll back to in {self.settings.versions_dir}"

@@ -1,0 +1,198 @@
+"""One pipeline, two warehouses: every guarantee of write-audit-publish, checked on DuckDB
+and on PostgreSQL alike (real dbt, real Great Expectations, a real PostgreSQL server), and
+the marts the two publish compared row by row."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import threading
+from dataclasses import dataclass
+
+import pytest
+
+from chiso.samples.portal_replay import ingest_sample_sources
+from chiso.samples.report_files import generate
+from tests.conftest import VENV_BIN, chiso_environment, fresh_database, published_marts
+from warehouse.backends import open_warehouse
+from warehouse.settings import Settings, load_settings
+
+pytestmark = pytest.mark.slow
+QUIET = lambda _: None  # noqa: E731
+MONTH = "2025-06"
+MARTS: dict[str, dict] = {}  # each backend's first publication, for the comparison
+
+
+@dataclass
+class Published:
+    backend: str
+    env: dict[str, str]
+    settings: Settings
+    first: str  # run ids
+    second: str
+    first_marts: dict
+    second_marts: dict
+
+
+def chiso(env: dict[str, str], *arguments: str, **extra: str) -> subprocess.CompletedProcess:
+    """The command as a user runs it (dbt keeps DuckDB open in the process it ran in)."""
+    return subprocess.run(
+        [str(VENV_BIN / "chiso"), *arguments], env={**env, **extra}, capture_output=True, text=True
+    )
+
+
+def _run(env: dict[str, str]) -> str:
+    out = chiso(env, "run", "--period", MONTH)
+    assert out.returncode == 0, (out.stdout[-3000:], out.stderr[-3000:])
+    return json.loads((env_data(env) / "gate" / "latest.json").read_text())["run_id"]
+
+
+def env_data(env: dict[str, str]):
+    from pathlib import Path
+
+    return Path(env["CHISO_DATA_DIR"])
+
+
+def _settings(env: dict[str, str], monkeypatch) -> Settings:
+    for name in [n for n in __import__("os").environ if n.startswith("CHISO_")]:
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        if name.startswith("CHISO_"):
+            monkeypatch.setenv(name, value)
+    return load_settings()
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def published(request, tmp_path_factory):
+    """The sample (report files, portal answers, exports) published twice for June 2025."""
+    backend = request.param
+    data = tmp_path_factory.mktemp(f"backend_{backend}") / "data"
+    extra = {"CHISO_WAREHOUSE": backend, "CHISO_DATA_DOCS": "0"}
+    if backend == "postgres":
+        extra |= fresh_database(request.getfixturevalue("pg_server"), "backends")
+    env = chiso_environment(data, **extra)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        settings = _settings(env, monkeypatch)
+        settings.ensure_dirs()
+        generate(settings.inbox_dir, end=MONTH)
+        ingest_sample_sources(settings, "2022-01", MONTH, log=QUIET)
+        first = _run(env)
+        first_marts = published_marts(settings)
+        second = _run(env)
+        second_marts = published_marts(settings)
+    MARTS[backend] = first_marts
+    return Published(backend, env, settings, first, second, first_marts, second_marts)
+
+
+@pytest.fixture
+def on(published, monkeypatch) -> Published:
+    """The published fixture, with this process's settings pointing at it."""
+    _settings(published.env, monkeypatch)
+    return published
+
+
+def test_a_run_publishes_and_a_rerun_of_the_month_gives_identical_marts(on):
+    assert on.first != on.second
+    assert on.second_marts == on.first_marts
+    assert len(on.first_marts) == 17 and all(
+        on.first_marts[table] for table in ("target_progress", "fct_indicator_observations")
+    )
+    records = open_warehouse(on.settings).publications()
+    assert [r["run_id"] for r in records] == [on.first, on.second]
+    assert records[-1]["path"] == open_warehouse(on.settings).published_location
+    assert records[-1]["gate"]["blocking_failures"] == 0
+    assert "fct_indicator_observations" in records[-1]["suites"]
+    with open_warehouse(on.settings).published() as reader:
+        assert reader.publication()["run_id"] == on.second
+
+
+POSTGRES_ONLY = pytest.mark.parametrize("published", ["postgres"], indirect=True)
+
+
+@POSTGRES_ONLY
+def test_postgresql_publishes_the_same_marts_as_duckdb_row_by_row(on):
+    duckdb_marts = MARTS.get("duckdb")
+    if duckdb_marts is None:  # only when the DuckDB half was deselected (-k)
+        pytest.skip("the DuckDB run did not run in this session")
+    assert set(on.first_marts) == set(duckdb_marts)
+    for table, rows in duckdb_marts.items():
+        assert on.first_marts[table] == rows, table
+
+
+def test_a_failing_gate_names_the_check_and_leaves_what_is_published(on):
+    """A portal month missing one province passes every dbt test; the gate's coverage check
+    blocks it, on either engine."""
+    backend = open_warehouse(on.settings)
+    where = "period = '2025-05' and province_code = '20'"
+    conn = backend.raw()
+    try:
+        removed = conn.execute(f"select * from raw.portal_766_scores where {where}").fetchall()
+        assert removed
+        conn.execute(f"delete from raw.portal_766_scores where {where}")
+    finally:
+        conn.close()
+    try:
+        out = chiso(on.env, "run", "--period", MONTH)
+    finally:
+        conn = backend.raw()
+        try:
+            marks = ", ".join("?" * len(removed[0]))
+            conn.executemany(f"insert into raw.portal_766_scores values ({marks})", removed)
+        finally:
+            conn.close()
+    assert out.returncode == 1, out.stdout[-2000:]
+    assert "BLOCKING [great_expectations] every_province_scored_each_period on " in out.stdout
+    assert "every_province_scored_each_period on portal_766_scores" in out.stderr
+    assert "NOT PUBLISHED" in out.stderr and "is unchanged" in out.stderr
+    with backend.published() as reader:
+        assert reader.publication()["run_id"] == on.second
+    assert published_marts(on.settings) == on.second_marts
+    assert [r["run_id"] for r in backend.publications()][-1] == on.second
+
+
+def test_a_run_killed_just_before_the_swap_changes_nothing(on):
+    out = chiso(on.env, "run", "--period", MONTH, CHISO_FAULT_KILL_AT="publish_before_replace")
+    assert out.returncode == -signal.SIGKILL, out.stderr[-2000:]
+    backend = open_warehouse(on.settings)
+    with backend.published() as reader:
+        assert reader.publication()["run_id"] == on.second
+    assert [r["run_id"] for r in backend.publications()][-1] == on.second
+    assert published_marts(on.settings) == on.second_marts
+
+
+def test_rollback_restores_the_previous_publication(on):
+    backend = open_warehouse(on.settings)
+    assert backend.kept_versions()[-1] == on.first
+    out = chiso(on.env, "rollback")
+    assert out.returncode == 0, out.stderr
+    assert f"is now run {on.first}" in out.stdout and f"rolled back from {on.second}" in out.stdout
+    with backend.published() as reader:
+        assert reader.publication()["run_id"] == on.first
+    assert published_marts(on.settings) == on.first_marts
+    assert backend.publications()[-1]["rollback_of"] == on.second
+    out = chiso(on.env, "rollback", "--to", "nonsense")
+    assert out.returncode == 1 and "no kept version 'nonsense'" in out.stderr
+
+
+@POSTGRES_ONLY
+def test_on_postgresql_a_publication_never_waits_for_a_reader(on):
+    """A BI session in the middle of a transaction on ``published`` does not hold up the
+    schema swap; its next statement after its transaction sees the new publication. (On
+    DuckDB readers hold the file they opened, which the swap replaces by rename.)"""
+    import psycopg
+
+    pg = on.settings.postgres
+    reader = psycopg.connect(host=pg.host, port=pg.port, user=pg.user, dbname=pg.dbname)
+    try:
+        reader.execute("select count(*) from published.target_progress").fetchone()
+        published = []
+        worker = threading.Thread(target=lambda: published.append(_run(on.env)))
+        worker.start()
+        worker.join(timeout=300)
+        assert published, "the publication waited for the reader's transaction"
+        reader.rollback()
+        seen = reader.execute("select run_id from published._publication").fetchone()[0]
+        assert seen == published[0] == open_warehouse(on.settings).last_publication()["run_id"]
+    finally:
+        reader.close()
