@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -113,13 +114,39 @@ def expected_progress_pairs(as_of_period: str) -> set[tuple[str, str]]:
 
 def run_demo(data_dir: Path) -> Path:
     """``chiso demo`` as a user runs it, into ``data_dir``; returns the published file."""
+    return _demo(data_dir).published
+
+
+@dataclass(frozen=True)
+class Demo:
+    data: Path  # the data directory the demo ran in
+    published: Path
+    stdout: str
+
+
+def _demo(data_dir: Path) -> Demo:
     import subprocess
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHISO_")}
     env["CHISO_DATA_DIR"] = str(data_dir)
     out = subprocess.run([str(VENV_BIN / "chiso"), "demo"], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
-    return data_dir / "published" / "chiso.duckdb"
+    return Demo(data_dir, data_dir / "published" / "chiso.duckdb", out.stdout)
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory) -> Demo:
+    """One ``chiso demo`` for the session (the main job on the sample, September 2025).
+    Read it; copy its data directory (``demo_copy``) to change anything."""
+    return _demo(tmp_path_factory.mktemp("demo") / "data")
+
+
+@pytest.fixture
+def demo_copy(demo, tmp_path) -> Path:
+    """A data directory of this test's own, holding what the session's demo left."""
+    import shutil
+
+    return Path(shutil.copytree(demo.data, tmp_path / "data"))
 
 
 @pytest.fixture(scope="session")

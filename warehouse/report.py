@@ -173,12 +173,12 @@ def _bars(key: str, rows: list[tuple[str, float, str]], label: str, maximum: flo
 
 def build_report(settings: Settings, period: str, province_code: str) -> str:
     """The report's HTML for ``period`` and one province, from what is published."""
-    from warehouse.backends import PublishError, open_warehouse
+    from warehouse.backends import WarehouseError, open_warehouse
 
     try:
         with open_warehouse(settings).published() as conn:
             return _build(conn, period, province_code)
-    except PublishError as error:
+    except WarehouseError as error:
         raise ReportError(str(error)) from None
 
 

@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     import signal
 
+    from warehouse.backends import WarehouseError
     from warehouse.settings import SettingsError
 
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `chiso ... | head` ends quietly
@@ -47,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except WarehouseError as exc:  # unreachable, or nothing published yet
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ def _print_summary(summary, settings: Settings) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     from chiso.pipeline import GateFailed, run
     from ingest.inbox import IngestError
-    from warehouse.backends import PublishError, open_warehouse
+    from warehouse.backends import WarehouseError, open_warehouse
     from warehouse.build import BuildError
     from warehouse.catalog import CatalogError
     from warehouse.lock import LockedError
@@ -57,7 +57,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if candidate.exists():
             print(f"The rejected candidate is kept at {candidate} for inspection.", file=sys.stderr)
         return EXIT_FAILED
-    except (LockedError, IngestError, CatalogError, BuildError, PublishError) as exc:
+    except (LockedError, IngestError, CatalogError, BuildError, WarehouseError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         print(f"What is published ({where}) is unchanged.", file=sys.stderr)
         return EXIT_FAILED
@@ -79,7 +79,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    from warehouse.backends import PublishError, open_warehouse
+    from warehouse.backends import WarehouseError, open_warehouse
     from warehouse.lock import LockedError, run_lock
 
     settings = load_settings()
@@ -87,7 +87,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     try:
         with run_lock(settings.lock_path, "chiso rollback"):
             record = backend.rollback(args.to)
-    except (LockedError, PublishError) as exc:
+    except (LockedError, WarehouseError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     print(

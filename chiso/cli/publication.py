@@ -37,13 +37,13 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from warehouse.backends import PublishError
+    from warehouse.backends import WarehouseError
     from warehouse.snapshot import export
 
     try:
         for path in export(load_settings(), Path(args.out), args.format):
             print(path)
-    except PublishError as exc:
+    except WarehouseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK

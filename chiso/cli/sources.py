@@ -26,7 +26,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from ingest.exports import ExportError
     from ingest.http import FetchError
     from ingest.sources import portal_766
-    from warehouse.backends import PublishError
+    from warehouse.backends import WarehouseError
     from warehouse.lock import LockedError
 
     settings = load_settings()
@@ -63,7 +63,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         FetchError,
         portal_766.PortalError,
         LockedError,
-        PublishError,
+        WarehouseError,
         OSError,
     ) as exc:
         print(f"error: {exc}", file=sys.stderr)

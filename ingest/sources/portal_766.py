@@ -438,17 +438,11 @@ def load(conn, folder: Path, settings: Settings) -> int:
     conn.execute(DDL)
     now = datetime.now(UTC)
     scores, national = _collect(folder, portal_provinces(settings), now)
-    sha256s = {row[0] for row in scores} | {row[0] for row in national}
-    if (
-        sha256s
-        and conn.execute(
-            "select count(*) from raw.portal_766_scores where file_sha256 in (select unnest(cast(? as varchar[])))",
-            [sorted(sha256s)],
-        ).fetchone()[0]
-        + conn.execute(
-            "select count(*) from raw.portal_766_national where file_sha256 in (select unnest(cast(? as varchar[])))",
-            [sorted(sha256s)],
-        ).fetchone()[0]
+    sha256s = sorted({row[0] for row in scores} | {row[0] for row in national})
+    among = "file_sha256 in (select unnest(cast(? as varchar[])))"  # DuckDB and PostgreSQL
+    if sha256s and any(
+        conn.execute(f"select count(*) from raw.{table} where {among}", [sha256s]).fetchone()[0]
+        for table in ("portal_766_scores", "portal_766_national")
     ):
         return 0
     _in_transaction(conn, lambda: _insert(conn, scores, national))

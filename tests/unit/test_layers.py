@@ -84,9 +84,12 @@ def test_only_the_settings_module_reads_the_environment():
         if path == ROOT / "warehouse" / "settings.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"):
-                readers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
-            elif isinstance(node, ast.Name) and node.id in ("environ", "getenv"):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in ("environ", "getenv")
+                or isinstance(node, ast.Name)
+                and node.id in ("environ", "getenv")
+            ):
                 readers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not readers, "read the environment outside warehouse/settings.py:\n" + "\n".join(readers)
 

@@ -3,10 +3,24 @@ DuckDB and a PostgreSQL implementation, chosen by ``CHISO_WAREHOUSE``."""
 
 from __future__ import annotations
 
-from warehouse.backends.base import Candidate, PublishedReader, PublishError, Warehouse
+from warehouse.backends.base import (
+    Candidate,
+    PublishedReader,
+    PublishError,
+    Warehouse,
+    WarehouseError,
+)
 from warehouse.settings import Settings
 
-__all__ = ["Candidate", "PublishError", "PublishedReader", "Warehouse", "open_warehouse"]
+__all__ = [
+    "Candidate",
+    "PublishError",
+    "PublishedReader",
+    "Warehouse",
+    "WarehouseError",
+    "open_warehouse",
+    "raw_connection",
+]
 
 
 def open_warehouse(settings: Settings) -> Warehouse:

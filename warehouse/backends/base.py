@@ -31,7 +31,12 @@ PUBLICATION_TABLE = "_publication"
 SOURCE_PREFIX = "_source__"  # raw rows for the gate, written beside a candidate's marts
 
 
-class PublishError(RuntimeError):
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be used (unreachable, nothing published yet); the message says
+    what to do, and never holds a password."""
+
+
+class PublishError(WarehouseError):
     """A candidate cannot be published (or a version restored); what is published is
     unchanged."""
 

@@ -27,6 +27,7 @@ from warehouse.backends.base import (
     PublishedReader,
     PublishError,
     Warehouse,
+    WarehouseError,
     dumps,
     now_utc,
 )
@@ -84,7 +85,7 @@ class PgConnection:
                 connect_timeout=10,
             )
         except psycopg.OperationalError as error:  # says host and port, never the password
-            raise PublishError(
+            raise WarehouseError(
                 f"cannot connect to PostgreSQL at {settings.host}:{settings.port} "
                 f"(database {settings.dbname}, user {settings.user}): "
                 f"{str(error).strip().splitlines()[-1]}"

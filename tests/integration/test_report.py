@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import VENV_BIN, run_demo
+from tests.conftest import VENV_BIN
 from warehouse.report import chromium
 
 pytestmark = pytest.mark.slow
@@ -26,13 +26,6 @@ for (const chart of document.querySelectorAll('svg.chart')) {
 </script>"""
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    data = tmp_path_factory.mktemp("report") / "data"
-    run_demo(data)
-    return data
-
-
 def chiso(data, *arguments):
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHISO_")}
     env["CHISO_DATA_DIR"] = str(data)
@@ -43,7 +36,7 @@ def chiso(data, *arguments):
 
 @pytest.mark.skipif(chromium() is None, reason="Chromium not installed (./setup.sh installs it)")
 def test_the_report_renders_every_chart_non_empty_in_chromium(demo, tmp_path):
-    out = chiso(demo, "report", "--period", "2025-09", "--out", str(tmp_path), "--pdf")
+    out = chiso(demo.data, "report", "--period", "2025-09", "--out", str(tmp_path), "--pdf")
     assert out.returncode == 0, out.stderr
     page = (tmp_path / "bao_cao_20_2025-09.html").read_text(encoding="utf-8")
     assert (tmp_path / "bao_cao_20_2025-09.pdf").read_bytes().startswith(b"%PDF")
@@ -81,6 +74,6 @@ def test_the_report_renders_every_chart_non_empty_in_chromium(demo, tmp_path):
 
 
 def test_a_report_for_a_month_not_published_says_which_is(demo, tmp_path):
-    out = chiso(demo, "report", "--period", "2025-08", "--out", str(tmp_path))
+    out = chiso(demo.data, "report", "--period", "2025-08", "--out", str(tmp_path))
     assert out.returncode == 1
     assert "published marts are as of 2025-09, not 2025-08" in out.stderr

@@ -118,7 +118,12 @@ print("RESULT " + json.dumps({
 
 def _run_dag(env: dict, dag_id: str, conf: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "tests" / "run_dag.py"), dag_id, json.dumps(conf)],
+        [
+            sys.executable,
+            str(PROJECT_ROOT / "tests" / "dags" / "run_dag.py"),
+            dag_id,
+            json.dumps(conf),
+        ],
         env=env,
         capture_output=True,
         text=True,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-
 from pathlib import Path
 
 import duckdb
@@ -11,7 +10,6 @@ import pytest
 
 from chiso.pipeline import stage_publish, write_candidate
 from expectations.gate import load_suites, run_suites, suite_parameters
-from tests.conftest import run_demo
 from warehouse.backends import open_warehouse
 from warehouse.backends.duckdb import file_facts, sources_path
 from warehouse.settings import load_settings
@@ -22,9 +20,11 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def good_build(tmp_path_factory):
-    """A published file from the sample, as of September 2025."""
-    return run_demo(tmp_path_factory.mktemp("gate_data"))
+def good_build(demo, tmp_path_factory):
+    """A published file from the sample, as of September 2025 (in a copy of the demo's
+    data directory: some tests load rows into its raw tables)."""
+    data = Path(shutil.copytree(demo.data, tmp_path_factory.mktemp("gate") / "data"))
+    return data / "published" / "chiso.duckdb"
 
 
 def _gate(path, previous_rows=None, suites=MART_SUITES, baseline=None):

@@ -13,12 +13,8 @@ from tests.conftest import PROJECT_ROOT
 
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 DOCKERFILE = (PROJECT_ROOT / "Dockerfile").read_text(encoding="utf-8")
-# where chiso reads its settings: the settings module, and the PostgreSQL target's own
-# connection settings (kept out of the Settings object so a password is never in its repr)
-SETTINGS = "".join(
-    (PROJECT_ROOT / "warehouse" / name).read_text(encoding="utf-8")
-    for name in ("settings.py", "postgres.py", "tasks.py")
-)
+# the one module that reads chiso's settings from the environment
+SETTINGS = (PROJECT_ROOT / "warehouse" / "settings.py").read_text(encoding="utf-8")
 
 
 def _lock() -> dict[str, str]:

@@ -10,22 +10,13 @@ import shutil
 import duckdb
 import pytest
 
-from tests.conftest import run_demo
-
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def published_data(tmp_path_factory):
-    data = tmp_path_factory.mktemp("snapshot_data")
-    run_demo(data)
-    return data
-
-
 @pytest.fixture
-def data(published_data, tmp_path, monkeypatch):
+def data(demo, tmp_path, monkeypatch):
     copy = tmp_path / "data"
-    shutil.copytree(published_data / "published", copy / "published")
+    shutil.copytree(demo.data / "published", copy / "published")
     for name in list(os.environ):
         if name.startswith("CHISO_"):
             monkeypatch.delenv(name)
