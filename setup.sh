@@ -3,6 +3,8 @@
 #
 #   ./setup.sh run    set up, then run the main job on the embedded sample data
 #                     (sample report files -> landing -> DuckDB -> dbt -> gate -> published file)
+#                     CHISO_WAREHOUSE=postgres ./setup.sh run: the same on PostgreSQL (a local
+#                     server of its own in <data>/postgres unless CHISO_PG_HOST names one)
 #   ./setup.sh test   set up, then run every check and test (ruff, sqlfluff, pytest)
 #   ./setup.sh        set up only
 #
@@ -72,7 +74,14 @@ run_tests() {
 
 setup
 case "${1:-}" in
-    run)  shift; export PATH="$PWD/$VENV/bin:$PATH"; chiso demo "$@" ;;
+    run)  shift; export PATH="$PWD/$VENV/bin:$PATH"
+          if [ "${CHISO_WAREHOUSE:-duckdb}" = postgres ] && [ -z "${CHISO_PG_HOST:-}" ]; then
+              export CHISO_PG_PORT="${CHISO_PG_PORT:-5433}"
+              say "starting a local PostgreSQL server (stop it: python -m chiso.local_postgres stop)"
+              pg_settings=$(python -m chiso.local_postgres start) || exit 1
+              eval "$pg_settings"
+          fi
+          chiso demo "$@" ;;
     test) shift; run_tests "$@" ;;
     "")   say "set up; activate with: source $VENV/bin/activate" ;;
     *)    echo "usage: ./setup.sh [run|test]" >&2; exit 2 ;;

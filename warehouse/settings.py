@@ -197,8 +197,11 @@ def _postgres() -> PostgresSettings:
     )
 
 
-def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
+def _choice(
+    name: str, default: str, allowed: tuple[str, ...], aliases: dict[str, str] | None = None
+) -> str:
     value = os.environ.get(name, default).strip().lower()
+    value = (aliases or {}).get(value, value)
     if value not in allowed:
         raise SettingsError(f"{name}={value!r}: use one of {', '.join(allowed)}")
     return value
@@ -237,7 +240,7 @@ def load_settings() -> Settings:
         max_xlsx_expanded_bytes=int(
             os.environ.get("CHISO_MAX_XLSX_EXPANDED_BYTES", 200 * 1024 * 1024)
         ),
-        warehouse=_choice("CHISO_WAREHOUSE", "duckdb", WAREHOUSES),
+        warehouse=_choice("CHISO_WAREHOUSE", "duckdb", WAREHOUSES, {"postgresql": "postgres"}),
         provinces=provinces,
         postgres=_postgres(),
         alert_webhook=os.environ.get("CHISO_ALERT_WEBHOOK") or None,

@@ -24,12 +24,13 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.http import FetchError, post
 from ingest.landing import land_bytes
+from warehouse.raw import insert_rows
 from warehouse.settings import Settings
 
 SOURCE = "portal_766"
@@ -76,11 +77,56 @@ create table if not exists raw.portal_766_national (
     fetched_at timestamptz
 );
 """
-SCORE_COLUMNS = (
-    "file_sha256, period_kind, period, department_code, department_name, province_code, "
-    "total_score, score_delta, ckmb, tdgq, clgq, tttt, mdhl, mdsh, load_id, loaded_at, "
-    "api, unit_kind, agency_id, national_rank, request_key, fetched_at"
-)
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """One unit's index-766 score in one answer: a row of raw.portal_766_scores."""
+
+    file_sha256: str
+    period_kind: str
+    period: str
+    department_code: str
+    department_name: str
+    province_code: str | None
+    total_score: float | None
+    score_delta: float | None
+    ckmb: float | None
+    tdgq: float | None
+    clgq: float | None
+    tttt: float | None
+    mdhl: float | None
+    mdsh: float | None
+    load_id: str
+    loaded_at: datetime
+    api: str
+    unit_kind: str
+    agency_id: str | None
+    national_rank: int | None
+    request_key: str
+    fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class NationalRow:
+    """One national figure of a new-API answer: a row of raw.portal_766_national."""
+
+    file_sha256: str
+    request_key: str
+    period_kind: str
+    period: str
+    measure: str
+    category: str
+    month: str | None
+    value: float | None
+    percent: float | None
+    load_id: str
+    loaded_at: datetime
+    fetched_at: datetime
+
+
+def _columns(row_type) -> list[str]:
+    return [item.name for item in fields(row_type)]
 
 
 class PortalError(RuntimeError):
@@ -339,23 +385,47 @@ def _province(crosswalk: dict, portal_code: str, name: str) -> str:
     return row["province_code"]
 
 
-def _rows(meta: dict, landed: Path, crosswalk: dict, load_id: str, now) -> tuple[list, list]:
+def _rows(
+    meta: dict, landed: Path, crosswalk: dict, load_id: str, now
+) -> tuple[list[ScoreRow], list[NationalRow]]:
     sha256 = landed.name.split(".")[0]
     kind, period, key = meta["period_kind"], meta["period"], meta["request_key"]
     fetched = datetime.fromisoformat(meta["fetched_at"])
-    scores, national = [], []
+    lineage = {"file_sha256": sha256, "load_id": load_id, "loaded_at": now, "fetched_at": fetched}
+    scores: list[ScoreRow] = []
+    national: list[tuple] = []  # (measure, category, month, value, percent)
+
+    def score(code: str, name: str, total, delta, groups: dict, **extra) -> ScoreRow:
+        where = f"{landed.name} {code}"
+        return ScoreRow(
+            period_kind=kind,
+            period=period,
+            department_code=code,
+            department_name=name,
+            province_code=_province(crosswalk, code, name),
+            total_score=_score(total[1], total[0], where),
+            score_delta=_score(delta[1], delta[0], where) if delta else None,
+            **{group.lower(): _score(groups.get(group), group, where) for group in GROUPS},
+            request_key=key,
+            **lineage,
+            **extra,
+        )
+
     if meta["api"] == "new":
         data = parse_new(landed.read_bytes())
         for row in data["evaluation"]:
-            where = f"{landed.name} {row['departmentCode']}"
-            groups = row["groupScores"] or {}
             scores.append(
-                (sha256, kind, period, row["departmentCode"], row["departmentName"])
-                + (_province(crosswalk, row["departmentCode"], row["departmentName"]),)
-                + (_score(row["totalScore"], "totalScore", where),)
-                + (_score(row["scoreDelta"], "scoreDelta", where),)
-                + tuple(_score(groups.get(group), group, where) for group in GROUPS)
-                + (load_id, now, "new", "province", str(row["departmentId"]), None, key, fetched)
+                score(
+                    row["departmentCode"],
+                    row["departmentName"],
+                    ("totalScore", row["totalScore"]),
+                    ("scoreDelta", row["scoreDelta"]),
+                    row["groupScores"] or {},
+                    api="new",
+                    unit_kind="province",
+                    agency_id=str(row["departmentId"]),
+                    national_rank=None,
+                )
             )
         for measure, items in (data.get("donuts") or {}).items():
             for item in items or []:
@@ -368,12 +438,12 @@ def _rows(meta: dict, landed: Path, crosswalk: dict, load_id: str, now) -> tuple
                         _score(item["percent"], "percent", f"{landed.name} {measure}"),
                     )
                 )
-        for chart, fields in (
+        for chart, names in (
             ("monthlyChart", ("averageScore",)),
             ("dossierChart", ("onTimePct", "overduePct")),
         ):
             for point in data.get(chart) or []:
-                for name in fields:
+                for name in names:
                     if (point or {}).get(name) is not None:
                         month = f"{period[:4]}-{int(point['month']):02d}"
                         value = _score(point[name], name, f"{landed.name} {chart}")
@@ -382,22 +452,41 @@ def _rows(meta: dict, landed: Path, crosswalk: dict, load_id: str, now) -> tuple
         if overview.get("totalScore") is not None:
             total = _score(overview["totalScore"], "totalScore", f"{landed.name} overview")
             national.append(("totalScore", "national", None, total, None))
-        national = [(sha256, key, kind, period, *item, load_id, now, fetched) for item in national]
     else:
         for row in parse_old(landed.read_bytes()):
-            where = f"{landed.name} {row['MA_COQUAN']}"
             scores.append(
-                (sha256, kind, period, row["MA_COQUAN"], row["TEN"])
-                + (_province(crosswalk, row["MA_COQUAN"], row["TEN"]),)
-                + (_score(row["TONG_SCORE"], "TONG_SCORE", where), None)
-                + tuple(_score(row[group], group, where) for group in GROUPS)
-                + (load_id, now, "old", UNIT_KINDS[row["LOAI_COQUAN"]], row["ID"])
-                + (int(row["ROW_STT"]) if str(row["ROW_STT"]).isdigit() else None, key, fetched)
+                score(
+                    row["MA_COQUAN"],
+                    row["TEN"],
+                    ("TONG_SCORE", row["TONG_SCORE"]),
+                    None,
+                    row,
+                    api="old",
+                    unit_kind=UNIT_KINDS[row["LOAI_COQUAN"]],
+                    agency_id=row["ID"],
+                    national_rank=(int(row["ROW_STT"]) if str(row["ROW_STT"]).isdigit() else None),
+                )
             )
-    return scores, national
+    figures = [
+        NationalRow(
+            request_key=key,
+            period_kind=kind,
+            period=period,
+            measure=measure,
+            category=category,
+            month=month,
+            value=value,
+            percent=percent,
+            **lineage,
+        )
+        for measure, category, month, value, percent in national
+    ]
+    return scores, figures
 
 
-def _collect(folder: Path, crosswalk: dict, now: datetime) -> tuple[list, list]:
+def _collect(
+    folder: Path, crosswalk: dict, now: datetime
+) -> tuple[list[ScoreRow], list[NationalRow]]:
     """Every row of one landed request (all pages parsed before anything is written)."""
     pages = _landed_pages(folder)
     load_id = f"{SOURCE}-{pages[0][0]['request_key']}-{now:%Y%m%dT%H%M%S}"
@@ -409,16 +498,11 @@ def _collect(folder: Path, crosswalk: dict, now: datetime) -> tuple[list, list]:
     return scores, national
 
 
-def _insert(conn, scores: list, national: list) -> None:
-    if scores:
-        conn.executemany(
-            f"insert into raw.portal_766_scores ({SCORE_COLUMNS}) values ({', '.join('?' * 22)})",
-            scores,
-        )
-    if national:
-        conn.executemany(
-            f"insert into raw.portal_766_national values ({', '.join('?' * 12)})", national
-        )
+def _insert(conn, scores: list[ScoreRow], national: list[NationalRow]) -> None:
+    insert_rows(conn, "raw.portal_766_scores", _columns(ScoreRow), [astuple(row) for row in scores])
+    insert_rows(
+        conn, "raw.portal_766_national", _columns(NationalRow), [astuple(row) for row in national]
+    )
 
 
 def _in_transaction(conn, work: Callable[[], None]) -> None:
@@ -438,7 +522,7 @@ def load(conn, folder: Path, settings: Settings) -> int:
     conn.execute(DDL)
     now = datetime.now(UTC)
     scores, national = _collect(folder, portal_provinces(settings), now)
-    sha256s = sorted({row[0] for row in scores} | {row[0] for row in national})
+    sha256s = sorted({row.file_sha256 for row in scores} | {row.file_sha256 for row in national})
     among = "file_sha256 in (select unnest(cast(? as varchar[])))"  # DuckDB and PostgreSQL
     if sha256s and any(
         conn.execute(f"select count(*) from raw.{table} where {among}", [sha256s]).fetchone()[0]

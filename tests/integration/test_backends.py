@@ -171,6 +171,9 @@ def test_rollback_restores_the_previous_publication(on):
         assert reader.publication()["run_id"] == on.first
     assert published_marts(on.settings) == on.first_marts
     assert backend.publications()[-1]["rollback_of"] == on.second
+    status = chiso(on.env, "status")
+    assert status.returncode == 0 and "(rollback)" in status.stdout
+    assert f"published: run {on.first}, month {MONTH}" in status.stdout
     out = chiso(on.env, "rollback", "--to", "nonsense")
     assert out.returncode == 1 and "no kept version 'nonsense'" in out.stderr
 

@@ -1,16 +1,20 @@
 """What BI tools read, both ways: the published DuckDB file through SQLAlchemy and
 duckdb-engine (the driver of Superset's and Metabase's DuckDB support), and the main job
-on the PostgreSQL warehouse (`CHISO_WAREHOUSE=postgres chiso demo`, a database on the
-session's throwaway server) read as the read-only role through psycopg. The password
+on the PostgreSQL warehouse (`CHISO_WAREHOUSE=postgres ./setup.sh run`, as the README
+writes it) read as the read-only role through psycopg. The password
 appears nowhere: not in the output, not in a file of the data directory."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import VENV_BIN, chiso_environment, fresh_database
+from tests.conftest import PROJECT_ROOT, VENV_BIN, chiso_environment
+from tests.postgres_server import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -33,53 +37,67 @@ def test_every_published_mart_reads_through_sqlalchemy_duckdb_engine(demo):
     engine.dispose()
 
 
-def test_the_main_job_on_postgresql_reads_as_the_reader_role_and_hides_the_password(
-    pg_server, demo, tmp_path
-):
+def test_the_readme_job_on_postgresql_reads_as_the_reader_role_and_hides_the_password(demo):
+    """``CHISO_WAREHOUSE=postgres ./setup.sh run``, as the README writes it: a local server
+    of its own, the main job on it, the marts published as schema ``published``."""
     import duckdb
     import psycopg
 
-    pg_env = fresh_database(pg_server, "bi")
+    folder = Path(tempfile.mkdtemp(prefix="chiso-readme-pg-"))
+    folder.chmod(0o755)  # the postgres system user keeps its cluster in there
+    port = free_port()
     env = chiso_environment(
-        tmp_path / "data", CHISO_WAREHOUSE="postgres", **pg_env, CHISO_PG_PASSWORD=SECRET
-    )  # trust authentication ignores the password; it must still appear nowhere
-    out = subprocess.run([str(VENV_BIN / "chiso"), "demo"], env=env, capture_output=True, text=True)
-    assert out.returncode == 0, (out.stdout[-3000:], out.stderr[-3000:])
-    assert "gate PASSED" in out.stdout and "Marts published to schema published" in out.stdout
-    assert "psql -h 127.0.0.1" in out.stdout  # the query to try, for this warehouse
-    assert SECRET not in out.stdout + out.stderr
-    for path in (tmp_path / "data").rglob("*"):  # dbt logs, run results, gate reports
-        if path.is_file() and path.suffix in (".log", ".json", ".md", ".txt", ".jsonl"):
-            assert SECRET not in path.read_text(errors="replace"), path
-
-    connect = {
-        "host": pg_env["CHISO_PG_HOST"],
-        "port": int(pg_env["CHISO_PG_PORT"]),
-        "dbname": pg_env["CHISO_PG_DBNAME"],
-    }
-    with psycopg.connect(**connect, user=pg_env["CHISO_PG_USER"], autocommit=True) as admin:
-        admin.execute("create role bi_reader login in role chiso_reader")
-    duck = duckdb.connect(str(demo.published), read_only=True)
+        folder / "data", CHISO_WAREHOUSE="postgres", CHISO_PG_PORT=str(port)
+    )
+    env["CHISO_PG_PASSWORD"] = SECRET  # trust authentication ignores it; it must appear nowhere
     try:
-        with psycopg.connect(**connect, user="bi_reader") as reader:
-            tables = [
-                row[0]
-                for row in reader.execute(
-                    "select table_name from information_schema.tables "
-                    "where table_schema = 'published' and table_name <> '_publication'"
-                ).fetchall()
-            ]
-            assert len(tables) == 17
-            for table in tables:  # the same sample, the same month: the same row counts
-                count = reader.execute(f"select count(*) from published.{table}").fetchone()[0]
-                assert count == duck.execute(f"select count(*) from {table}").fetchone()[0]
-            with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                reader.execute("delete from published.target_progress")
-            reader.rollback()
-            with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                reader.execute("select * from raw.unit_report_values limit 1")
+        out = subprocess.run(
+            ["./setup.sh", "run"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True
+        )
+        assert out.returncode == 0, (out.stdout[-3000:], out.stderr[-3000:])
+        assert "starting a local PostgreSQL server" in out.stdout
+        assert "gate PASSED" in out.stdout and "Marts published to schema published" in out.stdout
+        assert f"psql -h 127.0.0.1 -p {port}" in out.stdout  # the query to try, for this one
+        assert SECRET not in out.stdout + out.stderr
+        for path in (folder / "data").rglob("*"):  # dbt logs, run results, gate reports
+            if path.is_file() and path.suffix in (".log", ".json", ".md", ".txt", ".jsonl"):
+                assert SECRET not in path.read_text(errors="replace"), path
+
+        connect = {"host": "127.0.0.1", "port": port, "dbname": "chiso"}
+        with psycopg.connect(**connect, user="chiso", autocommit=True) as admin:
+            admin.execute("create role bi_reader login in role chiso_reader")
+        duck = duckdb.connect(str(demo.published), read_only=True)
+        try:
+            with psycopg.connect(**connect, user="bi_reader") as reader:
+                tables = [
+                    row[0]
+                    for row in reader.execute(
+                        "select table_name from information_schema.tables "
+                        "where table_schema = 'published' and table_name <> '_publication'"
+                    ).fetchall()
+                ]
+                assert len(tables) == 17
+                for table in tables:  # the same sample, the same month: the same rows
+                    count = reader.execute(f"select count(*) from published.{table}")
+                    expected = duck.execute(f"select count(*) from {table}").fetchone()
+                    assert count.fetchone() == expected, table
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    reader.execute("delete from published.target_progress")
+                reader.rollback()
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    reader.execute("select * from raw.unit_report_values limit 1")
+        finally:
+            duck.close()
     finally:
-        duck.close()
+        stop = subprocess.run(
+            [str(VENV_BIN / "python"), "-m", "chiso.local_postgres", "stop"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+    assert stop.returncode == 0, stop.stderr
 
 
 def test_an_unreachable_server_is_named_and_the_password_never_printed(tmp_path):

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 QUIET = lambda _: None  # noqa: E731
 
 
-def test_run_publishes_the_marts_and_a_rerun_gives_identical_marts(settings, sample_inbox):
+def test_run_publishes_every_target_for_every_unit_with_its_status(settings, sample_inbox):
     summary = run("2025-06", settings, log=QUIET)
     assert summary.gate_passed is True
     assert summary.published == str(settings.published_path)
@@ -83,12 +83,7 @@ def test_run_publishes_the_marts_and_a_rerun_gives_identical_marts(settings, sam
     gate = json.loads((settings.gate_dir / "latest.json").read_text(encoding="utf-8"))
     assert gate["passed"] and gate["run_id"] == summary.run_id
     assert {c["source"] for c in gate["checks"]} == {"dbt", "great_expectations"}
-
-    again = run("2025-06", settings, log=QUIET)
-    assert again.run_id != summary.run_id
-    assert table_contents(settings.published_path) == first
-    manifests = (settings.published_path.parent / "publications.jsonl").read_text().splitlines()
-    assert [json.loads(line)["run_id"] for line in manifests] == [summary.run_id, again.run_id]
+    # a rerun of the month, on both warehouses: tests/integration/test_backends.py
 
 
 def _by_hand(target_id: str, unit_code: str, as_of: str, files: list[Path]) -> dict:
