@@ -12,7 +12,7 @@ from warehouse import reference
 
 
 def test_xlsx_template_has_a_row_per_indicator_of_the_group_and_guidance(tmp_path):
-    path = write_template("district", "2025-06", tmp_path / "huyen.xlsx")
+    path = write_template("district", "2025-06", tmp_path / "huyen.xlsx", "20")
     expected = [i.code for i in reference.indicators_for_group("district", "20")]
     workbook = load_workbook(path)
     sheet = workbook.worksheets[0]
@@ -27,7 +27,7 @@ def test_xlsx_template_has_a_row_per_indicator_of_the_group_and_guidance(tmp_pat
 
 
 def test_a_blank_template_names_every_missing_cell(tmp_path):
-    report = read_report(write_template("department", "2025-06", tmp_path / "so.xlsx"))
+    report = read_report(write_template("department", "2025-06", tmp_path / "so.xlsx", "20"))
     messages = [str(problem) for problem in report.errors]
     assert any("Mã đơn vị" in m and "header block" in m for m in messages)
     assert "Ô C9: chỉ tiêu tỷ lệ cần tử số; cell C9: a ratio indicator needs its numerator" in (
@@ -36,7 +36,7 @@ def test_a_blank_template_names_every_missing_cell(tmp_path):
 
 
 def test_a_filled_csv_template_validates(tmp_path):
-    path = write_template("district", "2025-06", tmp_path / "huyen.csv")
+    path = write_template("district", "2025-06", tmp_path / "huyen.csv", "20")
     count = len(reference.indicators_for_group("district", "20"))
     set_csv_cell(path, path, "B2", "20.183")
     for row in range(9, 9 + count):
