@@ -92,27 +92,6 @@ def insert_rows(conn, table: str, columns: list[str], rows: list[tuple]) -> None
     conn.execute(f"insert into {table} ({names}) select {names} from frame")
 
 
-PG_TYPES = {
-    "VARCHAR": "text",
-    "DOUBLE": "double precision",
-    "FLOAT": "real",
-    "INTEGER": "integer",
-    "BIGINT": "bigint",
-    "HUGEINT": "numeric",
-    "BOOLEAN": "boolean",
-    "DATE": "date",
-    "TIMESTAMP": "timestamp",
-    "TIMESTAMP WITH TIME ZONE": "timestamptz",
-}
-
-
-def column_type(conn, duckdb_type: str) -> str:
-    """A DuckDB column type as the connection's engine writes it."""
-    if getattr(conn, "dialect", "duckdb") == "postgres":
-        return "numeric" if duckdb_type.startswith("DECIMAL") else PG_TYPES.get(duckdb_type, "text")
-    return duckdb_type
-
-
 def table_columns(conn, schema: str, table: str) -> list[str]:
     """A table's columns in order, on either engine."""
     return [

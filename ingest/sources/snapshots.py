@@ -2,42 +2,64 @@
 
 Each snapshot's ``target_progress.parquet`` (verified against its manifest first) is
 copied into ``raw.snapshot_target_progress`` once; a snapshot made again with ``--force``
-replaces its month. Entry point: :func:`load`.
+replaces its month. The table is created (empty) by every load, so dbt's source exists
+before the first snapshot. Entry point: :func:`load`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
-from warehouse.raw import column_type, insert_rows
+from warehouse.raw import insert_rows
 
-DDL = """
+# the columns of target_progress the history keeps, then the snapshot's month and lineage
+FROZEN = {
+    "target_id": "varchar",
+    "unit_code": "varchar",
+    "unit_group": "varchar",
+    "indicator_code": "varchar",
+    "target_value": "double precision",
+    "deadline_on": "date",
+    "latest_period": "varchar",
+    "latest_value": "double precision",
+    "pace_ratio": "double precision",
+    "projected_value_at_deadline": "double precision",
+    "status": "varchar",
+}
+DDL = f"""
 create schema if not exists raw;
 create table if not exists raw.snapshot_loads (
     period varchar primary key, file_sha256 varchar not null
 );
+create table if not exists raw.snapshot_target_progress (
+    snapshot_period varchar not null,
+    {", ".join(f"{name} {kind}" for name, kind in FROZEN.items())},
+    file_sha256 varchar,
+    loaded_at timestamptz
+);
+-- a warehouse from before these columns (its table was copied whole from the Parquet)
+alter table raw.snapshot_target_progress add column if not exists file_sha256 varchar;
+alter table raw.snapshot_target_progress add column if not exists loaded_at timestamptz;
 """
 TABLE = "target_progress"
+COLUMNS = ["snapshot_period", *FROZEN, "file_sha256", "loaded_at"]
 
 
-def _read(path: Path, period: str) -> tuple[list[tuple[str, str]], list[tuple]]:
-    """The snapshot's columns (name, DuckDB type) and rows, with its month added."""
+def _read(path: Path, period: str, sha256: str) -> list[tuple]:
+    """The snapshot's rows, in COLUMNS order."""
     import duckdb
 
     local = duckdb.connect()
     try:
-        cursor = local.execute(
-            "select *, ? as snapshot_period from read_parquet(?)", [period, str(path)]
-        )
-        rows = cursor.fetchall()
-        kinds = local.execute(
-            "describe select *, ? as snapshot_period from read_parquet(?)", [period, str(path)]
+        return local.execute(
+            f"select ?, {', '.join(FROZEN)}, ?, ? from read_parquet(?)",
+            [period, sha256, datetime.now(UTC), str(path)],
         ).fetchall()
     finally:
         local.close()
-    return [(row[0], row[1]) for row in kinds], rows
 
 
 def load(conn, snapshot_dir: Path) -> str:
@@ -55,23 +77,14 @@ def load(conn, snapshot_dir: Path) -> str:
             continue
         if hashlib.sha256(path.read_bytes()).hexdigest() != expected:
             raise RuntimeError(f"{path} does not match its manifest: not loaded")
-        columns, rows = _read(path, manifest["period"])
+        rows = _read(path, manifest["period"], expected)
         conn.execute("begin transaction")
         try:
-            exists = conn.execute(
-                "select count(*) from information_schema.tables "
-                "where table_schema = 'raw' and table_name = 'snapshot_target_progress'"
-            ).fetchone()[0]
-            if not exists:
-                definition = ", ".join(
-                    f'"{name}" {column_type(conn, kind)}' for name, kind in columns
-                )
-                conn.execute(f"create table raw.snapshot_target_progress ({definition})")
             conn.execute(
                 "delete from raw.snapshot_target_progress where snapshot_period = ?",
                 [manifest["period"]],
             )
-            insert_rows(conn, "raw.snapshot_target_progress", [name for name, _ in columns], rows)
+            insert_rows(conn, "raw.snapshot_target_progress", COLUMNS, rows)
             conn.execute("delete from raw.snapshot_loads where period = ?", [manifest["period"]])
             conn.execute(
                 "insert into raw.snapshot_loads values (?, ?)", [manifest["period"], expected]

@@ -1,26 +1,12 @@
 -- The status of every target for every unit, month by month, as each month's immutable
 -- snapshot froze it, so a BI tool can chart progress without re-running anything.
--- Snapshots are chiso's own output read back, so this mart reads its source directly;
--- before the first snapshot it is empty, with target_progress's columns.
--- depends_on: {{ ref('target_progress') }}
-
-{%- set frozen = adapter.get_relation(
-    database=target.database, schema='raw', identifier='snapshot_target_progress'
-) if execute else none %}
+-- Empty before the first snapshot.
 
 with
 
 snapshots as (
 
-    {% if frozen -%}
-        select * from {{ frozen }}
-    {%- else -%}
-        select
-            *,
-            cast(null as varchar) as snapshot_period
-        from {{ ref('target_progress') }}
-        where false
-    {%- endif %}
+    select * from {{ ref('stg_snapshots__target_progress') }}
 
 ),
 

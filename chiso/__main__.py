@@ -1,0 +1,7 @@
+"""``python -m chiso`` is the ``chiso`` command."""
+
+import sys
+
+from chiso.cli import main
+
+sys.exit(main())

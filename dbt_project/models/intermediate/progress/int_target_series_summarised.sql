@@ -1,0 +1,94 @@
+-- Step 2 of target progress: each target × unit's series of selected figures between the
+-- target's document and the earlier of its deadline and the as-of month, summarised: how
+-- many figures, the first (the baseline y0), the latest (y_t) and the trend of the last
+-- six.
+
+with
+
+target_units as (
+
+    select * from {{ ref('int_target_units_assigned') }}
+
+),
+
+observations as (
+
+    select * from {{ ref('fct_indicator_observations') }}
+
+),
+
+measured as (
+
+    select
+        observations.unit_code,
+        observations.indicator_code,
+        observations.period,
+        observations.value,
+        {{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'observations.period_start_on')) }}
+            as measured_on,
+        extract(year from observations.period_start_on) * 12
+        + extract(month from observations.period_start_on) as month_index
+
+    from observations
+    where observations.value is not null and observations.is_selected
+
+),
+
+series as (
+
+    select
+        target_units.target_id,
+        target_units.unit_code,
+        measured.period,
+        measured.value,
+        measured.measured_on,
+        measured.month_index,
+        row_number() over (
+            partition by target_units.target_id, target_units.unit_code
+            order by measured.measured_on
+        ) as point_number,
+        row_number() over (
+            partition by target_units.target_id, target_units.unit_code
+            order by measured.measured_on desc
+        ) as points_from_latest
+
+    from target_units
+    inner join measured
+        on
+            target_units.unit_code = measured.unit_code
+            and target_units.indicator_code = measured.indicator_code
+            and target_units.document_on <= measured.measured_on
+            and target_units.as_of_period_end_on >= measured.measured_on
+            and target_units.deadline_on >= measured.measured_on
+
+),
+
+series_summary as (
+
+    select
+        target_id,
+        unit_code,
+        count(*) as observation_count,
+        max(case when point_number = 1 then period end) as baseline_period,
+        max(case when point_number = 1 then value end) as baseline_value,
+        max(case when point_number = 1 then measured_on end) as baseline_measured_on,
+        max(case when points_from_latest = 1 then period end) as latest_period,
+        max(case when points_from_latest = 1 then value end) as latest_value,
+        max(case when points_from_latest = 1 then measured_on end) as latest_measured_on,
+        max(case when points_from_latest = 1 then month_index end) as latest_month_index,
+        -- a trend needs two points: one point has no slope (DuckDB would say NaN)
+        case
+            when count(case when points_from_latest <= 6 then value end) >= 2
+                then
+                    regr_slope(
+                        case when points_from_latest <= 6 then value end,
+                        case when points_from_latest <= 6 then month_index end
+                    )
+        end as recent_monthly_trend
+
+    from series
+    group by target_id, unit_code
+
+)
+
+select * from series_summary
