@@ -100,4 +100,5 @@ def test_every_published_mart_has_a_declared_consumer(demo, manifest):
         for dependency in exposure["depends_on"]["nodes"]
     }
     assert published <= read
-    assert {e["name"] for e in manifest["exposures"].values()} >= {"monthly_report", "bi_dashboards"}
+    exposures = {exposure["name"] for exposure in manifest["exposures"].values()}
+    assert exposures >= {"monthly_report", "bi_dashboards"}
