@@ -203,6 +203,24 @@ class Warehouse(ABC):
         previous = self.last_publication() or {}
         return previous.get("sources_through") or previous.get("published_at") or "1970-01-01"
 
+    def nothing_published(self) -> PublishError:
+        return PublishError(
+            f"nothing is published yet ({self.published_location}): run chiso run first"
+        )
+
+    def rollback_record(self, publication: tuple, current: dict | None) -> dict:
+        """The record of a rollback to a kept publication, from its ``_publication`` row
+        (run id, month, row counts as JSON)."""
+        run_id, period, row_counts = publication
+        return {
+            "run_id": run_id,
+            "as_of_period": period,
+            "published_at": now_utc().isoformat(timespec="seconds"),
+            "path": self.published_location,
+            "row_counts": json.loads(row_counts),
+            "rollback_of": current["run_id"] if current else None,
+        }
+
     def publication_record(self, candidate: Candidate, record: dict) -> dict:
         return {
             "run_id": candidate.run_id,

@@ -242,23 +242,14 @@ class DuckDBWarehouse(Warehouse):
         finally:
             conn.close()
         self._swap_in(staging)
-        record = {
-            "run_id": info[0],
-            "as_of_period": info[1],
-            "published_at": now_utc().isoformat(timespec="seconds"),
-            "path": self.published_location,
-            "row_counts": json.loads(info[2]),
-            "rollback_of": current["run_id"] if current else None,
-        }
+        record = self.rollback_record(info, current)
         self._append(record)
         return record
 
     @contextmanager
     def published(self) -> Iterator[PublishedReader]:
         if not self.has_published():
-            raise PublishError(
-                f"nothing is published yet ({self.published_location}): run chiso run first"
-            )
+            raise self.nothing_published()
         conn = connect(self.settings.published_path, read_only=True)
         try:
             tables = [

@@ -308,14 +308,7 @@ class PostgresWarehouse(Warehouse):
                 # the kept schema leaves the kept list: it is what is published again
                 staging = schema_for(CANDIDATE_PREFIX + "rollback_", chosen)
                 conn.execute(f"alter schema {schema} rename to {_ident(staging)}")
-                record = {
-                    "run_id": info[0],
-                    "as_of_period": info[1],
-                    "published_at": now_utc().isoformat(timespec="seconds"),
-                    "path": self.published_location,
-                    "row_counts": json.loads(info[2]),
-                    "rollback_of": current["run_id"] if current else None,
-                }
+                record = self.rollback_record(info, current)
                 self._publish_schema(conn, staging, record)
                 conn.execute("commit")
             except BaseException:
@@ -328,9 +321,7 @@ class PostgresWarehouse(Warehouse):
     @contextmanager
     def published(self) -> Iterator[PublishedReader]:
         if not self.has_published():
-            raise PublishError(
-                f"nothing is published yet ({self.published_location}): run chiso run first"
-            )
+            raise self.nothing_published()
         conn = PgConnection(self.settings.postgres, search_path=PUBLISHED)
         try:
             conn.execute("begin transaction isolation level repeatable read read only")
