@@ -102,3 +102,22 @@ def test_every_published_mart_has_a_declared_consumer(demo, manifest):
     assert published <= read
     exposures = {exposure["name"] for exposure in manifest["exposures"].values()}
     assert exposures >= {"monthly_report", "bi_dashboards"}
+
+
+def test_every_published_mart_is_under_an_enforced_contract(demo, manifest):
+    """The marts are BI's interface: names and types declared, and dbt refuses a build
+    whose columns differ (the types written so that DuckDB and PostgreSQL agree)."""
+    conn = duckdb.connect(str(demo.published), read_only=True)
+    try:
+        published = {
+            row[0]
+            for row in conn.execute("select table_name from information_schema.tables").fetchall()
+        } - {"_publication"}
+    finally:
+        conn.close()
+    models = _models(manifest)
+    for table in published:
+        node = models[table]
+        assert node["config"]["contract"]["enforced"], table
+        untyped = [name for name, column in node["columns"].items() if not column["data_type"]]
+        assert not untyped, f"{table}: {untyped}"

@@ -38,9 +38,11 @@ measures as (
             'target_units.target_value', 'target_units.target_value_max'
         ) }} as is_latest_meeting_target,
         series_summary.latest_value - target_units.target_value as gap_to_target,
-        1.0 * {{ dbt.datediff('series_summary.baseline_measured_on', 'series_summary.latest_measured_on', 'day') }}
-        / nullif({{ dbt.datediff('series_summary.baseline_measured_on', 'target_units.deadline_on', 'day') }}, 0)
-            as time_elapsed_share,
+        cast(
+            1.0 * {{ dbt.datediff('series_summary.baseline_measured_on', 'series_summary.latest_measured_on', 'day') }}
+            / nullif({{ dbt.datediff('series_summary.baseline_measured_on', 'target_units.deadline_on', 'day') }}, 0)
+            as double precision
+        ) as time_elapsed_share,
         (series_summary.latest_value - series_summary.baseline_value)
         / nullif(
             -- for a range, the bound nearer the baseline is what has to be reached

@@ -134,13 +134,15 @@ final as (
             when rejected_file_count > 0 then 'rejected_only'
             else 'missing'
         end as reporting_status,
-        case
-            when accepted_file_count > 0
-                then greatest({{ dbt.datediff('due_on', 'first_received_on', 'day') }}, 0)
-            when due_on < reference_on
-                then {{ dbt.datediff('due_on', 'reference_on', 'day') }}
-            else 0
-        end as days_late,
+        cast(
+            case
+                when accepted_file_count > 0
+                    then greatest({{ dbt.datediff('due_on', 'first_received_on', 'day') }}, 0)
+                when due_on < reference_on
+                    then {{ dbt.datediff('due_on', 'reference_on', 'day') }}
+                else 0
+            end as integer
+        ) as days_late,
         reference_on
 
     from joined

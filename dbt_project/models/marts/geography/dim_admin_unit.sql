@@ -125,7 +125,7 @@ final as (
         case when scheme = 'post_2025' then {{ reorganisation_on }} end as valid_from_on,
         case
             when scheme = 'pre_2025'
-                then {{ dbt.dateadd('day', -1, reorganisation_on) }}
+                then cast({{ dbt.dateadd('day', -1, reorganisation_on) }} as date)
         end as valid_to_on
 
     from unioned

@@ -22,10 +22,12 @@ final as (
         offered_full_online,
         offered_partly_online,
         not_online,
-        100.0 * offered_full_online / nullif(eligible_full_online, 0)
+        cast(100.0 * offered_full_online / nullif(eligible_full_online, 0) as double precision)
             as full_online_share_of_eligible,
-        100.0 * (offered_full_online + offered_partly_online) / nullif(procedures, 0)
-            as online_share_of_procedures,
+        cast(
+            100.0 * (offered_full_online + offered_partly_online) / nullif(procedures, 0)
+            as double precision
+        ) as online_share_of_procedures,
         file_sha256,
         source_row,
         source_file_name

@@ -29,7 +29,7 @@ counted as (
         units.province_code,
         indicators.pillar,
         count(*) as unit_targets,
-        sum(case when progress.status = 'unit_abolished' then 0 else 1 end) as unit_targets_judged,
+        count(case when progress.status <> 'unit_abolished' then 1 end) as unit_targets_judged,
         {{ status_counts('progress.status') }}
 
     from progress

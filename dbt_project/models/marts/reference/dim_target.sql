@@ -86,7 +86,7 @@ final as (
         text_status,
         note,
         valid_from_on,
-        {{ dbt.dateadd('day', -1, 'replaced_on') }} as valid_to_on,
+        cast({{ dbt.dateadd('day', -1, 'replaced_on') }} as date) as valid_to_on,
         replaced_on is null as is_current
 
     from with_validity
