@@ -39,7 +39,8 @@ published marts of the month as Parquet files with a hashed manifest under
 `<data>/snapshots/<YYYY-MM>/`. Same functions as `chiso snapshot verify` and
 `chiso snapshot --period YYYY-MM`; re-running a month is a no-op, a changed publication
 for a closed month is refused (use the CLI's `--force`, which keeps the old snapshot).
-Then the monthly report, as `chiso report --period YYYY-MM --pdf`, in `<data>/reports/`.
+Then the monthly report of each province the instance serves (`CHISO_PROVINCES`), as
+`chiso report --period YYYY-MM --pdf`, in `<data>/reports/`.
 """,
 )
 def chiso_monthly_close():
@@ -62,10 +63,10 @@ def chiso_monthly_close():
         return tasks.snapshot(period)
 
     @task
-    def report(period: str) -> str:
+    def report(period: str) -> list[str]:
         from chiso import tasks
 
-        return tasks.report(period)
+        return tasks.report(period)  # one per province of CHISO_PROVINCES
 
     period = resolve_period()
     frozen = snapshot(period)
