@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT, VENV_BIN, expected_progress_pairs
+from tests.conftest import PROJECT_ROOT, VENV_BIN, expected_progress_pairs, fresh_database
 
 DAGS = sorted((PROJECT_ROOT / "dags").glob("*.py"))
 HEAVY = {
@@ -218,6 +218,46 @@ def test_monthly_close_dag_snapshots_the_published_month(airflow_env, pipeline_r
     assert set(result["tasks"]) == {"resolve_period", "verify_snapshots", "snapshot", "report"}
     report = (data / "reports" / "bao_cao_20_2025-06.html").read_text(encoding="utf-8")
     assert 'data-chart="status-by-pillar"' in report
+
+
+@pytest.mark.slow
+def test_the_pipeline_and_the_monthly_close_run_the_same_on_postgresql(airflow_env, pg_server):
+    """The DAGs on the PostgreSQL warehouse: published as schema ``published``, the
+    snapshot and a report for each province the instance serves."""
+    import shutil
+    from pathlib import Path
+
+    import psycopg
+
+    from chiso.samples.report_files import generate
+
+    env = _own_data_dir(airflow_env, "on_postgres")
+    data = Path(env["CHISO_DATA_DIR"])
+    shutil.copytree(data / "dbt" / "target", data / "dbt" / "target-postgres")  # cosmos DAG
+    env.update(
+        fresh_database(pg_server, "dags"), CHISO_WAREHOUSE="postgres", CHISO_PROVINCES="20,08"
+    )
+    generate(data / "inbox", start="2025-01", end="2025-06")
+    out = _run_dag(env, "chiso_pipeline", {"period": "2025-06"})
+    result = _result(out)
+    assert result["state"] == "success", out.stderr[-4000:]
+    assert not (data / "published" / "chiso.duckdb").exists()  # nothing on the DuckDB side
+    with psycopg.connect(
+        host=env["CHISO_PG_HOST"],
+        port=int(env["CHISO_PG_PORT"]),
+        user=env["CHISO_PG_USER"],
+        dbname=env["CHISO_PG_DBNAME"],
+    ) as conn:
+        period = conn.execute("select as_of_period from published._publication").fetchone()
+        pairs = set(conn.execute("select target_id, unit_code from published.target_progress"))
+    assert period == ("2025-06",) and pairs == expected_progress_pairs("2025-06")
+
+    out = _run_dag(env, "chiso_monthly_close", {"period": "2025-06"})
+    assert _result(out)["state"] == "success", out.stderr[-4000:]
+    assert json.loads((data / "snapshots" / "2025-06" / "manifest.json").read_text())["files"]
+    for province in ("20", "08"):
+        page = (data / "reports" / f"bao_cao_{province}_2025-06.html").read_text(encoding="utf-8")
+        assert 'data-chart="status-by-pillar"' in page, province
 
 
 def _own_data_dir(airflow_env: dict, name: str) -> dict:
