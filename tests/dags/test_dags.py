@@ -240,7 +240,7 @@ def test_the_pipeline_and_the_monthly_close_run_the_same_on_postgresql(airflow_e
     generate(data / "inbox", start="2025-01", end="2025-06")
     out = _run_dag(env, "chiso_pipeline", {"period": "2025-06"})
     result = _result(out)
-    assert result["state"] == "success", out.stderr[-4000:]
+    assert result["state"] == "success", (result["tasks"], out.stdout[-6000:])
     assert not (data / "published" / "chiso.duckdb").exists()  # nothing on the DuckDB side
     with psycopg.connect(
         host=env["CHISO_PG_HOST"],
