@@ -45,7 +45,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from warehouse.lock import LockedError
 
     settings = load_settings()
-    where = open_warehouse(settings).published_location
+    backend = open_warehouse(settings)
+    where = backend.published_location
     print(f"chiso run for {args.period} (data directory: {settings.data_dir})")
     try:
         summary = run(args.period, settings)
@@ -53,8 +54,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         _print_summary(exc.summary, settings)
         print(f"\nNOT PUBLISHED: {exc}", file=sys.stderr)
         print(f"What is published ({where}) is unchanged.", file=sys.stderr)
-        candidate = settings.candidate_path(exc.summary.run_id)
-        if candidate.exists():
+        candidate = backend.kept_candidate(exc.summary.run_id)
+        if candidate:
             print(f"The rejected candidate is kept at {candidate} for inspection.", file=sys.stderr)
         return EXIT_FAILED
     except (LockedError, IngestError, CatalogError, BuildError, WarehouseError) as exc:

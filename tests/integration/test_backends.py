@@ -145,6 +145,7 @@ def test_a_failing_gate_names_the_check_and_leaves_what_is_published(on):
     assert "BLOCKING [great_expectations] every_province_scored_each_period on " in out.stdout
     assert "every_province_scored_each_period on portal_766_scores" in out.stderr
     assert "NOT PUBLISHED" in out.stderr and "is unchanged" in out.stderr
+    assert "The rejected candidate is kept at " in out.stderr  # a file, or a schema
     with backend.published() as reader:
         assert reader.publication()["run_id"] == on.second
     assert published_marts(on.settings) == on.second_marts

@@ -159,6 +159,10 @@ class Warehouse(ABC):
         publication's cut): what the gate's raw-source suites check."""
 
     @abstractmethod
+    def kept_candidate(self, run_id: str) -> str | None:
+        """Where a run's candidate the gate rejected is kept for inspection, if it is."""
+
+    @abstractmethod
     def candidate_facts(self, candidate: Candidate) -> tuple[str | None, list[str]]:
         """The first month of the candidate's observations, and its tables."""
 

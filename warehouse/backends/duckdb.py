@@ -140,6 +140,10 @@ class DuckDBWarehouse(Warehouse):
             conn.execute("detach sources")
         return through
 
+    def kept_candidate(self, run_id: str) -> str | None:
+        path = self.settings.candidate_path(run_id)
+        return str(path) if path.exists() else None
+
     def candidate_facts(self, candidate: Candidate) -> tuple[str | None, list[str]]:
         return file_facts(Path(candidate.location))
 

@@ -192,6 +192,14 @@ class PostgresWarehouse(Warehouse):
             conn.close()
         return Candidate(self.name, schema, run_id, period, row_counts, through.isoformat())
 
+    def kept_candidate(self, run_id: str) -> str | None:
+        schema = schema_for(CANDIDATE_PREFIX, run_id)
+        conn = self.raw()
+        try:
+            return f"schema {schema}" if schema in self._schemas(conn, schema) else None
+        finally:
+            conn.close()
+
     def candidate_facts(self, candidate: Candidate) -> tuple[str | None, list[str]]:
         conn = self.raw()
         try:
