@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from warehouse.settings import Settings, export_dbt_environment
+from warehouse.settings import Settings, export_warehouse_environment
 
 
 class BuildError(RuntimeError):
@@ -71,7 +71,7 @@ def run_dbt(settings: Settings, command: str, *extra: str, target_path: Path | N
     """Invoke dbt in-process against the configured warehouse (its dbt target)."""
     from dbt.cli.main import dbtRunner
 
-    export_dbt_environment(settings)
+    export_warehouse_environment(settings)
     result = dbtRunner().invoke(dbt_args(settings, command, *extra, target_path=target_path))
     if result.exception is not None:
         raise BuildError(f"dbt {command} could not run: {result.exception}")

@@ -249,9 +249,10 @@ def load_settings() -> Settings:
     )
 
 
-def export_dbt_environment(settings: Settings) -> None:
-    """dbt's profile (dbt_project/profiles.yml) reads its connection from the environment:
-    set it from these settings before dbt runs in this process."""
+def export_warehouse_environment(settings: Settings) -> None:
+    """dbt's profile (dbt_project/profiles.yml) and Great Expectations' connection string
+    (``${CHISO_PG_PASSWORD}``) read the warehouse's connection from the environment: set it
+    from these settings (which may come from an Airflow connection) in this process."""
     os.environ["CHISO_WAREHOUSE_PATH"] = str(settings.warehouse_path)
     os.environ["CHISO_DBT_TARGET"] = settings.warehouse
     if settings.warehouse == "postgres":

@@ -340,7 +340,11 @@ class PostgresWarehouse(Warehouse):
 
     def gx_connection_string(self) -> str:
         """The SQLAlchemy URL Great Expectations connects with: the password as
-        ``${CHISO_PG_PASSWORD}``, which it fills in from the environment itself."""
+        ``${CHISO_PG_PASSWORD}``, which it fills in from the environment itself (set here
+        from the settings, which may come from an Airflow connection)."""
+        from warehouse.settings import export_warehouse_environment
+
+        export_warehouse_environment(self.settings)
         pg = self.settings.postgres
         secret = ":${CHISO_PG_PASSWORD}" if pg.password else ""
         return f"postgresql+psycopg2://{pg.user}{secret}@{pg.host}:{pg.port}/{pg.dbname}"
