@@ -73,3 +73,15 @@ def test_the_cli_names_a_bad_setting_instead_of_a_traceback(clean, capsys):
     clean.setenv("CHISO_WAREHOUSE", "oracle")
     assert main(["status"]) == 2
     assert "CHISO_WAREHOUSE='oracle'" in capsys.readouterr().err
+
+
+def test_great_expectations_gets_the_password_from_the_environment_not_its_config(clean):
+    import os
+
+    from warehouse.backends import open_warehouse
+
+    clean.setenv("CHISO_WAREHOUSE", "postgres")
+    clean.setenv("AIRFLOW_CONN_CHISO_WAREHOUSE", "postgresql://chiso:s3cret@pg.prod:6432/marts")
+    url = open_warehouse(load_settings()).gx_connection_string()
+    assert url == "postgresql+psycopg2://chiso:${CHISO_PG_PASSWORD}@pg.prod:6432/marts"
+    assert os.environ["CHISO_PG_PASSWORD"] == "s3cret"  # what GX substitutes
