@@ -82,6 +82,10 @@ def test_great_expectations_gets_the_password_from_the_environment_not_its_confi
 
     clean.setenv("CHISO_WAREHOUSE", "postgres")
     clean.setenv("AIRFLOW_CONN_CHISO_WAREHOUSE", "postgresql://chiso:s3cret@pg.prod:6432/marts")
+    for name in ("HOST", "PORT", "USER", "PASSWORD", "DBNAME"):  # undone after the test
+        clean.setenv(f"CHISO_PG_{name}", "")
+    clean.setenv("CHISO_DBT_TARGET", "")
+    clean.setenv("CHISO_WAREHOUSE_PATH", "")
     url = open_warehouse(load_settings()).gx_connection_string()
     assert url == "postgresql+psycopg2://chiso:${CHISO_PG_PASSWORD}@pg.prod:6432/marts"
     assert os.environ["CHISO_PG_PASSWORD"] == "s3cret"  # what GX substitutes
