@@ -141,3 +141,24 @@ def test_a_bad_edit_stops_the_run_before_dbt_and_names_the_row(settings, seeds_c
         r"target_value 'abc' is not a number",
         str(error.value),
     )
+
+
+def test_every_status_pillar_and_group_the_marts_write_has_a_label():
+    """The report labels each code from seeds/labels.csv: a code without a label there
+    would stop the monthly report."""
+    import yaml
+
+    from warehouse import reference
+
+    models = PROJECT_ROOT / "dbt_project" / "models" / "marts" / "progress"
+    spec = yaml.safe_load((models / "_progress__models.yml").read_text(encoding="utf-8"))
+    progress = next(m for m in spec["models"] if m["name"] == "target_progress")
+    status = next(c for c in progress["columns"] if c["name"] == "status")
+    accepted = next(t for t in status["data_tests"] if isinstance(t, dict))
+    assert set(accepted["accepted_values"]["arguments"]["values"]) == set(
+        reference.labels("status")
+    )
+    pillars = {row["pillar"] for row in read_seed(SEEDS, "indicators")}
+    assert pillars <= set(reference.labels("pillar"))
+    groups = {row["unit_group"] for row in read_seed(SEEDS, "reporting_units")}
+    assert groups <= set(reference.labels("unit_group"))
