@@ -116,7 +116,7 @@ def _rewrite(path: Path, rows: list[list[str]], header: list[str] | None = None)
 
 def generate_raw(workdir: Path, months: int, end: str = "2025-09") -> int:
     """Every unit's figures for ``months`` months up to ``end``, straight into raw."""
-    from ingest.sources import admin_units, dti, portal_766, provision
+    from ingest.sources import admin_units, dti, portal_766, provision, snapshots
     from warehouse.raw import connect, ensure_raw_schema
 
     seeds = workdir / "dbt_project" / "seeds"
@@ -125,7 +125,7 @@ def generate_raw(workdir: Path, months: int, end: str = "2025-09") -> int:
     try:
         ensure_raw_schema(conn)
         admin_units.load(conn)
-        for ddl in (portal_766.DDL, dti.DDL, provision.DDL):
+        for ddl in (portal_766.DDL, dti.DDL, provision.DDL, snapshots.DDL):
             conn.execute(ddl)
         conn.execute(
             f"""
