@@ -22,6 +22,7 @@ pytestmark = pytest.mark.slow
 QUIET = lambda _: None  # noqa: E731
 MONTH = "2025-06"
 MARTS: dict[str, dict] = {}  # each backend's first publication, for the comparison
+POSTGRES_ONLY = pytest.mark.parametrize("published", ["postgres"], indirect=True)
 
 
 @dataclass
@@ -107,9 +108,6 @@ def test_a_run_publishes_and_a_rerun_of_the_month_gives_identical_marts(on):
         assert reader.publication()["run_id"] == on.second
 
 
-POSTGRES_ONLY = pytest.mark.parametrize("published", ["postgres"], indirect=True)
-
-
 @POSTGRES_ONLY
 def test_postgresql_publishes_the_same_marts_as_duckdb_row_by_row(on):
     duckdb_marts = MARTS.get("duckdb")
@@ -152,6 +150,7 @@ def test_a_failing_gate_names_the_check_and_leaves_what_is_published(on):
     assert [r["run_id"] for r in backend.publications()][-1] == on.second
 
 
+@POSTGRES_ONLY  # DuckDB: tests/reliability/test_crashes.py, then the rerun too
 def test_a_run_killed_just_before_the_swap_changes_nothing(on):
     out = chiso(on.env, "run", "--period", MONTH, CHISO_FAULT_KILL_AT="publish_before_replace")
     assert out.returncode == -signal.SIGKILL, out.stderr[-2000:]

@@ -19,7 +19,7 @@ def test_the_ingest_benchmark_loads_every_file():
 def test_the_national_benchmark_builds_gates_runs_the_floor_and_a_monthly_run():
     from benchmarks.national import bench_national
 
-    result = bench_national(scale=0.1, months=3)
+    result = bench_national(scale=0.1, months=3, full=False)  # rebuild, close: tested apart
     assert result["units"]["commune"] == 333 and result["units"]["province"] == 34
     assert result["figures"] > 0 and result["build"]["models"] == 33
     assert result["build"]["failed_tests"] == [] and result["gate"]["blocking_failures"] == []
@@ -32,5 +32,3 @@ def test_the_national_benchmark_builds_gates_runs_the_floor_and_a_monthly_run():
         result["units"][g] for g in result["units"] if g != "targets"
     )
     assert monthly["published_rows"] > first["published_rows"]
-    assert result["rebuild_run"]["published_rows"] == monthly["published_rows"]
-    assert result["monthly_close"]["snapshot_seconds"] > 0

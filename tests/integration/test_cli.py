@@ -60,19 +60,19 @@ def test_demo_publishes_and_prints_a_query_that_works(demo):
 
 
 @pytest.mark.slow
-def test_a_changed_landed_file_stops_the_run_with_its_name(tmp_path):
-    from chiso.samples.report_files import generate
+def test_a_changed_landed_file_stops_the_run_with_its_name(demo_copy):
+    from ingest.landing import sha256_file
 
-    generate(tmp_path / "inbox", start="2025-06", end="2025-06")
-    assert _run(["run", "--period", "2025-06"], tmp_path).returncode == 0
-    (tmp_path / "warehouse" / "chiso.duckdb").unlink()  # force a reload from landing
-    landed = sorted((tmp_path / "landing" / "unit_files" / "2025-06").glob("*.csv"))[0]
+    published = demo_copy / "published" / "chiso.duckdb"
+    before = sha256_file(published)
+    (demo_copy / "warehouse" / "chiso.duckdb").unlink()  # force a reload from landing
+    landed = sorted((demo_copy / "landing" / "unit_files" / "2025-06").glob("*.csv"))[0]
     landed.chmod(0o644)
     landed.write_bytes(landed.read_bytes()[:-20])  # truncated
-    out = _run(["run", "--period", "2025-06"], tmp_path)
+    out = _run(["run", "--period", "2025-06"], demo_copy)
     assert out.returncode == 1
     assert f"error: landed files failed their integrity check, not loaded: {landed}" in out.stderr
-    assert "is unchanged" in out.stderr
+    assert "is unchanged" in out.stderr and sha256_file(published) == before
 
 
 @pytest.mark.slow
