@@ -26,9 +26,10 @@ classified as (
             when observation_count = 0 then 'no_report'
             when is_deadline_passed and is_latest_meeting_target then 'achieved'
             when is_deadline_passed then 'not_achieved'
+            -- one figure is no pace, even when it meets the target (DESIGN.md)
+            when observation_count < 2 then 'insufficient_data'
             when is_baseline_meeting_target and is_latest_meeting_target then 'maintain'
             when is_baseline_meeting_target then 'deteriorating'
-            when observation_count < 2 then 'insufficient_data'
             when is_latest_meeting_target then 'achieved'
             when pace_ratio >= 0.95 then 'on_track'
             when pace_ratio >= 0.6 then 'needs_acceleration'
