@@ -137,9 +137,6 @@ def report(period: str) -> list[str]:
     return written
 
 
-POOL = "chiso_warehouse"  # one slot: DuckDB has one writer (airflow pools set ... 1)
-
-
 def ingest_unit_files() -> str:
     """The inbox -> landing / quarantine -> raw; returns the summary line. Raises
     NothingNew when no new file was loaded (the DAG skips: no Asset event)."""

@@ -20,6 +20,17 @@ def manifest(demo) -> dict:
     return json.loads((demo.data / "dbt" / "target" / "manifest.json").read_text())
 
 
+@pytest.fixture(scope="module")
+def published(demo) -> set[str]:
+    """The marts the demo published (without its _publication record)."""
+    conn = duckdb.connect(str(demo.published), read_only=True)
+    try:
+        tables = conn.execute("select table_name from information_schema.tables").fetchall()
+    finally:
+        conn.close()
+    return {row[0] for row in tables} - {"_publication"}
+
+
 def _models(manifest: dict) -> dict[str, dict]:
     return {
         node["name"]: node
@@ -85,15 +96,7 @@ def test_the_portal_sources_declare_their_freshness(manifest):
         assert node["freshness"]["warn_after"]["count"] and node["freshness"]["error_after"]
 
 
-def test_every_published_mart_has_a_declared_consumer(demo, manifest):
-    conn = duckdb.connect(str(demo.published), read_only=True)
-    try:
-        published = {
-            row[0]
-            for row in conn.execute("select table_name from information_schema.tables").fetchall()
-        } - {"_publication"}
-    finally:
-        conn.close()
+def test_every_published_mart_has_a_declared_consumer(published, manifest):
     read = {
         dependency.split(".")[-1]
         for exposure in manifest["exposures"].values()
@@ -104,17 +107,9 @@ def test_every_published_mart_has_a_declared_consumer(demo, manifest):
     assert exposures >= {"monthly_report", "bi_dashboards"}
 
 
-def test_every_published_mart_is_under_an_enforced_contract(demo, manifest):
+def test_every_published_mart_is_under_an_enforced_contract(published, manifest):
     """The marts are BI's interface: names and types declared, and dbt refuses a build
     whose columns differ (the types written so that DuckDB and PostgreSQL agree)."""
-    conn = duckdb.connect(str(demo.published), read_only=True)
-    try:
-        published = {
-            row[0]
-            for row in conn.execute("select table_name from information_schema.tables").fetchall()
-        } - {"_publication"}
-    finally:
-        conn.close()
     models = _models(manifest)
     for table in published:
         node = models[table]
