@@ -14,6 +14,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
+from warehouse.bilingual import BilingualError
+
 SCHEMES = ("pre_2025", "post_2025")
 CODE_WIDTH = {"province": 2, "district": 3, "commune": 5}
 # longest first, so "thành phố" goes before "thành"
@@ -44,8 +46,8 @@ _PREFIXES = sorted(
 )
 
 
-class AdminUnitNotFound(LookupError):
-    """No unit, or more than one, matches; the message is Vietnamese and English."""
+class AdminUnitNotFound(BilingualError, LookupError):
+    """No unit, or more than one, matches; ``.vi`` and ``.en`` say which."""
 
 
 @dataclass(frozen=True)
@@ -94,15 +96,16 @@ def normalise_code(code: object, level: str) -> str:
     if re.fullmatch(r"\d+(\.0+)?", text):
         return text.split(".")[0].zfill(CODE_WIDTH[level])
     raise AdminUnitNotFound(
-        f"mã '{code}' không phải là mã đơn vị hành chính; '{code}' is not an administrative code"
+        f"mã '{code}' không phải là mã đơn vị hành chính",
+        f"'{code}' is not an administrative code",
     )
 
 
 @cache
 def _units() -> tuple[AdminUnit, ...]:
-    from ingest.sources.admin_units import build_tables
+    from ingest.sources.admin_units import library_tables
 
-    tables = build_tables("lookup")
+    tables = library_tables()
     units: dict[str, AdminUnit] = {}
     for province, p_name, district, d_name, _, commune, c_name, _, _ in tables[
         "admin_units_legacy"
@@ -129,8 +132,8 @@ def by_code(code: object, scheme: str, level: str) -> AdminUnit:
         if (unit.scheme, unit.level, unit.code) == (scheme, level, wanted):
             return unit
     raise AdminUnitNotFound(
-        f"không có {level} mã '{code}' trong danh mục {scheme}; "
-        f"no {level} with code '{code}' in the {scheme} scheme"
+        f"không có {level} mã '{code}' trong danh mục {scheme}",
+        f"no {level} with code '{code}' in the {scheme} scheme",
     )
 
 
@@ -153,11 +156,11 @@ def by_name(name: str, scheme: str, level: str, province_code: str | None = None
         return matches[0]
     if not matches:
         raise AdminUnitNotFound(
-            f"không tìm thấy {level} tên '{name}' trong danh mục {scheme}; "
-            f"no {level} named '{name}' in the {scheme} scheme"
+            f"không tìm thấy {level} tên '{name}' trong danh mục {scheme}",
+            f"no {level} named '{name}' in the {scheme} scheme",
         )
     listed = ", ".join(f"{unit.name_vi} ({unit.code})" for unit in matches[:5])
     raise AdminUnitNotFound(
-        f"tên '{name}' ứng với {len(matches)} đơn vị: {listed}; cần mã tỉnh; "
-        f"'{name}' matches {len(matches)} units: {listed}; give the province"
+        f"tên '{name}' ứng với {len(matches)} đơn vị: {listed}; cần mã tỉnh",
+        f"'{name}' matches {len(matches)} units: {listed}; give the province",
     )

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.landing import land, quarantine, sha256_file
+from ingest.registry import refresh as refresh_registry
 from ingest.sources.unit_files import Problem, Report, read_report
 from warehouse.backends import raw_connection
 from warehouse.faults import kill_point
@@ -188,39 +189,39 @@ def ingest_inbox(settings: Settings, log: Callable[[str], None] = print) -> Inge
     settings.ensure_dirs()
     landing = settings.landing_dir / SOURCE
     summary = IngestSummary()
-    parsed: dict[str, Report] = {}  # reports read from the inbox in this run, by sha256
-    for path in _inbox_files(settings.inbox_dir):
-        summary.received += 1
-        sha256 = sha256_file(path)
-        report = read_report(path)
-        if report.is_valid:
-            _, is_new = land(path, landing, report.period, sha256, path.name, report.unit_code)
-            kill_point("ingest_after_landing")
-            parsed[sha256] = report
-            if is_new:
-                summary.landed += 1
-            else:
-                summary.duplicates += 1
-        else:
-            folder = quarantine(
-                path,
-                settings.quarantine_dir / SOURCE,
-                sha256,
-                path.name,
-                report.problems,
-                report.sheet,
-                unit_code=report.unit_code,
-                period=report.period,
-            )
-            summary.quarantined.append(path.name)
-            log(f"  quarantined {path.name} -> {folder}")
-            for problem in report.errors[:5]:
-                log(f"    {problem}")
-        path.unlink()
-
     conn = raw_connection(settings)
     try:
         ensure_raw_schema(conn)
+        registry = refresh_registry(conn, settings.provinces)
+        parsed: dict[str, Report] = {}  # reports read from the inbox in this run, by sha256
+        for path in _inbox_files(settings.inbox_dir):
+            summary.received += 1
+            sha256 = sha256_file(path)
+            report = read_report(path, registry=registry)
+            if report.is_valid:
+                _, is_new = land(path, landing, report.period, sha256, path.name, report.unit_code)
+                kill_point("ingest_after_landing")
+                parsed[sha256] = report
+                if is_new:
+                    summary.landed += 1
+                else:
+                    summary.duplicates += 1
+            else:
+                folder = quarantine(
+                    path,
+                    settings.quarantine_dir / SOURCE,
+                    sha256,
+                    path.name,
+                    report.problems,
+                    report.sheet,
+                    unit_code=report.unit_code,
+                    period=report.period,
+                )
+                summary.quarantined.append(path.name)
+                log(f"  quarantined {path.name} -> {folder}")
+                for problem in report.errors[:5]:
+                    log(f"    {problem}")
+            path.unlink()
         load_rejections(conn, settings.quarantine_dir / SOURCE)
         rows = conn.execute("select file_sha256 from raw.unit_report_files").fetchall()
         loaded = {row[0] for row in rows}
@@ -239,7 +240,7 @@ def ingest_inbox(settings: Settings, log: Callable[[str], None] = print) -> Inge
             meta = json.loads(
                 landed.with_name(landed.name + ".meta.json").read_text(encoding="utf-8")
             )
-            report = parsed.get(sha256) or read_report(landed, meta["original_name"])
+            report = parsed.get(sha256) or read_report(landed, meta["original_name"], registry)
             if not report.is_valid:  # the catalog or registry changed since it landed
                 summary.not_loadable.append(str(landed))
                 log(f"  {report.file_name} ({landed.name}) no longer validates: {report.errors[0]}")

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ingest.sources.unit_files import COLUMN_LABELS, HEADER_LABELS, SHEET_NAME, TITLE
+from ingest.registry import Registry, default_registry
 from warehouse import reference
 
 INSTRUCTIONS_SHEET = "Hướng dẫn"
@@ -130,8 +131,11 @@ def _instructions(group: str, province_code: str, indicators) -> list[list[str]]
     return lines
 
 
-def write_template(group: str, period: str, out: Path, province_code: str) -> Path:
-    """Write the blank template (xlsx or csv, by ``out``'s suffix) for a group and month."""
+def write_template(
+    group: str, period: str, out: Path, province_code: str, registry: Registry | None = None
+) -> Path:
+    """Write the blank template (xlsx or csv, by ``out``'s suffix) for a group and month;
+    in xlsx, the unit-code cell lists the registry's units of the group that month."""
     from openpyxl.worksheet.datavalidation import DataValidation
 
     indicators = template_indicators(group, province_code)
@@ -147,8 +151,8 @@ def write_template(group: str, period: str, out: Path, province_code: str) -> Pa
     sheet = workbook[SHEET_NAME]
     codes = [
         unit.code
-        for unit in reference.units().values()
-        if (unit.group, unit.province_code) == (group, province_code)
+        for unit in (registry or default_registry()).in_province(province_code)
+        if (unit.group, unit.province_code) == (group, province_code) and unit.exists_in(period)
     ]
     if codes and len(",".join(codes)) < 250:  # Excel's limit for an inline list
         unit_list = DataValidation(type="list", formula1=f'"{",".join(codes)}"', allow_blank=True)

@@ -1,7 +1,8 @@
 """Reference data that people edit by hand, kept as dbt seeds and read here too.
 
 The seeds in ``dbt_project/seeds/`` are the single source: dbt loads them into the
-warehouse, and ingestion reads the same files to know which units and indicators exist.
+warehouse, and ingestion reads the same files to know which indicators and targets exist
+(the reporting units are :mod:`ingest.registry`'s, built from the seeds and the library).
 """
 
 from __future__ import annotations
@@ -23,16 +24,6 @@ class Indicator:
     measured_by: str
     min_value: float | None
     max_value: float | None
-
-
-@dataclass(frozen=True)
-class Unit:
-    code: str
-    name_vi: str
-    group: str
-    province_code: str
-    valid_from: str
-    valid_to: str | None
 
 
 def read_seed(seed_dir: Path, name: str) -> list[dict[str, str]]:
@@ -76,21 +67,6 @@ def _indicators(seed_dir: Path) -> dict[str, Indicator]:
 
 
 @cache
-def _units(seed_dir: Path) -> dict[str, Unit]:
-    return {
-        row["unit_code"]: Unit(
-            code=row["unit_code"],
-            name_vi=row["unit_name_vi"],
-            group=row["unit_group"],
-            province_code=row["province_code"],
-            valid_from=row["valid_from_on"],
-            valid_to=row["valid_to_on"] or None,
-        )
-        for row in read_seed(seed_dir, "reporting_units")
-    }
-
-
-@cache
 def _targets(seed_dir: Path) -> tuple[dict[str, str], ...]:
     return tuple(read_seed(seed_dir, "targets"))
 
@@ -107,10 +83,6 @@ def indicators() -> dict[str, Indicator]:
     return _indicators(_seed_dir())
 
 
-def units() -> dict[str, Unit]:
-    return _units(_seed_dir())
-
-
 def indicators_for_group(group: str, province_code: str) -> list[Indicator]:
     """Indicators units of a group report: those a target sets for the group in the
     province, measured from unit reports; sorted by code."""
@@ -125,10 +97,6 @@ def indicators_for_group(group: str, province_code: str) -> list[Indicator]:
         for code in sorted(codes)
         if catalog[code].measured_by in ("unit_report", "both")
     ]
-
-
-def reported_indicators(unit: Unit) -> list[Indicator]:
-    return indicators_for_group(unit.group, unit.province_code)
 
 
 def groups_with_targets(province_code: str) -> set[str]:

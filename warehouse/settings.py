@@ -24,7 +24,7 @@ checkout runs with no configuration. All runtime data lives under one directory,
 | CHISO_PORTAL_PAGE_SIZE | 100 (old API page size; pages fetched until a short one) |
 | CHISO_DATA_DOCS        | 1 (write Great Expectations Data Docs; 0 saves ~0.6 s a run) |
 | CHISO_WAREHOUSE        | duckdb (or postgres: raw, dbt, gate and publication there) |
-| CHISO_PROVINCES        | 20 (the provinces this instance serves, post-2025 codes)  |
+| CHISO_PROVINCES        | 20,08,14 (the provinces this instance serves, post-2025 codes) |
 | CHISO_PG_HOST/_PORT/_USER/_PASSWORD/_DBNAME | 127.0.0.1/5432/chiso/(empty)/chiso |
 | AIRFLOW_CONN_CHISO_WAREHOUSE | (unset) an Airflow connection URI, postgresql://...; |
 |                        | under Airflow it wins over CHISO_PG_*                     |
@@ -103,17 +103,11 @@ class Settings:
     max_file_bytes: int = 20 * 1024 * 1024
     max_xlsx_expanded_bytes: int = 200 * 1024 * 1024
     warehouse: str = "duckdb"
-    provinces: tuple[str, ...] = ("20",)
+    provinces: tuple[str, ...] = ("20", "08", "14")
     postgres: PostgresSettings = field(default_factory=PostgresSettings)
     alert_webhook: str | None = None
     cosmos_mode: str = "watcher"
     fault_pause_before_replace: float = 0.0
-
-    @property
-    def province(self) -> str:
-        """The first province served: the default of commands that build one province's
-        report or template."""
-        return self.provinces[0]
 
     @property
     def candidate_dir(self) -> Path:
@@ -210,7 +204,7 @@ def _choice(
 def load_settings() -> Settings:
     """Read the settings from the environment (call again after changing it)."""
     data = _path("CHISO_DATA_DIR", PROJECT_ROOT / "data")
-    provinces = _list("CHISO_PROVINCES", "20")
+    provinces = _list("CHISO_PROVINCES", "20,08,14")
     if not provinces or not all(code.isdigit() and len(code) == 2 for code in provinces):
         raise SettingsError(
             f"CHISO_PROVINCES={os.environ.get('CHISO_PROVINCES')!r}: give two-digit province "

@@ -9,6 +9,8 @@ Commands, by group (a module each)::
     files        chiso sample [--out DIR]      the deterministic sample report files
                  chiso validate-file FILE...   check report files the way ingestion will
                  chiso template --group G --period YYYY-MM --out FILE   blank report template
+    units        chiso units import FILE --group G --province P   a list of schools, ...
+                 chiso units list [--province P] [--group G] [--period YYYY-MM]
     sources      chiso ingest portal|dti|provision   index 766, DTI and provision exports
     publication  chiso snapshot --period YYYY-MM | verify; chiso export; chiso report
     project      chiso catalog [--summary]; chiso dbt-manifest
@@ -22,7 +24,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from chiso.cli import files, pipeline, project, publication, sources
+from chiso.cli import files, pipeline, project, publication, sources, units
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="chiso", description="Digital-transformation (chuyển đổi số) indicator pipeline"
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for group in (pipeline, files, sources, publication, project):
+    for group in (pipeline, files, units, sources, publication, project):
         group.register(commands)
     return parser
 

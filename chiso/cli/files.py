@@ -23,8 +23,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_validate_file(args: argparse.Namespace) -> int:
+    from ingest.registry import for_settings
     from ingest.sources.unit_files import read_report
 
+    registry = for_settings(load_settings())
     status = EXIT_OK
     for name in args.files:
         path = Path(name)
@@ -32,7 +34,7 @@ def cmd_validate_file(args: argparse.Namespace) -> int:
             print(f"{name}: không tìm thấy tệp; file not found")
             status = EXIT_FAILED
             continue
-        report = read_report(path)
+        report = read_report(path, registry=registry)
         verdict = "hợp lệ / valid" if report.is_valid else "KHÔNG hợp lệ / NOT valid"
         print(f"{name}: {verdict} ({report.unit_code}, {report.period}, {len(report.rows)} rows)")
         for problem in report.problems:
@@ -45,9 +47,21 @@ def cmd_validate_file(args: argparse.Namespace) -> int:
 def cmd_template(args: argparse.Namespace) -> int:
     from ingest.template import TemplateError, write_template
 
-    province = args.province or load_settings().province
+    from ingest.registry import for_settings
+
+    settings = load_settings()
+    province = args.province or (settings.provinces[0] if len(settings.provinces) == 1 else None)
+    if province is None:
+        print(
+            f"error: this instance serves provinces {', '.join(settings.provinces)}: "
+            "say which with --province",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     try:
-        path = write_template(args.group, args.period, Path(args.out), province)
+        path = write_template(
+            args.group, args.period, Path(args.out), province, for_settings(settings)
+        )
     except TemplateError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -69,7 +83,7 @@ def register(commands) -> None:
     template.add_argument("--period", required=True, type=period, help="month, YYYY-MM")
     template.add_argument("--out", required=True, help="FILE.xlsx or FILE.csv")
     template.add_argument(
-        "--province", help="province code (default: the first of CHISO_PROVINCES)"
+        "--province", help="province code (needed when CHISO_PROVINCES names several)"
     )
     template.set_defaults(func=cmd_template)
 

@@ -67,13 +67,21 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from chiso.cli.units import import_lists
     from chiso.samples.portal_replay import ingest_sample_sources
     from chiso.samples.report_files import DEFAULT_END, DEFAULT_START, generate
+    from chiso.samples.unit_lists import write_lists
 
     settings = load_settings()
     settings.ensure_dirs()
+    lists = write_lists(settings.data_dir / "sample_lists", settings.provinces)
+    if import_lists(settings, lists):
+        return EXIT_FAILED
     files = generate(settings.inbox_dir)
-    print(f"wrote {len(files)} sample report files (Lạng Sơn units) to {settings.inbox_dir}")
+    print(
+        f"wrote {len(files)} sample report files (provinces {', '.join(settings.provinces)}) "
+        f"to {settings.inbox_dir}"
+    )
     print(ingest_sample_sources(settings, DEFAULT_START, DEFAULT_END, log=print))
     args.period = DEFAULT_END
     return cmd_run(args)

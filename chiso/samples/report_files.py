@@ -1,11 +1,16 @@
-"""Deterministic sample report files from a handful of Lạng Sơn reporting units.
+"""Deterministic sample report files from every reporting unit of the served provinces.
 
-The main job needs something real to chew on without network: monthly report files, in
-the unit-file layout, for the Lạng Sơn units of the registry while each existed (districts
-until June 2025, the new communes from July 2025), January 2022 to September 2025.
-Figures follow a plausible upward trend with noise; departments send xlsx, districts and
-communes CSV (semicolon or comma, Vietnamese number format); one unit skips a month.
-The same arguments always give the same bytes.
+The main job needs something real to chew on without network: report files, in the
+unit-file layout, from the units of the registry (the sample lists of schools and health
+facilities included, :mod:`chiso.samples.unit_lists`) while each existed, January 2022 to
+September 2025, for every group that a target in its province measures from unit reports.
+Groups report as ``seeds/reporting_calendar.csv`` says: the province, departments and
+districts every month, communes, schools and health facilities once a year (December);
+schools and health facilities from 2023 (when the province started collecting from them).
+Figures follow a plausible upward trend with noise; about one department in four sends
+xlsx, the rest CSV (semicolon or comma, Vietnamese number format); about one unit-month in
+sixty does not report, and one district is missing in November 2024. The same arguments
+always give the same bytes.
 """
 
 from __future__ import annotations
@@ -14,17 +19,21 @@ import hashlib
 import random
 import re
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 
+from ingest.registry import Registry, Unit
 from ingest.template import report_rows, report_workbook, save_workbook, write_csv
 from warehouse import reference
 from warehouse.periods import months
+from warehouse.settings import dbt_project_dir, load_settings
 
 DEFAULT_START = "2022-01"
 DEFAULT_END = "2025-09"  # three months past the July 2025 reorganisation
-SAMPLE_PROVINCE = "20"  # Lạng Sơn
+FIRST_YEAR = {"school": "2023", "health_facility": "2023"}  # collected from these units since
 # (unit, period) pairs that did not report: completeness needs a gap to show
 MISSING_REPORTS = {("20.183", "2024-11")}
+MISSING_SHARE = 60  # about one unit-month in this many is not reported
 _ZIP_TIME = (2025, 1, 1, 0, 0, 0)
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 REPORTERS = ["Nguyễn Văn An", "Hoàng Thị Bình", "Lương Văn Chung", "Vi Thị Dung", "Lộc Văn Đức"]
@@ -35,23 +44,50 @@ def _rng(*parts: str) -> random.Random:
     return random.Random(int.from_bytes(seed[:8], "big"))
 
 
-def _figures(unit: reference.Unit, indicator_code: str, index: int) -> tuple[int, int]:
+@cache
+def calendar() -> dict[str, tuple[str, int | None]]:
+    """unit group -> (frequency, the month a yearly report is for)."""
+    return {
+        row["unit_group"]: (row["frequency"], int(row["report_month"]) if row["report_month"] else None)
+        for row in reference.read_seed(dbt_project_dir() / "seeds", "reporting_calendar")
+    }
+
+
+def reports_in(unit: Unit, period: str) -> bool:
+    """Whether the sample has the unit send a report for the month."""
+    frequency, month = calendar()[unit.group]
+    if frequency == "yearly" and int(period[5:]) != month:
+        return False
+    if period[:4] < FIRST_YEAR.get(unit.group, "0000") or not unit.exists_in(period):
+        return False
+    if (unit.code, period) in MISSING_REPORTS:
+        return False
+    return _rng("gap", unit.code, period).randrange(MISSING_SHARE) != 0
+
+
+def _figures(unit: Unit, indicator_code: str, index: int) -> tuple[int, int]:
     rng = _rng("trend", unit.code, indicator_code)
     start_rate = rng.uniform(35, 70)
     slope = rng.uniform(0.3, 1.3)
     size = rng.randint(150, 900) * (3 if unit.group == "district" else 1)
+    if unit.group in ("commune", "school", "health_facility"):
+        size = rng.randint(20, 120)
     noise = _rng("month", unit.code, indicator_code, str(index))
     rate = min(99.5, max(1.0, start_rate + slope * index + noise.uniform(-2.5, 2.5)))
-    denominator = max(20, int(size * noise.uniform(0.85, 1.15)))
+    denominator = max(5, int(size * noise.uniform(0.85, 1.15)))
     return round(denominator * rate / 100), denominator
 
 
-def reported_indicators(unit: reference.Unit) -> list[reference.Indicator]:
+def reported_indicators(unit: Unit) -> list[reference.Indicator]:
     """The ratio indicators the sample reports for a unit (the template's ratio rows)."""
-    return [i for i in reference.reported_indicators(unit) if i.kind == "ratio"]
+    return [
+        i
+        for i in reference.indicators_for_group(unit.group, unit.province_code)
+        if i.kind == "ratio"
+    ]
 
 
-def _rows(unit: reference.Unit, period: str, index: int) -> list[list[object]]:
+def _rows(unit: Unit, period: str, index: int) -> list[list[object]]:
     year, month = map(int, period.split("-"))
     sent = date(year + (month == 12), month % 12 + 1, 5)
     header = {
@@ -68,21 +104,35 @@ def _rows(unit: reference.Unit, period: str, index: int) -> list[list[object]]:
     return report_rows(header, figures)
 
 
-def generate(out_dir: Path, start: str = DEFAULT_START, end: str = DEFAULT_END) -> list[Path]:
-    """Write one report file per unit and month into ``out_dir``; return their paths."""
+def _registry(provinces: tuple[str, ...] | None) -> Registry:
+    from chiso.samples.unit_lists import sample_registry
+
+    return sample_registry(provinces or load_settings().provinces)
+
+
+def generate(
+    out_dir: Path,
+    start: str = DEFAULT_START,
+    end: str = DEFAULT_END,
+    provinces: tuple[str, ...] | None = None,
+) -> list[Path]:
+    """Write the sample's report files for the months from ``start`` to ``end`` into
+    ``out_dir`` (the provinces this instance serves unless told); return their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    registry = _registry(provinces)
+    units = sorted(
+        (u for u in registry.units.values() if reported_indicators(u)), key=lambda u: u.code
+    )
     written = []
     for index, period in enumerate(months(DEFAULT_START, end)):
         if period < start:
             continue
-        for unit in reference.units().values():
-            if unit.province_code != SAMPLE_PROVINCE or (unit.code, period) in MISSING_REPORTS:
-                continue
-            if (unit.valid_to and period > unit.valid_to[:7]) or period < unit.valid_from[:7]:
+        for unit in units:
+            if not reports_in(unit, period):
                 continue
             rows = _rows(unit, period, index)
             stem = f"bao_cao_{unit.code}_{period}"
-            if unit.group == "department":
+            if unit.group == "department" and _rng("format", unit.code).randrange(4) == 0:
                 path = out_dir / f"{stem}.xlsx"
                 save_workbook(report_workbook(rows), path)
             else:
@@ -101,7 +151,7 @@ VARIANT_UNIT, VARIANT_PERIOD = "20.178", "2025-06"
 
 
 def _base_rows() -> list[list[object]]:
-    unit = reference.units()[VARIANT_UNIT]
+    unit = _registry(("20",)).units[VARIANT_UNIT]
     return _rows(unit, VARIANT_PERIOD, months(DEFAULT_START, VARIANT_PERIOD).index(VARIANT_PERIOD))
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import closing
+from functools import cache
 from importlib import metadata, resources
 
 from warehouse.raw import insert_rows, table_columns
@@ -116,6 +117,12 @@ def build_tables(version: str) -> dict[str, list[tuple]]:
     }
 
 
+@cache
+def library_tables() -> dict[str, list[tuple]]:
+    """:func:`build_tables` for the installed library version, read once per process."""
+    return build_tables(metadata.version(LIBRARY))
+
+
 def load(conn) -> str:
     """Load the library's units into ``raw`` unless this version is already there."""
     from datetime import UTC, datetime
@@ -127,7 +134,7 @@ def load(conn) -> str:
     ).fetchone()
     if loaded and loaded[0] == version:
         return f"administrative units: {LIBRARY} {version} already loaded"
-    tables = build_tables(version)
+    tables = library_tables()
     conn.execute("begin transaction")
     try:
         for table, rows in tables.items():

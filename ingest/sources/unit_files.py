@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from ingest.parsing import ParseError, normalize_label, parse_date, parse_number, parse_period
+from ingest.registry import Registry, default_registry
 from warehouse import reference
 
 TITLE = "BÁO CÁO CHỈ SỐ CHUYỂN ĐỔI SỐ (Digital transformation indicator report)"
@@ -237,8 +238,13 @@ def _unsafe(path: Path, file_name: str, suffix: str) -> Problem | None:
     return None
 
 
-def read_report(path: Path, file_name: str | None = None) -> Report:
-    """Read and validate one report file; problems are collected, never raised."""
+def read_report(
+    path: Path, file_name: str | None = None, registry: Registry | None = None
+) -> Report:
+    """Read and validate one report file against the registry of reporting units (the
+    warehouse's, with imported lists; else the built-in one of the configured provinces);
+    problems are collected, never raised."""
+    registry = registry or default_registry()
     path = Path(path)
     file_name = file_name or path.name
     suffix = Path(file_name).suffix.lower()
@@ -263,8 +269,8 @@ def read_report(path: Path, file_name: str | None = None) -> Report:
             )
         )
         return report
-    _read_header(rows, report)
-    _read_table(rows, report)
+    _read_header(rows, report, registry)
+    _read_table(rows, report, registry)
     return report
 
 
@@ -272,7 +278,7 @@ def _problem(report: Report, error: ParseError, cell: str, severity: str = "erro
     report.problems.append(Problem(error.vi, error.en, cell, severity))
 
 
-def _read_header(rows: list[list[object]], report: Report) -> None:
+def _read_header(rows: list[list[object]], report: Report, registry: Registry) -> None:
     found: dict[str, tuple[object, str]] = {}
     for index, row in enumerate(rows):
         if not row:
@@ -291,7 +297,7 @@ def _read_header(rows: list[list[object]], report: Report) -> None:
                 )
             )
     if "unit_code" in found and (code := _text(found["unit_code"][0])):
-        if code not in reference.units():
+        if code not in registry:
             report.problems.append(
                 Problem(
                     f"mã đơn vị '{code}' không có trong danh mục đơn vị báo cáo",
@@ -305,10 +311,9 @@ def _read_header(rows: list[list[object]], report: Report) -> None:
             report.period = parse_period(found["period"][0])
         except ParseError as exc:
             _problem(report, exc, found["period"][1])
-    unit = reference.units().get(report.unit_code or "")
+    unit = registry.get(report.unit_code)
     if unit and report.period:
-        first, last = (unit.valid_from or "0000-00")[:7], (unit.valid_to or "9999-99")[:7]
-        if not first <= report.period <= last:
+        if not unit.exists_in(report.period):
             report.problems.append(
                 Problem(
                     f"đơn vị '{unit.code}' ({unit.name_vi}) không tồn tại trong kỳ "
@@ -374,7 +379,7 @@ def _check_figures(report: Report, indicator, numbers: dict, cells: dict, get) -
         )
 
 
-def _read_table(rows: list[list[object]], report: Report) -> None:
+def _read_table(rows: list[list[object]], report: Report, registry: Registry) -> None:
     header = _find_table_header(rows)
     if header is None:
         report.problems.append(
@@ -396,8 +401,12 @@ def _read_table(rows: list[list[object]], report: Report) -> None:
         )
         return
     known = reference.indicators()
-    unit = reference.units().get(report.unit_code or "")
-    applicable = {i.code for i in reference.reported_indicators(unit)} if unit else None
+    unit = registry.get(report.unit_code)
+    applicable = (
+        {i.code for i in reference.indicators_for_group(unit.group, unit.province_code)}
+        if unit
+        else None
+    )
     seen: dict[str, str] = {}
     for index in range(header_row + 1, len(rows)):
         row = rows[index]
@@ -437,8 +446,7 @@ def _read_table(rows: list[list[object]], report: Report) -> None:
             )
             continue
         seen[code] = code_cell
-        if applicable is not None and code not in applicable:
-            unit = reference.units()[report.unit_code]
+        if unit is not None and applicable is not None and code not in applicable:
             report.problems.append(
                 Problem(
                     f"chỉ tiêu '{code}' không áp dụng cho nhóm đơn vị '{unit.group}' "

@@ -2,7 +2,7 @@ with
 
 units as (
 
-    select * from {{ ref('reporting_units') }}
+    select * from {{ ref('stg_registry__units') }}
 
 ),
 
@@ -14,10 +14,13 @@ final as (
         unit_group,
         parent_unit_code,
         province_code,
+        served_province_code,
         scheme,
         admin_unit_id,
         valid_from_on,
         valid_to_on,
+        successor_unit_code,
+        registry_source,
         note
 
     from units
