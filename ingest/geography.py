@@ -126,11 +126,15 @@ def _units() -> tuple[AdminUnit, ...]:
     return tuple(units.values())
 
 
+@cache
+def _code_index() -> dict[tuple[str, str, str], AdminUnit]:
+    return {(unit.scheme, unit.level, unit.code): unit for unit in _units()}
+
+
 def by_code(code: object, scheme: str, level: str) -> AdminUnit:
-    wanted = normalise_code(code, level)
-    for unit in _units():
-        if (unit.scheme, unit.level, unit.code) == (scheme, level, wanted):
-            return unit
+    unit = _code_index().get((scheme, level, normalise_code(code, level)))
+    if unit is not None:
+        return unit
     raise AdminUnitNotFound(
         f"không có {level} mã '{code}' trong danh mục {scheme}",
         f"no {level} with code '{code}' in the {scheme} scheme",

@@ -26,6 +26,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from pathlib import Path
 
 from warehouse.raw import insert_rows, table_columns
 from warehouse.reference import read_seed
@@ -136,7 +137,9 @@ def merged_provinces(served: str) -> list[str]:
     """The pre-2025 provinces that form a post-2025 one ('08' -> ['02', '08'])."""
     from ingest.sources.admin_units import library_tables
 
-    olds = sorted(old for old, new, _ in library_tables()["admin_province_crosswalk"] if new == served)
+    olds = sorted(
+        old for old, new, _ in library_tables()["admin_province_crosswalk"] if new == served
+    )
     if not olds:
         raise RegistryError(
             f"province {served!r} is not a post-2025 province of the administrative-unit "
@@ -169,7 +172,9 @@ def _territorial(served: str) -> tuple[list[Unit], list[Succession]]:
                 served_province_code=served,
                 valid_to=LAST_PRE_2025_DAY if ends else None,
                 successor_code=served if ends else None,
-                note=f"Hợp nhất vào {new_name[0].lower()}{new_name[1:]} từ 01/7/2025." if ends else None,
+                note=f"Hợp nhất vào {new_name[0].lower()}{new_name[1:]} từ 01/7/2025."
+                if ends
+                else None,
             )
             if ends:
                 successions.append(Succession(province, served, REORGANISED_ON, True, "library"))
@@ -236,9 +241,11 @@ def _territorial(served: str) -> tuple[list[Unit], list[Succession]]:
     return list(units.values()), successions
 
 
-def _departments(served: str, olds: list[str]) -> tuple[list[Unit], list[Succession]]:
+def _departments(
+    served: str, olds: list[str], seed_dir: Path
+) -> tuple[list[Unit], list[Succession]]:
     units, successions = [], []
-    for row in read_seed(dbt_project_dir() / "seeds", "departments"):
+    for row in read_seed(seed_dir, "departments"):
         if row["province_code"] not in olds:
             continue
         code = f"{row['province_code']}.{row['department_code']}"
@@ -268,14 +275,18 @@ def _departments(served: str, olds: list[str]) -> tuple[list[Unit], list[Success
     return units, successions
 
 
-@cache
 def built_in(provinces: tuple[str, ...]) -> Registry:
     """The registry without imported lists: provinces, departments, districts, communes."""
+    return _built_in(tuple(provinces), dbt_project_dir() / "seeds")
+
+
+@cache
+def _built_in(provinces: tuple[str, ...], seed_dir: Path) -> Registry:
     units: list[Unit] = []
     successions: list[Succession] = []
     for served in provinces:
         territorial, links = _territorial(served)
-        departments, merges = _departments(served, merged_provinces(served))
+        departments, merges = _departments(served, merged_provinces(served), seed_dir)
         units += territorial + departments
         successions += links + merges
     return _checked(units, successions)

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
-from ingest.sources.unit_files import COLUMN_LABELS, HEADER_LABELS, SHEET_NAME, TITLE
 from ingest.registry import Registry, default_registry
+from ingest.sources.unit_files import COLUMN_LABELS, HEADER_LABELS, SHEET_NAME, TITLE
 from warehouse import reference
 
 INSTRUCTIONS_SHEET = "Hướng dẫn"

@@ -55,9 +55,7 @@ COLUMNS = {
     "valid_from": ("Ngày bắt đầu", "valid from"),
     "valid_to": ("Ngày kết thúc", "valid to"),
 }
-_KEYS = {
-    normalize_label(label): key for key, labels in COLUMNS.items() for label in labels
-}
+_KEYS = {normalize_label(label): key for key, labels in COLUMNS.items() for label in labels}
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 MAX_ROWS = 100_000
 
@@ -130,7 +128,8 @@ class ImportResult:
     @property
     def changes(self) -> int:
         return sum(
-            len(part) for part in (self.added, self.closed, self.renamed, self.changed, self.reopened)
+            len(part)
+            for part in (self.added, self.closed, self.renamed, self.changed, self.reopened)
         )
 
     def line(self) -> str:
@@ -275,7 +274,8 @@ def read_list(
                     number,
                     None,
                     Message(
-                        f"danh sách dài quá {MAX_ROWS:,} dòng", f"a list of more than {MAX_ROWS:,} rows"
+                        f"danh sách dài quá {MAX_ROWS:,} dòng",
+                        f"a list of more than {MAX_ROWS:,} rows",
                     ),
                 )
             )
@@ -331,7 +331,9 @@ def read_list(
             problem(*parent)
             parent = None
         if len(problems) == before:
-            listed.append(Listed(number, code, name, parent, dates["valid_from"], dates["valid_to"]))
+            listed.append(
+                Listed(number, code, name, parent, dates["valid_from"], dates["valid_to"])
+            )
     if not listed and not problems:
         problems.append(
             RowProblem(
@@ -359,7 +361,7 @@ def _parent(code: object, name: object, valid_to: date | None, province: str):
         return "commune_code", "thiếu xã (mã hoặc tên)", "the commune is missing (code or name)"
     units = {unit.admin_unit_id: unit for unit in found.values()}
     if len(units) > 1:
-        by_code, by_name = found["commune_code"], found["commune_name"]
+        by_code = found["commune_code"]
         return (
             "commune_name",
             f"mã xã {by_code.code} là {by_code.name_vi}, không phải '{_text(name)}'",
@@ -466,7 +468,11 @@ def import_list(
             if valid_to is not None and item.valid_to is None:
                 result.reopened.append(unit_code)
                 changes.append((import_id, unit_code, "reopened", str(valid_to), None))
-            elif (parent, valid_from, valid_to) != (item.parent_code, item.valid_from, item.valid_to):
+            elif (parent, valid_from, valid_to) != (
+                item.parent_code,
+                item.valid_from,
+                item.valid_to,
+            ):
                 result.changed.append(unit_code)
                 changes.append(
                     (
@@ -537,9 +543,7 @@ def import_list(
         insert_rows(
             conn, "raw.unit_list_changes", table_columns(conn, "raw", "unit_list_changes"), changes
         )
-        conn.execute(
-            "delete from raw.unit_list_imports where import_id = ?", [import_id]
-        )
+        conn.execute("delete from raw.unit_list_imports where import_id = ?", [import_id])
         conn.execute(
             "insert into raw.unit_list_imports values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [

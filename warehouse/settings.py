@@ -246,9 +246,11 @@ def load_settings() -> Settings:
 def export_warehouse_environment(settings: Settings) -> None:
     """dbt's profile (dbt_project/profiles.yml) and Great Expectations' connection string
     (``${CHISO_PG_PASSWORD}``) read the warehouse's connection from the environment: set it
-    from these settings (which may come from an Airflow connection) in this process."""
+    from these settings (which may come from an Airflow connection) in this process; and
+    the provinces served, which dbt reads through the macro ``served_provinces``."""
     os.environ["CHISO_WAREHOUSE_PATH"] = str(settings.warehouse_path)
     os.environ["CHISO_DBT_TARGET"] = settings.warehouse
+    os.environ["CHISO_PROVINCES"] = ",".join(settings.provinces)  # dbt's served provinces
     if settings.warehouse == "postgres":
         os.environ.update(settings.postgres.environment())
 

@@ -45,9 +45,8 @@ def cmd_validate_file(args: argparse.Namespace) -> int:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    from ingest.template import TemplateError, write_template
-
     from ingest.registry import for_settings
+    from ingest.template import TemplateError, write_template
 
     settings = load_settings()
     province = args.province or (settings.provinces[0] if len(settings.provinces) == 1 else None)

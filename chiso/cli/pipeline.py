@@ -77,7 +77,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     lists = write_lists(settings.data_dir / "sample_lists", settings.provinces)
     if import_lists(settings, lists):
         return EXIT_FAILED
-    files = generate(settings.inbox_dir)
+    files = generate(settings.inbox_dir, lists=True)
     print(
         f"wrote {len(files)} sample report files (provinces {', '.join(settings.provinces)}) "
         f"to {settings.inbox_dir}"

@@ -93,9 +93,7 @@ def register(commands) -> None:
     imports.add_argument("file", help="FILE.xlsx or FILE.csv")
     imports.add_argument("--group", required=True, help="school, health_facility, enterprise")
     imports.add_argument("--province", required=True, help="post-2025 province code, e.g. 20")
-    imports.add_argument(
-        "--effective-on", help="YYYY-MM-DD the list takes effect (default: today)"
-    )
+    imports.add_argument("--effective-on", help="YYYY-MM-DD the list takes effect (default: today)")
     imports.set_defaults(func=cmd_import)
     listing = actions.add_parser("list", help="print the registry's units")
     listing.add_argument("--province")

@@ -48,7 +48,10 @@ def _rng(*parts: str) -> random.Random:
 def calendar() -> dict[str, tuple[str, int | None]]:
     """unit group -> (frequency, the month a yearly report is for)."""
     return {
-        row["unit_group"]: (row["frequency"], int(row["report_month"]) if row["report_month"] else None)
+        row["unit_group"]: (
+            row["frequency"],
+            int(row["report_month"]) if row["report_month"] else None,
+        )
         for row in reference.read_seed(dbt_project_dir() / "seeds", "reporting_calendar")
     }
 
@@ -104,10 +107,12 @@ def _rows(unit: Unit, period: str, index: int) -> list[list[object]]:
     return report_rows(header, figures)
 
 
-def _registry(provinces: tuple[str, ...] | None) -> Registry:
+def _registry(provinces: tuple[str, ...] | None, lists: bool = False) -> Registry:
     from chiso.samples.unit_lists import sample_registry
+    from ingest.registry import built_in
 
-    return sample_registry(provinces or load_settings().provinces)
+    provinces = provinces or load_settings().provinces
+    return sample_registry(provinces) if lists else built_in(provinces)
 
 
 def generate(
@@ -115,11 +120,14 @@ def generate(
     start: str = DEFAULT_START,
     end: str = DEFAULT_END,
     provinces: tuple[str, ...] | None = None,
+    lists: bool = False,
 ) -> list[Path]:
     """Write the sample's report files for the months from ``start`` to ``end`` into
-    ``out_dir`` (the provinces this instance serves unless told); return their paths."""
+    ``out_dir`` (the provinces this instance serves unless told); return their paths.
+    ``lists``: the units of the sample lists report too (import them first:
+    :func:`chiso.samples.unit_lists.write_lists`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    registry = _registry(provinces)
+    registry = _registry(provinces, lists)
     units = sorted(
         (u for u in registry.units.values() if reported_indicators(u)), key=lambda u: u.code
     )

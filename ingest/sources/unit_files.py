@@ -312,18 +312,17 @@ def _read_header(rows: list[list[object]], report: Report, registry: Registry) -
         except ParseError as exc:
             _problem(report, exc, found["period"][1])
     unit = registry.get(report.unit_code)
-    if unit and report.period:
-        if not unit.exists_in(report.period):
-            report.problems.append(
-                Problem(
-                    f"đơn vị '{unit.code}' ({unit.name_vi}) không tồn tại trong kỳ "
-                    f"{report.period} (hiệu lực {unit.valid_from or '…'} đến "
-                    f"{unit.valid_to or '…'})",
-                    f"unit '{unit.code}' did not exist in {report.period} (valid "
-                    f"{unit.valid_from or '…'} to {unit.valid_to or '…'})",
-                    found["period"][1],
-                )
+    if unit and report.period and not unit.exists_in(report.period):
+        report.problems.append(
+            Problem(
+                f"đơn vị '{unit.code}' ({unit.name_vi}) không tồn tại trong kỳ "
+                f"{report.period} (hiệu lực {unit.valid_from or '…'} đến "
+                f"{unit.valid_to or '…'})",
+                f"unit '{unit.code}' did not exist in {report.period} (valid "
+                f"{unit.valid_from or '…'} to {unit.valid_to or '…'})",
+                found["period"][1],
             )
+        )
     if "reporter" in found:
         report.reporter = _text(found["reporter"][0])
     if "sent_on" in found:

@@ -11,7 +11,13 @@ import sys
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT, VENV_BIN, expected_progress_pairs, fresh_database
+from tests.conftest import (
+    PROJECT_ROOT,
+    TEST_PROVINCES,
+    VENV_BIN,
+    expected_progress_pairs,
+    fresh_database,
+)
 
 DAGS = sorted((PROJECT_ROOT / "dags").glob("*.py"))
 HEAVY = {
@@ -73,6 +79,7 @@ def airflow_env(tmp_path_factory):
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
         AIRFLOW__CORE__UNIT_TEST_MODE="False",
         CHISO_DATA_DIR=str(home / "chiso_data"),
+        CHISO_PROVINCES=TEST_PROVINCES,
         PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
     )
     migrate = subprocess.run(

@@ -55,7 +55,7 @@ def test_the_same_file_sent_again_is_not_loaded_twice(settings, sample_inbox):
 
 
 def test_a_rejected_file_goes_to_quarantine_with_its_report(settings, sample_inbox):
-    bad = settings.inbox_dir / "bao_cao_20.STP_2025-06.xlsx"
+    bad = settings.inbox_dir / "bao_cao_20.SNV_2025-06.xlsx"
     workbook = load_workbook(bad)
     workbook.active["D10"] = "nhiều"
     workbook.save(bad)
@@ -113,17 +113,17 @@ def test_a_landed_file_that_todays_rules_reject_is_reported_not_fatal(
     settings.warehouse_path.unlink()  # reload everything from landing ...
     project = settings.data_dir / "dbt_p"
     shutil.copytree(PROJECT_ROOT / "dbt_project" / "seeds", project / "seeds")
-    registry = project / "seeds" / "reporting_units.csv"
-    lines = registry.read_text(encoding="utf-8").splitlines(keepends=True)
-    registry.write_text(  # ... under a registry that no longer has Hữu Lũng
-        "".join(line for line in lines if not line.startswith("20.186,")), encoding="utf-8"
+    departments = project / "seeds" / "departments.csv"
+    lines = departments.read_text(encoding="utf-8").splitlines(keepends=True)
+    departments.write_text(  # ... under a registry that no longer has Sở Tư pháp
+        "".join(line for line in lines if not line.startswith("20,STP,")), encoding="utf-8"
     )
     monkeypatch.setenv("CHISO_DBT_PROJECT_DIR", str(project))
     summary = ingest_inbox(settings, log=lambda _: None)
-    huu_lung = [path for path in sample_inbox if "20.186" in path.name]
-    assert len(summary.not_loadable) == len(huu_lung) > 0
+    justice = [path for path in sample_inbox if "20.STP_" in path.name]
+    assert len(summary.not_loadable) == len(justice) > 0
     assert summary.integrity_errors == []
-    assert summary.loaded_files == len(sample_inbox) - len(huu_lung)
+    assert summary.loaded_files == len(sample_inbox) - len(justice)
 
 
 def test_the_quarantine_report_names_sheet_row_and_cell(settings, tmp_path):
@@ -132,7 +132,7 @@ def test_the_quarantine_report_names_sheet_row_and_cell(settings, tmp_path):
     from chiso.samples.report_files import generate
 
     generate(tmp_path / "june", start="2025-06", end="2025-06")
-    bad = settings.inbox_dir / "bao_cao_20.STP_2025-06.xlsx"
+    bad = settings.inbox_dir / "bao_cao_20.SNV_2025-06.xlsx"
     workbook = load_workbook(tmp_path / "june" / bad.name)
     workbook.active["C11"] = "mười"
     workbook.save(bad)

@@ -160,5 +160,5 @@ def test_every_status_pillar_and_group_the_marts_write_has_a_label():
     )
     pillars = {row["pillar"] for row in read_seed(SEEDS, "indicators")}
     assert pillars <= set(reference.labels("pillar"))
-    groups = {row["unit_group"] for row in read_seed(SEEDS, "reporting_units")}
+    groups = {row["unit_group"] for row in read_seed(SEEDS, "reporting_calendar")}
     assert groups <= set(reference.labels("unit_group"))

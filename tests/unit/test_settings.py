@@ -17,9 +17,9 @@ def clean(monkeypatch):
     return monkeypatch
 
 
-def test_the_defaults_are_the_embedded_warehouse_and_lang_son(clean):
+def test_the_defaults_are_the_embedded_warehouse_and_the_three_seed_provinces(clean):
     settings = load_settings()
-    assert (settings.warehouse, settings.provinces, settings.province) == ("duckdb", ("20",), "20")
+    assert (settings.warehouse, settings.provinces) == ("duckdb", ("20", "08", "14"))
     assert settings.dbt_target_dir.name == "target"
     assert settings.cosmos_mode == "watcher" and settings.alert_webhook is None
 
@@ -29,7 +29,7 @@ def test_the_warehouse_and_the_provinces_are_settings(clean):
     clean.setenv("CHISO_PROVINCES", "08, 20,14")
     settings = load_settings()
     assert settings.warehouse == "postgres" and settings.dbt_target_dir.name == "target-postgres"
-    assert settings.provinces == ("08", "20", "14") and settings.province == "08"
+    assert settings.provinces == ("08", "20", "14")
 
 
 @pytest.mark.parametrize(

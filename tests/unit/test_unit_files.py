@@ -8,9 +8,9 @@ import pytest
 from openpyxl import load_workbook
 
 from chiso.samples.report_files import generate, reported_indicators
+from ingest.registry import default_registry
 from ingest.sources.unit_files import read_report
 from tests.conftest import set_csv_cell
-from warehouse import reference
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def test_every_sample_file_reads_clean(samples):
         report = read_report(path)
         assert report.problems == [], name
         assert report.period in ("2025-05", "2025-06")
-        unit = reference.units()[report.unit_code]
+        unit = default_registry().units[report.unit_code]
         assert [row.indicator_code for row in report.rows] == [
             indicator.code for indicator in reported_indicators(unit)
         ]
@@ -51,15 +51,15 @@ def test_comma_delimited_csv_reads_the_same(samples):
 
 
 def test_xlsx_header_and_rows(samples):
-    report = read_report(samples["bao_cao_20.STP_2025-06.xlsx"])
-    assert (report.unit_code, report.period, report.file_format) == ("20.STP", "2025-06", "xlsx")
+    report = read_report(samples["bao_cao_20.SNV_2025-06.xlsx"])
+    assert (report.unit_code, report.period, report.file_format) == ("20.SNV", "2025-06", "xlsx")
     assert report.sent_on.isoformat() == "2025-07-05"
     assert "work_record_online_rate" in {row.indicator_code for row in report.rows}
 
 
 def test_a_word_in_a_number_cell_names_the_cell_in_both_languages(samples, tmp_path):
     path = tmp_path / "bad.xlsx"
-    workbook = load_workbook(samples["bao_cao_20.STP_2025-06.xlsx"])
+    workbook = load_workbook(samples["bao_cao_20.SNV_2025-06.xlsx"])
     workbook.active["C9"] = "abc"
     workbook.save(path)
     report = read_report(path)
@@ -131,7 +131,7 @@ def test_a_report_from_an_abolished_district_is_rejected(samples, tmp_path):
 
 
 def test_oversized_files_and_zip_bombs_are_refused_before_parsing(samples, monkeypatch):
-    xlsx = samples["bao_cao_20.STP_2025-06.xlsx"]
+    xlsx = samples["bao_cao_20.SNV_2025-06.xlsx"]
     monkeypatch.setenv("CHISO_MAX_FILE_BYTES", "1000")
     assert "the file is too large" in read_report(xlsx).errors[0].message_en
     monkeypatch.setenv("CHISO_MAX_FILE_BYTES", str(10**7))
@@ -147,7 +147,7 @@ def test_macros_and_odd_file_names_are_refused(samples, tmp_path):
     import zipfile
 
     renamed = tmp_path / "bao_cao.xlsx"
-    shutil.copy(samples["bao_cao_20.STP_2025-06.xlsx"], renamed)
+    shutil.copy(samples["bao_cao_20.SNV_2025-06.xlsx"], renamed)
     with zipfile.ZipFile(renamed, "a") as archive:
         archive.writestr("xl/vbaProject.bin", b"\x00macro")
     assert "contains macros" in read_report(renamed).errors[0].message_en
@@ -164,14 +164,14 @@ def test_external_links_a_huge_shared_strings_table_and_a_gigantic_line_are_refu
     import zipfile
 
     linked = tmp_path / "lien_ket.xlsx"
-    shutil.copy(samples["bao_cao_20.STP_2025-06.xlsx"], linked)
+    shutil.copy(samples["bao_cao_20.SNV_2025-06.xlsx"], linked)
     with zipfile.ZipFile(linked, "a") as archive:
         archive.writestr("xl/externalLinks/externalLink1.xml", b"<externalLink/>")
     assert "external links" in read_report(linked).errors[0].message_en
 
     # a shared-strings table of 40 MB that compresses to a few hundred KB
     strings = tmp_path / "chuoi.xlsx"
-    shutil.copy(samples["bao_cao_20.STP_2025-06.xlsx"], strings)
+    shutil.copy(samples["bao_cao_20.SNV_2025-06.xlsx"], strings)
     with zipfile.ZipFile(strings, "a", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("xl/sharedStrings2.xml", b"<si><t>x</t></si>" * 2_500_000)
     monkeypatch.setenv("CHISO_MAX_XLSX_EXPANDED_BYTES", str(20 * 1024 * 1024))

@@ -57,6 +57,7 @@ target_units_all as (
 
     select
         targets.target_id,
+        targets.province_code,
         targets.indicator_code,
         targets.comparator,
         targets.target_value,

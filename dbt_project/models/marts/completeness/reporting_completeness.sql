@@ -1,6 +1,7 @@
 -- Who owes a report for a month, and whether it came: one row per unit and month from
 -- var reporting_start_period to the as-of month, for every unit that existed that month
--- and whose group reports figures (a target in its province measured from unit reports).
+-- and whose group reports figures (a target in its province measured from unit reports),
+-- as often as seed reporting_calendar says (monthly, or yearly for one month).
 -- A month's report is due on day var report_due_day of the next month; a report counts
 -- as sent on the date it states (ngày gửi), else the day chiso received it.
 
@@ -22,6 +23,12 @@ months as (
 units as (
 
     select * from {{ ref('dim_unit') }}
+
+),
+
+calendar as (
+
+    select * from {{ ref('reporting_calendar') }}
 
 ),
 
@@ -92,6 +99,11 @@ owed as (
         on
             units.province_code = reporting_groups.province_code
             and units.unit_group = reporting_groups.unit_group
+    inner join calendar
+        on units.unit_group = calendar.unit_group
+    where
+        calendar.frequency = 'monthly'
+        or extract(month from months.date_month) = calendar.report_month
 
 ),
 

@@ -10,12 +10,6 @@ progress as (
 
 ),
 
-units as (
-
-    select * from {{ ref('dim_unit') }}
-
-),
-
 indicators as (
 
     select * from {{ ref('dim_indicator') }}
@@ -26,18 +20,18 @@ counted as (
 
     select
         progress.as_of_period,
-        units.province_code,
+        progress.province_code,
         indicators.pillar,
         count(*) as unit_targets,
-        count(case when progress.status <> 'unit_abolished' then 1 end) as unit_targets_judged,
+        count(
+            case when progress.status not in ('unit_abolished', 'no_units_registered') then 1 end
+        ) as unit_targets_judged,
         {{ status_counts('progress.status') }}
 
     from progress
-    inner join units
-        on progress.unit_code = units.unit_code
     inner join indicators
         on progress.indicator_code = indicators.indicator_code
-    group by progress.as_of_period, units.province_code, indicators.pillar
+    group by progress.as_of_period, progress.province_code, indicators.pillar
 
 ),
 

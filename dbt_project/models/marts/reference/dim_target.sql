@@ -1,12 +1,14 @@
 -- Targets with their document and validity. A later document that sets a target for the
 -- same province, indicator, unit group and deadline replaces the earlier one: both are
--- kept, the earlier with valid_to_on the day before the later was issued.
+-- kept, the earlier with valid_to_on the day before the later was issued. Only the
+-- targets of the provinces this instance serves (CHISO_PROVINCES).
 
 with
 
 targets as (
 
     select * from {{ ref('targets') }}
+    where province_code in {{ served_provinces() }}
 
 ),
 
