@@ -18,6 +18,7 @@ from warehouse.bilingual import BilingualError
 
 SCHEMES = ("pre_2025", "post_2025")
 CODE_WIDTH = {"province": 2, "district": 3, "commune": 5}
+LEVEL_VI = {"province": "tỉnh", "district": "huyện", "commune": "xã"}
 # longest first, so "thành phố" goes before "thành"
 _PREFIXES = sorted(
     [
@@ -136,7 +137,7 @@ def by_code(code: object, scheme: str, level: str) -> AdminUnit:
     if unit is not None:
         return unit
     raise AdminUnitNotFound(
-        f"không có {level} mã '{code}' trong danh mục {scheme}",
+        f"không có {LEVEL_VI[level]} mã '{code}' trong danh mục {scheme}",
         f"no {level} with code '{code}' in the {scheme} scheme",
     )
 
@@ -160,7 +161,7 @@ def by_name(name: str, scheme: str, level: str, province_code: str | None = None
         return matches[0]
     if not matches:
         raise AdminUnitNotFound(
-            f"không tìm thấy {level} tên '{name}' trong danh mục {scheme}",
+            f"không tìm thấy {LEVEL_VI[level]} tên '{name}' trong danh mục {scheme}",
             f"no {level} named '{name}' in the {scheme} scheme",
         )
     listed = ", ".join(f"{unit.name_vi} ({unit.code})" for unit in matches[:5])

@@ -31,6 +31,7 @@ STATUS_COLOUR = {
     "insufficient_data": "#8c959f",
     "no_report": "#d0d7de",
     "unit_abolished": "#eaeef2",
+    "no_units_registered": "#ffffff",
 }
 E = html.escape
 
@@ -202,14 +203,18 @@ def _build(conn, period: str, province_code: str) -> str:
             _status_by_pillar(
                 conn.execute(
                     "select i.pillar, p.status, count(*) from target_progress p "
-                    "join dim_unit u using (unit_code) join dim_indicator i "
-                    "on p.indicator_code = i.indicator_code where u.province_code = ? "
-                    "group by 1, 2",
+                    "join dim_indicator i on p.indicator_code = i.indicator_code "
+                    "where p.province_code = ? group by 1, 2",
                     [province_code],
                 ).fetchall()
             ),
         )
     ]
+    counts = conn.execute(
+        "select status, count(distinct target_id), count(*) from target_progress "
+        "where province_code = ? group by status",
+        [province_code],
+    ).fetchall()
     charts += _trajectories(conn, province_code)
     charts += _rankings(conn, province_code, period)
     charts.append(_portal_trend(conn, province_code))
@@ -220,7 +225,7 @@ def _build(conn, period: str, province_code: str) -> str:
         [province_code, period],
     ).fetchall()
     published_at = conn.publication()["built_at"]
-    return _page(province_name, period, charts, missing, published_at)
+    return _page(province_name, period, charts, missing, published_at, counts)
 
 
 def _trajectories(conn, province_code: str) -> list[Chart]:
@@ -308,7 +313,23 @@ def _portal_trend(conn, province_code: str) -> Chart:
     return Chart("portal-766-trend", "Chỉ số phục vụ người dân, doanh nghiệp (766) theo tháng", svg)
 
 
-def _page(province: str, period: str, charts: list[Chart], missing, published_at) -> str:
+def _status_table(counts: list[tuple[str, int, int]]) -> str:
+    """Targets and (target, unit) pairs by status, every status the catalog labels, in its
+    order: a target with no registered unit is counted, never left out."""
+    by_status = {status: (targets, pairs) for status, targets, pairs in counts}
+    rows = "".join(
+        f'<tr data-status="{status}"><td>{E(label)}</td>'
+        f"<td class=num>{by_status.get(status, (0, 0))[0]}</td>"
+        f"<td class=num>{by_status.get(status, (0, 0))[1]}</td></tr>"
+        for status, label in _status_vi().items()
+    )
+    return (
+        '<table class="status-counts"><thead><tr><th>Tình trạng</th><th>Chỉ tiêu</th>'
+        f"<th>Lượt đơn vị × chỉ tiêu</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
+def _page(province: str, period: str, charts: list[Chart], missing, published_at, counts) -> str:
     month = f"{period[5:7]}/{period[:4]}"
     sections = []
     grouped: dict[str, list[Chart]] = {}
@@ -329,8 +350,9 @@ def _page(province: str, period: str, charts: list[Chart], missing, published_at
             or "<p>Chưa có chỉ tiêu đang thực hiện có đủ số liệu.</p>"
         )
         layout = "grid" if key == "trajectory" else "column"
+        table = _status_table(counts) if key == "status-by-pillar" else ""
         sections.append(
-            f'<section id="{key}"><h2>{headings[key]}</h2>'
+            f'<section id="{key}"><h2>{headings[key]}</h2>{table}'
             f'<div class="{layout}">{figures}</div></section>'
         )
     table = (

@@ -12,15 +12,37 @@ from warehouse.settings import load_settings
 def cmd_catalog(args: argparse.Namespace) -> int:
     from warehouse.catalog import summary, validate
 
-    seeds = load_settings().dbt_project_dir / "seeds"
+    settings = load_settings()
+    seeds = settings.dbt_project_dir / "seeds"
     problems = validate(seeds)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     if args.summary:
         print(summary(seeds))
+        print(unit_summary(settings))
     elif not problems:
         print(f"the catalog in {seeds} is consistent")
     return EXIT_FAILED if problems else EXIT_OK
+
+
+def unit_summary(settings) -> str:
+    """Units per province and group in the registry (imported lists included), every
+    scheme and date together, and how many exist in the latest month."""
+    from datetime import UTC, datetime
+
+    from ingest.registry import for_settings
+
+    registry = for_settings(settings)
+    today = datetime.now(UTC).strftime("%Y-%m")
+    lines = [f"\nReporting units per province and group (registry; existing in {today}):"]
+    for province in settings.provinces:
+        units = registry.in_province(province)
+        groups = sorted({u.group for u in units})
+        for group in groups:
+            members = [u for u in units if u.group == group]
+            now = sum(1 for u in members if u.exists_in(today))
+            lines.append(f"  {province}  {group:<16} {len(members):>6}  {now:>6}")
+    return "\n".join(lines)
 
 
 def cmd_dbt_manifest(args: argparse.Namespace) -> int:
