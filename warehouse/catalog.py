@@ -127,6 +127,13 @@ def validate(seed_dir: Path) -> list[Problem]:
     indicators = {row["indicator_code"]: row for row in tables["indicators"][1]}
     documents = {row["document_id"]: row for row in tables["documents"][1]}
     for index, row in enumerate(tables["indicators"][1]):
+        if row["method_break_on"] and not _check_date(row["method_break_on"]):
+            add(
+                "indicators",
+                index,
+                row,
+                f"method_break_on {row['method_break_on']!r} is not YYYY-MM-DD",
+            )
         low, high = _number(row["min_value"]), _number(row["max_value"])
         if low is not None and high is not None and low >= high:
             add("indicators", index, row, f"min_value {low:g} is not below max_value {high:g}")

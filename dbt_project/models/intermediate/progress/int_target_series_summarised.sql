@@ -1,7 +1,9 @@
 -- Step 2 of target progress: each target × unit's series of selected figures between the
 -- target's document and the earlier of its deadline and the as-of month, summarised: how
 -- many figures, the first (the baseline y0), the latest (y_t) and the trend of the last
--- six.
+-- six. A target a later document replaced takes the figures of its validity only; where the
+-- indicator changes method (dim_indicator.method_break_on) within the series, the series
+-- restarts there: the figures before the break are not its baseline.
 
 with
 
@@ -60,6 +62,17 @@ series as (
             and target_units.document_on <= measured.measured_on
             and target_units.as_of_period_end_on >= measured.measured_on
             and target_units.deadline_on >= measured.measured_on
+            and (
+                target_units.target_valid_to_on is null
+                or target_units.target_valid_to_on >= measured.measured_on
+            )
+            and (
+                target_units.method_break_on is null
+                or measured.measured_on >= target_units.method_break_on
+                -- judged before the break: the old method's figures are all there is
+                or target_units.as_of_period_end_on < target_units.method_break_on
+                or target_units.deadline_on < target_units.method_break_on
+            )
 
 ),
 

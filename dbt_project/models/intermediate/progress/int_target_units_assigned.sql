@@ -70,8 +70,11 @@ target_units_all as (
         units.scheme as unit_scheme,
         units.valid_from_on as unit_valid_from_on,
         units.valid_to_on as unit_valid_to_on,
+        -- a target a later document replaced is judged on figures of its validity only
+        targets.valid_to_on as target_valid_to_on,
         indicators.min_value,
         indicators.max_value,
+        indicators.method_break_on,
         as_of.as_of_period,
         as_of.as_of_period_start_on,
         {{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'as_of.as_of_period_start_on')) }}

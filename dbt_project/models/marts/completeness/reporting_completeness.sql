@@ -9,8 +9,13 @@
 {%- set start_on = "cast('" ~ var('reporting_start_period') ~ "-01' as date)" %}
 {%- set end_on = dbt.dateadd('month', 1, "cast('" ~ as_of_period ~ "-01' as date)")
     if as_of_period else dbt.dateadd('month', 1, dbt.date_trunc('month', 'current_date')) %}
+{#- days late are counted to the run's as-of date, never the clock (a rerun of a month gives
+    the same marts): the last day of the month after the as-of month, when that month's
+    reports are all due; var completeness_reference_on overrides it -#}
+{%- set as_of_date = dbt.dateadd('day', -1, dbt.dateadd('month', 2, "cast('" ~ as_of_period ~ "-01' as date)"))
+    if as_of_period else 'current_date' %}
 {%- set reference_on = "cast('" ~ var('completeness_reference_on') ~ "' as date)"
-    if var('completeness_reference_on') else 'current_date' %}
+    if var('completeness_reference_on') else "cast(" ~ as_of_date ~ " as date)" %}
 
 with
 

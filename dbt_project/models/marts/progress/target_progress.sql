@@ -52,6 +52,9 @@ classified as (
             when pace_ratio >= 0.95 then 'on_track'
             when pace_ratio >= 0.6 then 'needs_acceleration'
             when pace_ratio >= 0 then 'off_track'
+            -- no pace (the series has not moved toward a target it started at): not moving
+            -- is off track, only a move away from the target is deteriorating
+            when pace_ratio is null then 'off_track'
             else 'deteriorating'
         end as status
 

@@ -3,7 +3,8 @@
 -- target_progress, earlier months from the frozen snapshots (target_progress_history).
 -- Score: 100 x (achieved + maintain + 0.75 on_track + 0.5 needs_acceleration
 -- + 0.25 off_track) / targets judged (every target but unit_abolished). Ties are broken
--- by more targets achieved, then fewer without a report, then the unit code.
+-- by more targets achieved, then fewer without a report, then the unit code. A unit that
+-- ceased is not ranked in the months after it ceased.
 
 with
 
@@ -70,7 +71,13 @@ counted as (
     from statuses
     inner join units
         on statuses.unit_code = units.unit_code
-    where statuses.status <> 'unit_abolished'
+    where
+        statuses.status not in ('unit_abolished', 'no_units_registered')
+        -- a unit is ranked only in the months it existed (its successor takes its place)
+        and (
+            units.valid_to_on is null
+            or units.valid_to_on >= cast(statuses.period || '-01' as date)
+        )
     group by
         statuses.period,
         statuses.unit_code,

@@ -23,6 +23,7 @@ final as (
         numerator_vi,
         denominator_vi,
         exclusion_vi,
+        method_break_on,
         concept_note
 
     from indicators
