@@ -92,10 +92,11 @@ unassigned as (
 
     from targets
     cross join as_of
-    where not exists (
-        select 1 from classified
-        where classified.target_id = targets.target_id
-    )
+    where
+        not exists (
+            select 1 from classified
+            where classified.target_id = targets.target_id
+        )
 
 ),
 
