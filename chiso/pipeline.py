@@ -45,12 +45,17 @@ def new_run_id(period: str) -> str:
     return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}_{period}"
 
 
-def stage_ingest(settings: Settings, log: Log = print) -> str:
-    """The inbox into landing and raw, then the reference sources every build reads."""
+class EmptyMonth(ValueError):
+    """No source has a figure for the month asked for: nothing to build or publish."""
+
+
+def stage_ingest(settings: Settings, log: Log = print, take_inbox: bool = True) -> str:
+    """The inbox into landing and raw (``take_inbox=False``: only landed files not yet
+    loaded), then the reference sources every build reads."""
     from ingest.inbox import IngestError, ingest_inbox
     from ingest.sources import admin_units, dti, portal_766, provision, snapshots
 
-    summary = ingest_inbox(settings, log=log)
+    summary = ingest_inbox(settings, log=log, take_inbox=take_inbox)
     if summary.integrity_errors:
         raise IngestError(
             "landed files failed their integrity check, not loaded: "
@@ -76,6 +81,7 @@ def stage_build(
 
     backend = open_warehouse(settings)
     check(settings.dbt_project_dir / "seeds")  # names the file and line of a bad edit
+    check_month_has_figures(settings, period)
     build = backend.build(period)
     kill_point("build_before_candidate")
     failed_tests = [t for t in build.tests if t.status in ("fail", "error")]
@@ -83,6 +89,42 @@ def stage_build(
         # some marts were not rebuilt: they must not reach a candidate
         return build, None
     return build, write_candidate(backend, run_id, period, source_queries(load_suites()))
+
+
+def check_month_has_figures(settings: Settings, period: str) -> None:
+    """Raise :class:`EmptyMonth`, naming the month, each source and the latest month with
+    figures, when no monthly source has a figure for ``period``."""
+    from warehouse.raw import figures_in_month, latest_month_with_figures
+
+    conn = open_warehouse(settings).raw()
+    try:
+        counts = figures_in_month(conn, period)
+        latest = latest_month_with_figures(conn)
+    finally:
+        conn.close()
+    if any(counts.values()):
+        return
+    found = ", ".join(f"{source}: 0" for source in counts)
+    hint = (
+        f"the latest month with figures is {latest} (chiso run --period {latest})"
+        if latest
+        else "no month has figures yet"
+    )
+    raise EmptyMonth(
+        f"no figures for {period} ({found}): nothing to build or publish for that month; "
+        f"{hint}, or put the month's report files in the inbox ({settings.inbox_dir})"
+    )
+
+
+def latest_period(settings: Settings) -> str | None:
+    """The latest month any monthly source has figures for."""
+    from warehouse.raw import latest_month_with_figures
+
+    conn = open_warehouse(settings).raw()
+    try:
+        return latest_month_with_figures(conn)
+    finally:
+        conn.close()
 
 
 def write_candidate(

@@ -71,10 +71,13 @@ def resolve_period(requested: str | None, run_on: datetime) -> str:
     return previous_month(f"{local.year:04d}-{local.month:02d}")
 
 
-def ingest() -> str:
+def ingest(take_inbox: bool = False) -> str:
+    """The scheduled pipeline's ingest: landed files not yet loaded, and the reference
+    sources. The inbox belongs to ``chiso_ingest_unit_files``, whose Asset triggers the
+    pipeline; a DAG run on demand may take it (``take_inbox``), as ``chiso run`` does."""
     settings = load_settings()
     with run_lock(settings.lock_path, "airflow task ingest"):
-        return pipeline.stage_ingest(settings)
+        return pipeline.stage_ingest(settings, take_inbox=take_inbox)
 
 
 def build(period: str) -> dict:
@@ -228,7 +231,15 @@ def dbt_manifest() -> Path:
 
 
 def period_of_run(context) -> str:
-    """The month an Airflow run computes: its ``period`` param, else the month before the
-    run's logical date (or, for an Asset-triggered run, the time it was queued)."""
+    """The month an Airflow run computes: its ``period`` param; for a run an Asset
+    triggered (new reports or scores loaded), the latest month with figures; else the
+    month before the run's logical date."""
+    requested = context["params"].get("period")
+    if not requested and "asset" in str(getattr(context["dag_run"], "run_type", "")).lower():
+        settings = load_settings()
+        with run_lock(settings.lock_path, "airflow task resolve_period"):
+            latest = pipeline.latest_period(settings)
+        if latest:
+            return latest
     run_on = context.get("logical_date") or context["dag_run"].run_after
-    return resolve_period(context["params"].get("period"), run_on)
+    return resolve_period(requested, run_on)

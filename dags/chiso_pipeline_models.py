@@ -85,7 +85,7 @@ def chiso_pipeline_models():
     def ingest() -> str:
         from chiso import tasks
 
-        return tasks.ingest()
+        return tasks.ingest(take_inbox=True)  # on demand: what is in the inbox too
 
     @task(pool=POOL)
     def candidate(period: str) -> dict:

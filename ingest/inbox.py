@@ -185,7 +185,12 @@ def _load_batch(conn, files: list[tuple], values: list[tuple]) -> None:
         raise
 
 
-def ingest_inbox(settings: Settings, log: Callable[[str], None] = print) -> IngestSummary:
+def ingest_inbox(
+    settings: Settings, log: Callable[[str], None] = print, take_inbox: bool = True
+) -> IngestSummary:
+    """The inbox's files -> landing or quarantine, then every landed file not yet loaded ->
+    raw. ``take_inbox=False`` does only the second part (the Airflow pipeline: the inbox
+    belongs to the unit-files DAG, which emits the Asset when it loads something)."""
     settings.ensure_dirs()
     landing = settings.landing_dir / SOURCE
     summary = IngestSummary()
@@ -194,7 +199,7 @@ def ingest_inbox(settings: Settings, log: Callable[[str], None] = print) -> Inge
         ensure_raw_schema(conn)
         registry = refresh_registry(conn, settings.provinces)
         parsed: dict[str, Report] = {}  # reports read from the inbox in this run, by sha256
-        for path in _inbox_files(settings.inbox_dir):
+        for path in _inbox_files(settings.inbox_dir) if take_inbox else []:
             summary.received += 1
             sha256 = sha256_file(path)
             report = read_report(path, registry=registry)

@@ -150,3 +150,34 @@ def load_rejections(conn, quarantine_root: Path) -> int:
             "insert into raw.unit_report_rejections values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
         )
     return len(rows)
+
+
+# the monthly figures a run can be about: what they are -> (raw table, which rows)
+MONTHLY_SOURCES = {
+    "unit report files": ("unit_report_files", "true"),
+    "index-766 scores": ("portal_766_scores", "period_kind = 'month'"),
+}
+
+
+def figures_in_month(conn, period: str) -> dict[str, int]:
+    """How many rows each monthly source holds for a month (0 where a table is missing)."""
+    counts = {}
+    for source, (table, rows) in MONTHLY_SOURCES.items():
+        counts[source] = (
+            conn.execute(
+                f"select count(*) from raw.{table} where {rows} and period = ?", [period]
+            ).fetchone()[0]
+            if table_columns(conn, "raw", table)
+            else 0
+        )
+    return counts
+
+
+def latest_month_with_figures(conn) -> str | None:
+    """The latest month any monthly source has figures for."""
+    months = [
+        conn.execute(f"select max(period) from raw.{table} where {rows}").fetchone()[0]
+        for table, rows in MONTHLY_SOURCES.values()
+        if table_columns(conn, "raw", table)
+    ]
+    return max((month for month in months if month), default=None)

@@ -37,7 +37,7 @@ def _print_summary(summary, settings: Settings) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from chiso.pipeline import GateFailed, run
+    from chiso.pipeline import EmptyMonth, GateFailed, run
     from ingest.inbox import IngestError
     from warehouse.backends import WarehouseError, open_warehouse
     from warehouse.build import BuildError
@@ -58,7 +58,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         if candidate:
             print(f"The rejected candidate is kept at {candidate} for inspection.", file=sys.stderr)
         return EXIT_FAILED
-    except (LockedError, IngestError, CatalogError, BuildError, WarehouseError) as exc:
+    except (
+        LockedError,
+        IngestError,
+        CatalogError,
+        BuildError,
+        WarehouseError,
+        EmptyMonth,
+    ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         print(f"What is published ({where}) is unchanged.", file=sys.stderr)
         return EXIT_FAILED
@@ -147,20 +154,32 @@ def cmd_status(args: argparse.Namespace) -> int:
     quarantined = sorted((settings.quarantine_dir / "unit_files").glob("*/errors.txt"))
     print(f"quarantined files: {len(quarantined)} (in {settings.quarantine_dir / 'unit_files'})")
     if current is not None:
-        _not_reported(backend, current["as_of_period"])
+        provinces = [args.province] if args.province else list(settings.provinces)
+        for province in provinces:
+            _province_status(backend, current["as_of_period"], province)
     return EXIT_OK
 
 
-def _not_reported(backend, month: str) -> None:
-    """Who owes the month and has not reported it: the reporting_completeness mart."""
+def _province_status(backend, month: str, province: str) -> None:
+    """A province's targets by status, and who owes the month and has not reported it
+    (the target_progress and reporting_completeness marts)."""
     with backend.published() as reader:
+        statuses = reader.execute(
+            "select status, count(distinct target_id), count(*) from target_progress "
+            "where province_code = ? group by status order by count(*) desc",
+            [province],
+        ).fetchall()
         missing = reader.execute(
             "select unit_code, unit_name_vi, reporting_status, due_on from reporting_completeness "
-            "where period = ? and reporting_status in ('missing', 'rejected_only', 'not_yet_due') "
+            "where province_code = ? and period = ? "
+            "and reporting_status in ('missing', 'rejected_only', 'not_yet_due') "
             "order by unit_code",
-            [month],
+            [province, month],
         ).fetchall()
-    print(f"units that have not reported for {month}: {len(missing)}")
+    print(f"province {province}: targets by status (targets, unit × target)")
+    for status, targets, pairs in statuses:
+        print(f"  {status:<20} {targets:>4} {pairs:>7}")
+    print(f"units of province {province} that have not reported for {month}: {len(missing)}")
     notes = {"rejected_only": "only rejected files", "missing": "late", "not_yet_due": "not due"}
     for code, name, status, due_on in missing:
         print(f"  {code}  {name}  ({notes[status]}, due {due_on})")
@@ -177,6 +196,7 @@ def register(commands) -> None:
     status = commands.add_parser(
         "status", help="what is published, the last gate, who has not reported"
     )
+    status.add_argument("--province", help="one province (default: every one served)")
     status.set_defaults(func=cmd_status)
 
     rollback = commands.add_parser("rollback", help="put an earlier published version back")

@@ -182,6 +182,8 @@ def pipeline_run(airflow_env):
         generate(data / "inbox", end="2025-06")
     finally:
         del os.environ["CHISO_DATA_DIR"]
+    # the inbox belongs to the unit-files DAG (its Asset triggers the pipeline)
+    assert _result(_run_dag(airflow_env, "chiso_ingest_unit_files", {}))["state"] == "success"
     return _run_dag(airflow_env, "chiso_pipeline", {"period": "2025-06"})
 
 
@@ -245,6 +247,7 @@ def test_the_pipeline_and_the_monthly_close_run_the_same_on_postgresql(airflow_e
         fresh_database(pg_server, "dags"), CHISO_WAREHOUSE="postgres", CHISO_PROVINCES="20,08"
     )
     generate(data / "inbox", start="2025-01", end="2025-06")
+    assert _result(_run_dag(env, "chiso_ingest_unit_files", {}))["state"] == "success"
     out = _run_dag(env, "chiso_pipeline", {"period": "2025-06"})
     result = _result(out)
     assert result["state"] == "success", (result["tasks"], out.stdout[-6000:])

@@ -105,10 +105,28 @@ def test_status_names_the_publication_the_gate_and_who_has_not_reported(demo):
     assert f"last gate: run {record['run_id']} passed" in status.stdout
     docs = demo.data / "gate" / "data_docs" / "index.html"
     assert f"Great Expectations Data Docs: {docs}" in status.stdout
-    # read from the reporting_completeness mart: the registry's Tuyên Quang and Sơn La
-    # units send nothing in the sample
-    assert "units that have not reported for 2025-09: 5" in status.stdout
-    assert "08.SNV  Sở Nội vụ tỉnh Tuyên Quang  (late, due 2025-10-05)" in status.stdout
+    # per province served, from the marts: targets by status, who has not reported
+    import duckdb
+
+    conn = duckdb.connect(str(demo.published), read_only=True)
+    missing = conn.execute(
+        "select province_code, unit_code, unit_name_vi, due_on from reporting_completeness "
+        "where period = '2025-09' and reporting_status = 'missing' order by all"
+    ).fetchall()
+    schools = conn.execute(
+        "select count(distinct target_id) from target_progress "
+        "where province_code = '20' and unit_group = 'school'"
+    ).fetchone()[0]
+    conn.close()
+    for province in ("20", "08", "14"):
+        count = sum(1 for row in missing if row[0] == province)
+        assert f"province {province} that have not reported for 2025-09: {count}" in status.stdout
+    province, code, name, due_on = missing[0]
+    assert f"{code}  {name}  (late, due {due_on})" in status.stdout
+    assert schools == 8  # every school target of Lạng Sơn, on its imported schools
+    only = _run(["status", "--province", "14"], demo.data)
+    assert "province 14: targets by status" in only.stdout
+    assert "province 20:" not in only.stdout
     validations = list((demo.data / "gate" / "data_docs" / "validations").rglob("*.html"))
     assert {page.parent.parent.parent.name for page in validations} >= {
         "target_progress",
@@ -154,3 +172,15 @@ def test_the_failure_callback_logs_and_posts_to_the_webhook(httpserver, monkeypa
     monkeypatch.setenv("CHISO_ALERT_WEBHOOK", "http://127.0.0.1:1/unreachable")
     on_failure({"task_instance": task, "exception": RuntimeError("x")})  # never raises
     assert "alert webhook failed" in caplog.text
+
+
+def test_a_month_with_no_figures_says_so_and_names_the_latest_month_with_some(tmp_path):
+    from chiso.samples.report_files import generate
+
+    generate(tmp_path / "inbox", start="2025-06", end="2025-06")
+    out = _run(["run", "--period", "2026-10"], tmp_path)
+    assert out.returncode == 1, out.stderr[-2000:]
+    assert "no figures for 2026-10 (unit report files: 0, index-766 scores: 0)" in out.stderr
+    assert "the latest month with figures is 2025-06 (chiso run --period 2025-06)" in out.stderr
+    assert "What is published" in out.stderr and "unchanged" in out.stderr
+    assert not (tmp_path / "published" / "chiso.duckdb").exists()
