@@ -224,8 +224,16 @@ def _build(conn, period: str, province_code: str) -> str:
         "and period = ? order by days_late desc, unit_name_vi",
         [province_code, period],
     ).fetchall()
+    ended = conn.execute(
+        "select ended.unit_name_vi, ended.valid_to_on, successor.unit_name_vi "
+        "from dim_unit as ended join dim_unit as successor "
+        "on ended.successor_unit_code = successor.unit_code "
+        "where ended.served_province_code = ? and ended.unit_group in ('department', 'province') "
+        "and ended.valid_to_on < cast(? as date) order by ended.valid_to_on, 1",
+        [province_code, f"{period}-01"],
+    ).fetchall()
     published_at = conn.publication()["built_at"]
-    return _page(province_name, period, charts, missing, published_at, counts)
+    return _page(province_name, period, charts, missing, published_at, counts, ended)
 
 
 def _trajectories(conn, province_code: str) -> list[Chart]:
@@ -329,7 +337,23 @@ def _status_table(counts: list[tuple[str, int, int]]) -> str:
     )
 
 
-def _page(province: str, period: str, charts: list[Chart], missing, published_at, counts) -> str:
+def _successors(ended: list[tuple]) -> str:
+    """Units that ceased (not ranked after they ceased) and the unit that took over."""
+    if not ended:
+        return ""
+    items = "".join(
+        f"<li>{E(name)} (đến {valid_to:%d/%m/%Y}) → {E(successor)}</li>"
+        for name, valid_to, successor in ended
+    )
+    return (
+        '<div class="successors"><p>Đơn vị đã kết thúc hoạt động, không xếp hạng từ sau ngày '
+        f"kết thúc; đơn vị kế thừa:</p><ul>{items}</ul></div>"
+    )
+
+
+def _page(
+    province: str, period: str, charts: list[Chart], missing, published_at, counts, ended=()
+) -> str:
     month = f"{period[5:7]}/{period[:4]}"
     sections = []
     grouped: dict[str, list[Chart]] = {}
@@ -351,9 +375,10 @@ def _page(province: str, period: str, charts: list[Chart], missing, published_at
         )
         layout = "grid" if key == "trajectory" else "column"
         table = _status_table(counts) if key == "status-by-pillar" else ""
+        note = _successors(list(ended)) if key == "ranking" else ""
         sections.append(
             f'<section id="{key}"><h2>{headings[key]}</h2>{table}'
-            f'<div class="{layout}">{figures}</div></section>'
+            f'<div class="{layout}">{figures}</div>{note}</section>'
         )
     table = (
         "".join(

@@ -45,6 +45,31 @@ def test_the_report_renders_every_chart_non_empty_in_chromium(demo, tmp_path):
     assert "<script" not in page
     for section in ("status-by-pillar", "trajectory", "ranking", "not-reported", "portal-766"):
         assert f'id="{section}' in page
+    # one report per province served; its first section counts every target by status,
+    # the targets no registered unit is there for (no_units_registered) included
+    import duckdb
+
+    conn = duckdb.connect(str(demo.published), read_only=True)
+    expected = conn.execute(
+        "select province_code, status, count(distinct target_id), count(*) "
+        "from target_progress group by all"
+    ).fetchall()
+    conn.close()
+    assert ("20", "no_units_registered") in {row[:2] for row in expected}
+    for province in ("20", "08", "14"):
+        html = (tmp_path / f"bao_cao_{province}_2025-09.html").read_text(encoding="utf-8")
+        for _, status, targets, pairs in (row for row in expected if row[0] == province):
+            assert re.search(
+                rf'<tr data-status="{status}"><td>[^<]+</td><td class=num>{targets}</td>'
+                rf"<td class=num>{pairs}</td></tr>",
+                html,
+            ), (province, status)
+    lang_son = (tmp_path / "bao_cao_20_2025-09.html").read_text(encoding="utf-8")
+    merged = (
+        "<li>Sở Thông tin và Truyền thông tỉnh Lạng Sơn (đến 28/02/2025) → "
+        "Sở Khoa học và Công nghệ tỉnh Lạng Sơn</li>"
+    )
+    assert merged in lang_son  # a unit that ceased names its successor, is not ranked
 
     probe = tmp_path / "probe.html"
     probe.write_text(page.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
