@@ -41,6 +41,9 @@ UNIT_GROUPS = {
     "health_facility",
     "enterprise",
 }
+# what a target can measure that is no reporting unit: a province indicator, reported by
+# the department the target names
+POPULATIONS = {"household", "population", "enterprise"}
 COMPARATORS = {">=", ">", "=", "<=", "<", "between"}
 TEXT_STATUSES = {"clean", "ocr", "damaged", "ambiguous"}
 DOCUMENT_KINDS = {"chi_thi", "ke_hoach", "cong_van", "nghi_quyet", "phat_dong_thi_dua"}
@@ -140,6 +143,11 @@ def validate(seed_dir: Path) -> list[Problem]:
     for index, row in enumerate(tables["documents"][1]):
         if row["issued_on"] and not _check_date(row["issued_on"]):
             add("documents", index, row, f"issued_on {row['issued_on']!r} is not YYYY-MM-DD")
+    departments_of: dict[str, set[str]] = {}
+    for department in read_seed(seed_dir, "departments"):
+        departments_of.setdefault(department["province_code"], set()).add(
+            department["department_code"]
+        )
     for index, row in enumerate(tables["targets"][1]):
         indicator = indicators.get(row["indicator_code"])
         document = documents.get(row["document_id"])
@@ -164,6 +172,24 @@ def validate(seed_dir: Path) -> list[Problem]:
             add("targets", index, row, f"deadline_on {row['deadline_on']!r} is not YYYY-MM-DD")
         if not row["quote_vi"].strip():
             add("targets", index, row, "quote_vi is empty: every target needs its sentence")
+        departments = departments_of.get(row["province_code"], set())
+        on_population = indicator is not None and indicator["measured_at"] in POPULATIONS
+        if row["responsible_unit"] and row["responsible_unit"] not in departments:
+            add(
+                "targets",
+                index,
+                row,
+                f"responsible_unit {row['responsible_unit']!r} is not a department of province "
+                f"{row['province_code']} in departments.csv",
+            )
+        elif row["unit_group"] == "province" and on_population and not row["responsible_unit"]:
+            add(
+                "targets",
+                index,
+                row,
+                "a province target on a population needs its responsible_unit (the department "
+                "that reports it)",
+            )
         value, value_max = _number(row["target_value"]), _number(row["target_value_max"])
         if value is None:
             add("targets", index, row, f"target_value {row['target_value']!r} is not a number")

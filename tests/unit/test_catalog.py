@@ -46,7 +46,11 @@ def _written(number: str) -> str:
 
 
 def test_every_number_of_a_target_appears_in_its_quote():
+    kinds = {row["indicator_code"]: row["kind"] for row in read_seed(SEEDS, "indicators")}
     for row in read_seed(SEEDS, "targets"):
+        if kinds[row["indicator_code"]] == "yes_no":  # 1 = the objective is met: no figure
+            assert (row["comparator"], row["target_value"]) == ("=", "1"), row["target_id"]
+            continue
         for column in ("target_value", "target_value_max"):
             if row[column]:
                 number = _written(row[column])
@@ -162,3 +166,21 @@ def test_every_status_pillar_and_group_the_marts_write_has_a_label():
     assert pillars <= set(reference.labels("pillar"))
     groups = {row["unit_group"] for row in read_seed(SEEDS, "reporting_calendar")}
     assert groups <= set(reference.labels("unit_group"))
+
+
+def test_a_province_target_on_a_population_names_the_department_that_reports_it(seeds_copy):
+    targets = seeds_copy / "targets.csv"
+    assert "household_digital_address_rate__province" in targets.read_text(encoding="utf-8")
+    _edit(
+        targets,
+        ",2025-12-31,STTTT,c) Phát triển xã hội số,Tỷ lệ hộ gia đình",
+        ",2025-12-31,,c) Phát triển xã hội số,Tỷ lệ hộ gia đình",
+    )
+    _edit(targets, ",SCT,", ",SXX,")
+    messages = [str(p) for p in validate(seeds_copy)]
+    assert any(
+        "ls_kh226_2021__household_digital_address_rate__province): a province target on a "
+        "population needs its responsible_unit" in m
+        for m in messages
+    )
+    assert any("responsible_unit 'SXX' is not a department of province 20" in m for m in messages)

@@ -82,6 +82,10 @@ final as (
         document_kind,
         document_on,
         issuer,
+        case
+            when responsible_unit is not null
+                then {{ dbt.concat(["province_code", "'.'", "responsible_unit"]) }}
+        end as responsible_unit_code,
         section_vi,
         quote_vi,
         scope_vi,
