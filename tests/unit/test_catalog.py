@@ -184,3 +184,14 @@ def test_a_province_target_on_a_population_names_the_department_that_reports_it(
         for m in messages
     )
     assert any("responsible_unit 'SXX' is not a department of province 20" in m for m in messages)
+
+
+def test_every_dbt_unit_test_name_fits_a_postgresql_identifier():
+    import yaml
+
+    names = [
+        test["name"]
+        for path in (PROJECT_ROOT / "dbt_project" / "models").rglob("*.yml")
+        for test in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("unit_tests", [])
+    ]
+    assert names and [name for name in names if len(name) > 63] == []  # PostgreSQL's limit
