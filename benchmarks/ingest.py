@@ -30,14 +30,10 @@ def _prepare(workdir: Path, files: int) -> Path:
 
     project = workdir / "dbt_project"
     shutil.copytree(PROJECT_ROOT / "dbt_project" / "seeds", project / "seeds")
-    with open(project / "seeds" / "reporting_units.csv", "a", encoding="utf-8", newline="") as f:
+    with open(project / "seeds" / "departments.csv", "a", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
-        for number in range(files):
-            code = f"{BENCH_PROVINCE}.B{number:05d}"
-            writer.writerow(
-                [code, f"Đơn vị {number}", "department", BENCH_PROVINCE, BENCH_PROVINCE]
-                + ["", "", "2008-01-01", "", ""]
-            )
+        for number in range(files):  # the registry builds units from the departments seed
+            writer.writerow([BENCH_PROVINCE, f"B{number:05d}", f"Đơn vị {number}", "", "", "", ""])
     from warehouse import reference
 
     previous = os.environ.get("CHISO_DBT_PROJECT_DIR")

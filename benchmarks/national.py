@@ -37,6 +37,14 @@ from warehouse.periods import next_month
 from warehouse.settings import PROJECT_ROOT
 
 GROUPS = ("province", "department", "commune", "school", "health_facility")
+# the synthetic country's units: the registry has the real provinces and communes, the
+# departments through the seed, and imports the others (and the communes' copies above 1x)
+# as lists
+UNITS_FILE = "bench_units.csv"
+UNIT_COLUMNS = [
+    "unit_code", "unit_name_vi", "unit_group", "parent_unit_code", "province_code", "scheme",
+    "admin_unit_id", "valid_from_on", "valid_to_on", "note",
+]  # fmt: skip
 DEPARTMENTS_PER_PROVINCE = 20
 TEMPLATE_PROVINCE = "20"  # Lạng Sơn's targets, set by every province
 
@@ -49,16 +57,65 @@ def _copies(items: list, scale: float) -> list[tuple[int, object]]:
     return [(copy, item) for item in items for copy in range(round(scale))]
 
 
+def served_provinces() -> str:
+    """CHISO_PROVINCES for the synthetic country: the 34 post-2025 provinces."""
+    from ingest.sources.admin_units import library_tables
+
+    return ",".join(sorted({row[0] for row in library_tables()["admin_units_2025"]}))
+
+
+def _register(conn, workdir: Path) -> None:
+    """The synthetic units the registry does not have, as imported lists."""
+    from ingest.registry import built_in, ensure_tables, refresh
+
+    provinces = tuple(served_provinces().split(","))
+    known = built_in(provinces).units
+    with open(workdir / UNITS_FILE, encoding="utf-8", newline="") as handle:
+        rows = [  # departments come from the bench's seed, provinces and communes are known
+            row
+            for row in csv.DictReader(handle)
+            if row["unit_code"] not in known and row["unit_group"] != "department"
+        ]
+    ensure_tables(conn)
+    conn.execute("delete from raw.unit_list_members")
+    conn.executemany(
+        "insert into raw.unit_list_members values (?, ?, ?, ?, ?, ?, ?, ?, 'bench', 'bench')",
+        [
+            [
+                row["unit_code"],
+                f"{row['province_code']}.{row['unit_group']}",
+                row["unit_name_vi"],
+                row["unit_group"],
+                row["province_code"],
+                None,
+                row["valid_from_on"] or None,
+                None,
+            ]
+            for row in rows
+        ],
+    )
+    previous = os.environ.get("CHISO_DBT_PROJECT_DIR")
+    os.environ["CHISO_DBT_PROJECT_DIR"] = str(workdir / "dbt_project")  # its departments
+    try:
+        refresh(conn, provinces)  # raw.unit_registry, as an ingest would leave it
+    finally:
+        if previous is None:
+            del os.environ["CHISO_DBT_PROJECT_DIR"]
+        else:
+            os.environ["CHISO_DBT_PROJECT_DIR"] = previous
+
+
 def prepare(workdir: Path, scale: float) -> dict[str, int]:
-    """A copy of the dbt project whose registry and targets are national at ``scale``."""
-    from ingest.sources.admin_units import build_tables
+    """A copy of the dbt project whose targets are national at ``scale``, and the
+    synthetic country's units (``bench_units.csv``)."""
+    from ingest.sources.admin_units import library_tables
 
     project = workdir / "dbt_project"
     shutil.copytree(
         PROJECT_ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs")
     )
     seeds = project / "seeds"
-    rows = build_tables("lookup")["admin_units_2025"]
+    rows = library_tables()["admin_units_2025"]
     provinces = sorted({(row[0], row[1]) for row in rows})
     communes = sorted((row[0], row[2], row[3]) for row in rows)
     units: list[list[str]] = []
@@ -79,7 +136,15 @@ def prepare(workdir: Path, scale: float) -> dict[str, int]:
             code = f"{province}.{group[0].upper()}{commune}{'' if not copy else f'x{copy}'}"
             units.append([code, f"{group} {name}", group, province, province])
             units[-1] += ["", "", "2008-01-01", "", ""]
-    _rewrite(seeds / "reporting_units.csv", units)
+    _rewrite(workdir / UNITS_FILE, units, UNIT_COLUMNS)
+    _rewrite(  # the departments the registry builds, in place of the seed provinces' own
+        seeds / "departments.csv",
+        [
+            [unit[4], unit[0].split(".", 1)[1], unit[1], "2008-01-01", "", "", ""]
+            for unit in units
+            if unit[2] == "department"
+        ],
+    )
     with open(seeds / "targets.csv", encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader)
@@ -89,6 +154,9 @@ def prepare(workdir: Path, scale: float) -> dict[str, int]:
         for code, _ in provinces
         for row in template
     ]
+    responsible = header.index("responsible_unit")
+    for target in targets:  # each province's first synthetic department reports them
+        target[responsible] = "D00" if target[responsible] else ""
     _rewrite(seeds / "targets.csv", targets, header)
     with open(seeds / "documents.csv", encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
@@ -125,6 +193,7 @@ def generate_raw(workdir: Path, months: int, end: str = "2025-09") -> int:
     try:
         ensure_raw_schema(conn)
         admin_units.load(conn)
+        _register(conn, workdir)
         for ddl in (portal_766.DDL, dti.DDL, provision.DDL, snapshots.DDL):
             conn.execute(ddl)
         conn.execute(
@@ -132,7 +201,7 @@ def generate_raw(workdir: Path, months: int, end: str = "2025-09") -> int:
             create temp table units as
             select unit_code, unit_group, province_code,
                    cast(coalesce(nullif(valid_from_on, ''), '1900-01-01') as date) as valid_from
-            from read_csv('{seeds / "reporting_units.csv"}', all_varchar = true);
+            from read_csv('{workdir / UNITS_FILE}', all_varchar = true);
             create temp table reported as
             select distinct t.province_code, t.unit_group, t.indicator_code
             from read_csv('{seeds / "targets.csv"}', all_varchar = true) as t
@@ -342,7 +411,7 @@ def _floor(period: str) -> dict:
         create temp table indicators as
             select * from read_csv('{seeds / "indicators.csv"}', all_varchar = true);
         create temp table units as
-            select * from read_csv('{seeds / "reporting_units.csv"}', all_varchar = true);
+            select * from read_csv('{settings.data_dir.parent / UNITS_FILE}', all_varchar = true);
         create temp table targets as
             select target_id, indicator_code, province_code, unit_group, comparator,
                    cast(target_value as double) as target_value,
@@ -378,7 +447,7 @@ def _pandas(period: str) -> dict:
     ).df()
     conn.close()
     indicators = pd.read_csv(seeds / "indicators.csv", dtype=str)
-    units = pd.read_csv(seeds / "reporting_units.csv", dtype=str)
+    units = pd.read_csv(settings.data_dir.parent / UNITS_FILE, dtype=str)
     targets = pd.read_csv(seeds / "targets.csv", dtype=str, parse_dates=["deadline_on"])
     targets["target_value"] = targets["target_value"].astype(float)
     latest = raw.sort_values(
@@ -458,27 +527,29 @@ def _inbox(period: str) -> dict:
     sent = "05/" + "/".join(reversed(next_month(period).split("-")))
     started = time.monotonic()
     files = 0
-    for number, unit in enumerate(sorted(reference.units().values(), key=lambda u: u.code)):
-        indicators = reference.reported_indicators(unit)
+    with open(settings.data_dir.parent / UNITS_FILE, encoding="utf-8", newline="") as handle:
+        units = sorted(csv.DictReader(handle), key=lambda row: row["unit_code"])
+    for number, unit in enumerate(units):
+        indicators = reference.indicators_for_group(unit["unit_group"], unit["province_code"])
         if not indicators:
             continue
         header = {
-            "unit_code": unit.code,
-            "unit_name": unit.name_vi,
+            "unit_code": unit["unit_code"],
+            "unit_name": unit["unit_name_vi"],
             "period": f"{month:02d}/{year}",
             "reporter": "Nguyễn Văn An",
             "sent_on": sent,
         }
         figures = []
         for indicator in indicators:
-            seed = zlib.crc32(f"{unit.code}|{indicator.code}".encode())
+            seed = zlib.crc32(f"{unit['unit_code']}|{indicator.code}".encode())
             denominator = 100 + seed % 800
             if indicator.kind == "ratio":
                 figures.append((indicator, denominator * (60 + seed % 39) // 100, denominator))
             else:
                 figures.append((indicator, None, None, 10 + seed % 90))
         rows = report_rows(header, figures)
-        name = f"{unit.code}_{period}"
+        name = f"{unit['unit_code']}_{period}"
         if number % 2:
             write_csv(rows, settings.inbox_dir / f"{name}.csv")
         else:
@@ -524,6 +595,7 @@ def _close(period: str) -> dict:
 def _child(kind: str, workdir: Path, period: str) -> dict:
     env = dict(os.environ, CHISO_DATA_DIR=str(workdir / "data"))
     env["CHISO_DBT_PROJECT_DIR"] = str(workdir / "dbt_project")
+    env["CHISO_PROVINCES"] = served_provinces()
     code = (
         "import json, benchmarks.national as b; "
         f"print('RESULT ' + json.dumps(b._{kind}({period!r})))"
