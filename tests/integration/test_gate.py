@@ -65,7 +65,7 @@ def test_a_broken_reconciliation_is_blocked(good_build, tmp_path):
         good_build,
         tmp_path,
         "update province_indicator_observations set numerator = numerator + 1 "
-        "where period = '2025-08' and unit_group = 'commune'",
+        "where period = '2025-05' and unit_group = 'district'",
     )
     assert _gate(path) == {"province_numerators_reconcile"}
 

@@ -90,8 +90,8 @@ def test_an_implausible_jump_is_loaded_with_a_warning(settings, sample_inbox, tm
 
     ingest_inbox(settings, log=lambda _: None)
     generate(tmp_path / "sep", start="2025-09", end="2025-09")
-    jump = settings.inbox_dir / "bao_cao_20.05977_2025-09_khac.csv"
-    set_csv_cell(tmp_path / "sep" / "bao_cao_20.05977_2025-09.csv", jump, "C9", "1")
+    jump = settings.inbox_dir / "bao_cao_20.STP_2025-09_khac.csv"
+    set_csv_cell(tmp_path / "sep" / "bao_cao_20.STP_2025-09.csv", jump, "C9", "1")
     set_csv_cell(jump, jump, "D9", "100.000")
     messages: list[str] = []
     summary = ingest_inbox(settings, log=messages.append)

@@ -13,7 +13,7 @@ snapshots as (
 final as (
 
     select
-        {{ dbt.hash(dbt.concat(["snapshot_period", "'|'", "target_id", "'|'", "unit_code"])) }}
+        {{ dbt.hash(dbt.concat(["snapshot_period", "'|'", "target_id", "'|'", "coalesce(unit_code, '')"])) }}
             as target_progress_history_id,
         snapshot_period,
         target_id,
