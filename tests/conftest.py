@@ -86,12 +86,15 @@ def set_csv_cell(source: Path, target: Path, cell: str, value: str) -> None:
     target.write_text(buffer.getvalue(), encoding="utf-8")
 
 
-def expected_progress_pairs(as_of_period: str, registry=None) -> set[tuple[str, str | None]]:
+def expected_progress_pairs(
+    as_of_period: str, registry=None, provinces: tuple[str, ...] | None = None
+) -> set[tuple[str, str | None]]:
     """(target, unit) pairs target_progress must hold as of a month: the units of the
     target's group and province that existed between its document and its deadline and
     exist by the end of the month (the rule in target_progress.sql, restated); a target of
-    a served province with no such unit: (target, None). ``registry``: the built-in one
-    of the configured provinces unless given (the demo's has the sample lists)."""
+    a served province with no such unit: (target, None). ``provinces``: those served (the
+    configured ones unless given); ``registry``: their built-in one unless given (the
+    demo's has the sample lists)."""
     import calendar
     from datetime import date
 
@@ -101,14 +104,15 @@ def expected_progress_pairs(as_of_period: str, registry=None) -> set[tuple[str, 
     from warehouse.settings import load_settings
 
     settings = load_settings()
-    registry = registry or built_in(settings.provinces)
+    provinces = provinces or settings.provinces
+    registry = registry or built_in(provinces)
     year, month = map(int, as_of_period.split("-"))
     as_of_end = date(year, month, calendar.monthrange(year, month)[1])
     seeds = settings.dbt_project_dir / "seeds"
     issued = {row["document_id"]: row["issued_on"] for row in read_seed(seeds, "documents")}
     pairs = set()
     for target in reference.targets():
-        if target["province_code"] not in settings.provinces:
+        if target["province_code"] not in provinces:
             continue
         document_on = date.fromisoformat(issued[target["document_id"]] or "1900-01-01")
         deadline_on = date.fromisoformat(target["deadline_on"])
