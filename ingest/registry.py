@@ -133,6 +133,11 @@ def _date(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
+def _council(province_name: str) -> str:
+    """'Tỉnh Lạng Sơn' -> 'Ủy ban nhân dân tỉnh Lạng Sơn' (the province as a reporting unit)."""
+    return f"Ủy ban nhân dân {province_name[0].lower()}{province_name[1:]}"
+
+
 def merged_provinces(served: str) -> list[str]:
     """The pre-2025 provinces that form a post-2025 one ('08' -> ['02', '08'])."""
     from ingest.sources.admin_units import library_tables
@@ -166,7 +171,7 @@ def _territorial(served: str) -> tuple[list[Unit], list[Succession]]:
             ends = province != served
             units[province] = Unit(
                 code=province,
-                name_vi=f"Ủy ban nhân dân {p_name[0].lower()}{p_name[1:]}",
+                name_vi=_council(p_name),
                 group="province",
                 province_code=province,
                 served_province_code=served,
@@ -207,7 +212,7 @@ def _territorial(served: str) -> tuple[list[Unit], list[Succession]]:
     if served not in units:  # a province whose pre-2025 code went to another one
         units[served] = Unit(
             code=served,
-            name_vi=f"Ủy ban nhân dân {new_name[0].lower()}{new_name[1:]}",
+            name_vi=_council(new_name),
             group="province",
             province_code=served,
             served_province_code=served,

@@ -93,26 +93,24 @@ class RowProblem:
     column: str | None  # the heading as the file writes it
     message: Message
 
+    def _where(self, row: str, column: str) -> str:
+        parts = [
+            f"{row} {self.row}" if self.row else "",
+            f"{column} '{self.column}'" if self.column else "",
+        ]
+        where = ", ".join(part for part in parts if part)
+        return f"{where}: " if where else ""
+
     def __str__(self) -> str:
-        where_vi = ", ".join(
-            part
-            for part in (
-                f"dòng {self.row}" if self.row else "",
-                f"cột '{self.column}'" if self.column else "",
-            )
-            if part
+        return (
+            f"{self._where('dòng', 'cột')}{self.message.vi}; "
+            f"{self._where('row', 'column')}{self.message.en}"
         )
-        where_en = ", ".join(
-            part
-            for part in (
-                f"row {self.row}" if self.row else "",
-                f"column '{self.column}'" if self.column else "",
-            )
-            if part
-        )
-        prefix_vi = f"{where_vi}: " if where_vi else ""
-        prefix_en = f"{where_en}: " if where_en else ""
-        return f"{prefix_vi}{self.message.vi}; {prefix_en}{self.message.en}"
+
+
+def _refused(path: Path, vi: str, en: str) -> UnitListError:
+    """The whole file refused for one reason (not a row's)."""
+    return UnitListError(path.name, [RowProblem(None, None, Message(vi, en))])
 
 
 @dataclass
@@ -156,35 +154,18 @@ def _rows(path: Path) -> list[list[object]]:
         try:
             text = path.read_bytes().decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise UnitListError(
-                path.name,
-                [
-                    RowProblem(
-                        None,
-                        None,
-                        Message(
-                            f"tệp không ở dạng UTF-8 (byte {exc.start}); hãy lưu lại dưới "
-                            "dạng CSV UTF-8",
-                            f"the file is not UTF-8 (byte {exc.start}); save it as CSV UTF-8",
-                        ),
-                    )
-                ],
+            raise _refused(
+                path,
+                f"tệp không ở dạng UTF-8 (byte {exc.start}); hãy lưu lại dưới dạng CSV UTF-8",
+                f"the file is not UTF-8 (byte {exc.start}); save it as CSV UTF-8",
             ) from None
         first = text.splitlines()[0] if text else ""
         delimiter = max((";", ",", "\t"), key=first.count)
         return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
-    raise UnitListError(
-        path.name,
-        [
-            RowProblem(
-                None,
-                None,
-                Message(
-                    f"định dạng '{suffix}' không được hỗ trợ: gửi tệp .xlsx hoặc .csv",
-                    f"'{suffix}' is not supported: send an .xlsx or .csv file",
-                ),
-            )
-        ],
+    raise _refused(
+        path,
+        f"định dạng '{suffix}' không được hỗ trợ: gửi tệp .xlsx hoặc .csv",
+        f"'{suffix}' is not supported: send an .xlsx or .csv file",
     )
 
 
@@ -408,35 +389,18 @@ def import_list(
 
     Raises :class:`UnitListError` naming every problem; then nothing is written."""
     if group not in IMPORTED_GROUPS:
-        raise UnitListError(
-            path.name,
-            [
-                RowProblem(
-                    None,
-                    None,
-                    Message(
-                        f"nhóm '{group}' không nhập từ danh sách; các nhóm: "
-                        + ", ".join(IMPORTED_GROUPS),
-                        f"group '{group}' is not imported from a list; the groups: "
-                        + ", ".join(IMPORTED_GROUPS),
-                    ),
-                )
-            ],
+        raise _refused(
+            path,
+            f"nhóm '{group}' không nhập từ danh sách; các nhóm: " + ", ".join(IMPORTED_GROUPS),
+            f"group '{group}' is not imported from a list; the groups: "
+            + ", ".join(IMPORTED_GROUPS),
         )
     if province not in provinces:
-        raise UnitListError(
-            path.name,
-            [
-                RowProblem(
-                    None,
-                    None,
-                    Message(
-                        f"tỉnh {province} không thuộc CHISO_PROVINCES ({', '.join(provinces)})",
-                        f"province {province} is not one this instance serves "
-                        f"(CHISO_PROVINCES={','.join(provinces)})",
-                    ),
-                )
-            ],
+        raise _refused(
+            path,
+            f"tỉnh {province} không thuộc CHISO_PROVINCES ({', '.join(provinces)})",
+            f"province {province} is not one this instance serves "
+            f"(CHISO_PROVINCES={','.join(provinces)})",
         )
     effective_on = effective_on or datetime.now(UTC).date()
     ensure_tables(conn)
