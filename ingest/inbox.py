@@ -14,10 +14,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from ingest.landing import land, quarantine, sha256_file
+from ingest.landing import land, quarantine, received_at, sha256_file
 from ingest.registry import refresh as refresh_registry
 from ingest.sources.unit_files import Problem, Report, read_report
 from warehouse.backends import raw_connection
@@ -45,6 +46,7 @@ class IngestSummary:
     integrity_errors: list[str] = field(default_factory=list)  # changed on disk: stop
     not_loadable: list[str] = field(default_factory=list)  # landed, fails today's rules
     warnings: list[str] = field(default_factory=list)  # loaded, but worth a look
+    waiting: list[str] = field(default_factory=list)  # hidden files left for a later run
 
     def line(self) -> str:
         return (
@@ -52,15 +54,44 @@ class IngestSummary:
             f"{len(self.quarantined)} quarantined; {self.loaded_files} files / "
             f"{self.loaded_rows} rows loaded, {self.already_loaded} already loaded, "
             f"{len(self.not_loadable)} not loadable, {len(self.warnings)} warning(s)"
+            + (f", {len(self.waiting)} hidden file(s) waiting" if self.waiting else "")
         )
 
 
-def _inbox_files(inbox: Path) -> list[Path]:
+HIDDEN_GRACE = timedelta(hours=1)  # a hidden file this old is no upload still under way
+
+
+def _inbox_files(inbox: Path) -> tuple[list[Path], list[Path]]:
+    """The inbox's report files in the order they were received (then by name), and its
+    hidden ones: names starting with '.' (an upload under way, or a file a clerk's system
+    hid) or '~$' (Excel's lock file of an open workbook)."""
     if not inbox.exists():
-        return []
-    return sorted(
-        path for path in inbox.iterdir() if path.is_file() and not path.name.startswith((".", "~$"))
+        return [], []
+    files = [path for path in inbox.iterdir() if path.is_file()]
+    files.sort(key=lambda path: (received_at(path), path.name))
+    hidden = [path for path in files if path.name.startswith((".", "~$"))]
+    return [path for path in files if path not in hidden], hidden
+
+
+def hidden_file_problem(name: str) -> Problem:
+    if name.startswith("~$"):
+        return Problem(
+            "đây là tệp khóa tạm của Excel (tạo ra khi sổ tính đang mở), không phải báo cáo; "
+            "hãy đóng sổ tính và gửi chính tệp báo cáo",
+            "this is Excel's temporary lock file (made while a workbook is open), not a "
+            "report; close the workbook and send the report file itself",
+        )
+    return Problem(
+        "tên tệp bắt đầu bằng dấu chấm (tệp ẩn) nên không được đọc; hãy đổi tên tệp, bỏ "
+        "dấu chấm ở đầu, rồi gửi lại",
+        "the file name starts with '.' (a hidden file), so it is not read; rename it "
+        "without the leading dot and send it again",
     )
+
+
+def local_day(moment: datetime, timezone: str) -> date:
+    """The calendar day of a moment where the instance is (settings.timezone)."""
+    return moment.astimezone(ZoneInfo(timezone)).date()
 
 
 def _landed_files(landing: Path) -> list[Path]:
@@ -114,7 +145,7 @@ def jump_warnings(report: Report, known: dict) -> list[Problem]:
                     f"tỷ lệ thay đổi bất thường so với kỳ {previous}: "
                     f"{before[0]:.1f}% → {percent:.1f}%",
                     f"implausible change against {previous}: {before[0]:.1f}% → {percent:.1f}%",
-                    f"C{row.source_row}",
+                    row.cells.get("numerator"),
                     "warning",
                 )
             )
@@ -124,7 +155,7 @@ def jump_warnings(report: Report, known: dict) -> list[Problem]:
                     f"mẫu số thay đổi bất thường so với kỳ {previous}: "
                     f"{before[1]:g} → {denominator:g}",
                     f"implausible denominator against {previous}: {before[1]:g} → {denominator:g}",
-                    f"D{row.source_row}",
+                    row.cells.get("denominator"),
                     "warning",
                 )
             )
@@ -185,6 +216,47 @@ def _load_batch(conn, files: list[tuple], values: list[tuple]) -> None:
         raise
 
 
+def _reject(
+    settings: Settings,
+    path: Path,
+    report: Report,
+    problems: list[Problem],
+    sha256: str | None = None,
+    received: datetime | None = None,
+) -> Path:
+    return quarantine(
+        path,
+        settings.quarantine_dir / SOURCE,
+        sha256 or sha256_file(path),
+        path.name,
+        problems,
+        report.sheet,
+        unit_code=report.unit_code,
+        period=report.period,
+        received=received or received_at(path),
+    )
+
+
+def _to_load(landing: Path, loaded: set[str], summary: IngestSummary, log) -> list[tuple]:
+    """The landed files not yet in raw, with their sidecars, in the order they were
+    received (so a correction's jump warnings compare with the file it corrects); a landed
+    file whose bytes changed is reported, never loaded."""
+    out = []
+    for landed in _landed_files(landing):
+        sha256 = landed.name.split(".")[0]
+        if sha256 in loaded:
+            summary.already_loaded += 1
+            continue
+        if sha256_file(landed) != sha256:
+            summary.integrity_errors.append(str(landed))
+            log(f"  INTEGRITY: {landed} no longer matches its sha256; not loaded")
+            continue
+        meta = json.loads(landed.with_name(landed.name + ".meta.json").read_text(encoding="utf-8"))
+        out.append((landed, meta))
+    out.sort(key=lambda item: (item[1].get("received_at") or "", item[0].name))
+    return out
+
+
 def ingest_inbox(
     settings: Settings, log: Callable[[str], None] = print, take_inbox: bool = True
 ) -> IngestSummary:
@@ -199,12 +271,33 @@ def ingest_inbox(
         ensure_raw_schema(conn)
         registry = refresh_registry(conn, settings.provinces)
         parsed: dict[str, Report] = {}  # reports read from the inbox in this run, by sha256
-        for path in _inbox_files(settings.inbox_dir) if take_inbox else []:
+        waiting, hidden = _inbox_files(settings.inbox_dir) if take_inbox else ([], [])
+        for path in hidden:
+            if datetime.now(UTC) - received_at(path) < HIDDEN_GRACE:
+                summary.waiting.append(path.name)
+                log(f"  waiting: {path.name} is hidden (an upload under way?); not read yet")
+                continue
+            summary.received += 1
+            _reject(settings, path, Report(path.name, ""), [hidden_file_problem(path.name)])
+            summary.quarantined.append(path.name)
+            log(f"  quarantined hidden file {path.name}")
+        for path in waiting:
             summary.received += 1
             sha256 = sha256_file(path)
-            report = read_report(path, registry=registry)
+            received = received_at(path)
+            report = read_report(
+                path, registry=registry, received_on=local_day(received, settings.timezone)
+            )
             if report.is_valid:
-                _, is_new = land(path, landing, report.period, sha256, path.name, report.unit_code)
+                _, is_new = land(
+                    path,
+                    landing,
+                    report.period,
+                    sha256,
+                    path.name,
+                    report.unit_code,
+                    received=received,
+                )
                 kill_point("ingest_after_landing")
                 parsed[sha256] = report
                 if is_new:
@@ -212,16 +305,7 @@ def ingest_inbox(
                 else:
                     summary.duplicates += 1
             else:
-                folder = quarantine(
-                    path,
-                    settings.quarantine_dir / SOURCE,
-                    sha256,
-                    path.name,
-                    report.problems,
-                    report.sheet,
-                    unit_code=report.unit_code,
-                    period=report.period,
-                )
+                folder = _reject(settings, path, report, report.problems, sha256, received)
                 summary.quarantined.append(path.name)
                 log(f"  quarantined {path.name} -> {folder}")
                 for problem in report.errors[:5]:
@@ -233,24 +317,21 @@ def ingest_inbox(
         files: list[tuple] = []
         values: list[tuple] = []
         known = _known_figures(conn)
-        for landed in _landed_files(landing):
+        for landed, meta in _to_load(landing, loaded, summary, log):
             sha256 = landed.name.split(".")[0]
-            if sha256 in loaded:
-                summary.already_loaded += 1
-                continue
-            if sha256_file(landed) != sha256:
-                summary.integrity_errors.append(str(landed))
-                log(f"  INTEGRITY: {landed} no longer matches its sha256; not loaded")
-                continue
-            meta = json.loads(
-                landed.with_name(landed.name + ".meta.json").read_text(encoding="utf-8")
+            received_on = (
+                local_day(datetime.fromisoformat(meta["received_at"]), settings.timezone)
+                if meta.get("received_at")
+                else None
             )
-            report = parsed.get(sha256) or read_report(landed, meta["original_name"], registry)
+            report = parsed.get(sha256) or read_report(
+                landed, meta["original_name"], registry, received_on
+            )
             if not report.is_valid:  # the catalog or registry changed since it landed
                 summary.not_loadable.append(str(landed))
                 log(f"  {report.file_name} ({landed.name}) no longer validates: {report.errors[0]}")
                 continue
-            for warning in jump_warnings(report, known):
+            for warning in jump_warnings(report, known) + report.warnings:
                 summary.warnings.append(f"{report.file_name}: {warning}")
                 log(f"  warning {report.file_name}: {warning}")
             for row in report.rows:

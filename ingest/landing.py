@@ -45,6 +45,13 @@ def _atomic_write_text(target: Path, text: str) -> None:
     os.replace(tmp, target)
 
 
+def received_at(path: Path) -> datetime:
+    """When a file in the inbox was received: its modification time there (a file copied
+    in keeps the time it arrived), never later than now."""
+    stamp = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    return min(stamp, datetime.now(UTC))
+
+
 def safe_name(original_name: str) -> str:
     """A file name that cannot climb out of its folder or hide control characters."""
     name = re.sub(r"[\x00-\x1f\x7f/\\]", "_", original_name).strip(". ")
@@ -58,9 +65,11 @@ def land(
     sha256: str,
     original_name: str,
     unit_code: str | None = None,
+    received: datetime | None = None,
 ) -> tuple[Path, bool]:
     """Copy ``source`` into the landing area (read-only) with a sidecar of its origin:
-    original name, sender unit, period and when it was received (written once).
+    original name, sender unit, period and when it was received (``received``, default
+    now; written once: the same bytes sent again keep their first receipt).
 
     Returns the landed path and whether it is new (False: these bytes had landed before).
     """
@@ -76,7 +85,7 @@ def land(
             "original_name": original_name,
             "unit_code": unit_code,
             "period": period,
-            "received_at": datetime.now(UTC).isoformat(timespec="microseconds"),
+            "received_at": (received or datetime.now(UTC)).isoformat(timespec="microseconds"),
         }
         _atomic_write_text(sidecar, json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
     return target, is_new
@@ -102,6 +111,13 @@ def _atomic_write_bytes(target: Path, data: bytes) -> None:
     os.replace(tmp, target)
 
 
+def quarantine_folder(quarantine_root: Path, sha256: str, original_name: str) -> Path:
+    """A rejected file's folder: its bytes and the name it came under, so the same bytes
+    sent under two names (or every empty upload) keep an error report each."""
+    name = hashlib.sha256(original_name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return quarantine_root / f"{sha256[:24]}-{name}"
+
+
 def quarantine(
     source: Path,
     quarantine_root: Path,
@@ -111,10 +127,11 @@ def quarantine(
     sheet: str | None = None,
     unit_code: str | None = None,
     period: str | None = None,
+    received: datetime | None = None,
 ) -> Path:
     """Keep a rejected file with its error report (JSON for tools, text for people); the
     unit and period, when the file says them, let completeness show "sent, rejected"."""
-    folder = quarantine_root / sha256
+    folder = quarantine_folder(quarantine_root, sha256, original_name)
     target = folder / safe_name(original_name)
     if not target.exists():
         _atomic_copy(source, target)
@@ -123,7 +140,7 @@ def quarantine(
         "sha256": sha256,
         "unit_code": unit_code,
         "period": period,
-        "received_at": datetime.now(UTC).isoformat(timespec="microseconds"),
+        "received_at": (received or datetime.now(UTC)).isoformat(timespec="microseconds"),
         "errors": [
             {
                 "sheet": sheet,

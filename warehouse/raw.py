@@ -41,17 +41,22 @@ create table if not exists raw.unit_report_values (
     primary key (file_sha256, source_row)
 );
 
-create table if not exists raw.unit_report_rejections (
-    file_sha256       varchar primary key,
+-- one row per quarantine folder (a rejected file, by its bytes and the name it came under),
+-- rebuilt from the folders' errors.json: the quarantine is the truth
+create table if not exists raw.unit_report_quarantine (
+    quarantine_path   varchar primary key,
+    file_sha256       varchar not null,
     source_file_name  varchar not null,
     unit_code         varchar,
     period            varchar,
     received_at       timestamptz,
     error_count       integer not null,
     first_error_vi    varchar,
-    first_error_en    varchar,
-    quarantine_path   varchar not null
+    first_error_en    varchar
 );
+-- its first form, keyed by the file hash alone (one folder for the same bytes under two
+-- names): derived from the quarantine like its successor, so dropped, never migrated
+drop table if exists raw.unit_report_rejections;
 
 -- added after the first release: older warehouses get them here
 alter table raw.unit_report_files add column if not exists received_at timestamptz;
@@ -60,20 +65,27 @@ alter table raw.unit_report_values add column if not exists received_at timestam
 alter table raw.unit_report_values add column if not exists sheet varchar;
 
 -- The one statement of which submission counts when a unit sends a month's report more
--- than once: the file received last wins (then the later "date sent", then the file hash,
--- so the choice is deterministic). dbt's staging reads it as a source; the inbox's jump
--- warnings compare with its rank 1. Superseded rows stay in raw and in history.
+-- than once (a correction): the file received last wins as a whole (then the later "date
+-- sent", then the file hash, so the choice is deterministic), so a figure the correction
+-- no longer has is withdrawn with the rest. dbt's staging reads it as a source; the inbox's
+-- jump warnings compare with its rank 1. Superseded rows stay in raw and in history.
 create or replace view raw.unit_report_submissions as
+with ranked_files as (
+    select
+        file_sha256,
+        count(*) over (partition by unit_code, period) as submission_count,
+        row_number() over (
+            partition by unit_code, period
+            order by received_at desc nulls last, sent_on desc nulls last, file_sha256 desc
+        ) as submission_rank
+    from raw.unit_report_files
+)
 select
-    *,
-    count(*) over (
-        partition by unit_code, indicator_code, period
-    ) as submission_count,
-    row_number() over (
-        partition by unit_code, indicator_code, period
-        order by received_at desc nulls last, sent_on desc nulls last, file_sha256 desc
-    ) as submission_rank
-from raw.unit_report_values;
+    unit_report_values.*,
+    ranked_files.submission_count,
+    ranked_files.submission_rank
+from raw.unit_report_values
+inner join ranked_files on unit_report_values.file_sha256 = ranked_files.file_sha256;
 """
 
 
@@ -118,22 +130,23 @@ def ensure_raw_schema(conn) -> None:
 
 
 def load_rejections(conn, quarantine_root: Path) -> int:
-    """Record every quarantined report file (its errors.json) in raw.unit_report_rejections;
-    the quarantine folder is the truth, so a crash between the two loses nothing."""
+    """Record every quarantine folder (its errors.json) in raw.unit_report_quarantine; the
+    folders are the truth, so a crash between the two loses nothing."""
     import json
 
     known = {
         row[0]
-        for row in conn.execute("select file_sha256 from raw.unit_report_rejections").fetchall()
+        for row in conn.execute("select quarantine_path from raw.unit_report_quarantine").fetchall()
     }
     rows = []
     for report_path in sorted(quarantine_root.glob("*/errors.json")):
-        report = json.loads(report_path.read_text(encoding="utf-8"))
-        if report["sha256"] in known:
+        if str(report_path.parent) in known:
             continue
+        report = json.loads(report_path.read_text(encoding="utf-8"))
         first = (report["errors"] or [{}])[0]
         rows.append(
             (
+                str(report_path.parent),
                 report["sha256"],
                 report["file"],
                 report.get("unit_code"),
@@ -142,12 +155,11 @@ def load_rejections(conn, quarantine_root: Path) -> int:
                 len(report["errors"]),
                 first.get("vi"),
                 first.get("en"),
-                str(report_path.parent),
             )
         )
     if rows:
         conn.executemany(
-            "insert into raw.unit_report_rejections values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+            "insert into raw.unit_report_quarantine values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
         )
     return len(rows)
 

@@ -22,6 +22,7 @@ class Indicator:
     name_en: str
     kind: str
     measured_by: str
+    unit: str  # percent, count, times, rank, yes_no: how a reported value is read
     min_value: float | None
     max_value: float | None
 
@@ -59,6 +60,7 @@ def _indicators(seed_dir: Path) -> dict[str, Indicator]:
             name_en=row["name_en"],
             kind=row["kind"],
             measured_by=row["measured_by"],
+            unit=row["unit"],
             min_value=_float(row["min_value"]),
             max_value=_float(row["max_value"]),
         )

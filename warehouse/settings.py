@@ -247,10 +247,12 @@ def export_warehouse_environment(settings: Settings) -> None:
     """dbt's profile (dbt_project/profiles.yml) and Great Expectations' connection string
     (``${CHISO_PG_PASSWORD}``) read the warehouse's connection from the environment: set it
     from these settings (which may come from an Airflow connection) in this process; and
-    the provinces served, which dbt reads through the macro ``served_provinces``."""
+    the provinces served and the time zone, which dbt reads through the macros
+    ``served_provinces`` and ``local_date``."""
     os.environ["CHISO_WAREHOUSE_PATH"] = str(settings.warehouse_path)
     os.environ["CHISO_DBT_TARGET"] = settings.warehouse
     os.environ["CHISO_PROVINCES"] = ",".join(settings.provinces)  # dbt's served provinces
+    os.environ["CHISO_TIMEZONE"] = settings.timezone  # dbt's local_date
     if settings.warehouse == "postgres":
         os.environ.update(settings.postgres.environment())
 

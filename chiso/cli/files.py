@@ -23,10 +23,13 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_validate_file(args: argparse.Namespace) -> int:
+    from ingest.inbox import local_day
+    from ingest.landing import received_at
     from ingest.registry import for_settings
     from ingest.sources.unit_files import read_report
 
-    registry = for_settings(load_settings())
+    settings = load_settings()
+    registry = for_settings(settings)
     status = EXIT_OK
     for name in args.files:
         path = Path(name)
@@ -34,7 +37,9 @@ def cmd_validate_file(args: argparse.Namespace) -> int:
             print(f"{name}: không tìm thấy tệp; file not found")
             status = EXIT_FAILED
             continue
-        report = read_report(path, registry=registry)
+        # the inbox's own reading: the same reader, with the file's time as its receipt
+        received_on = local_day(received_at(path), settings.timezone)
+        report = read_report(path, registry=registry, received_on=received_on)
         verdict = "hợp lệ / valid" if report.is_valid else "KHÔNG hợp lệ / NOT valid"
         print(f"{name}: {verdict} ({report.unit_code}, {report.period}, {len(report.rows)} rows)")
         for problem in report.problems:

@@ -8,8 +8,10 @@ Groups report as ``seeds/reporting_calendar.csv`` says: the province, department
 districts every month, communes, schools and health facilities once a year (December);
 schools and health facilities from 2023 (when the province started collecting from them).
 Figures follow a plausible upward trend with noise; about one department in four sends
-xlsx, the rest CSV (semicolon or comma, Vietnamese number format); about one unit-month in
-sixty does not report, and a district in November 2024 and Tuyên Quang's Sở Nội vụ in
+xlsx, the rest CSV (semicolon or comma, Vietnamese number format); each file's modification
+time is when it would have arrived (the inbox reads it as the receipt), on the day it says
+it was sent, a few days later for about one in twenty; about one unit-month in sixty does
+not report, and a district in November 2024 and Tuyên Quang's Sở Nội vụ in
 September 2025 do not either. The same arguments
 always give the same bytes.
 """
@@ -17,9 +19,10 @@ always give the same bytes.
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -91,9 +94,25 @@ def reported_indicators(unit: Unit) -> list[reference.Indicator]:
     ]
 
 
+def _sent_on(period: str) -> date:
+    year, month = map(int, period.split("-"))
+    return date(year + (month == 12), month % 12 + 1, 5)
+
+
+def _receive(path: Path, unit: Unit, period: str) -> None:
+    """Give a sample file the time it would have arrived (its modification time, which
+    the inbox reads as when it was received): during office hours on the day it says it
+    was sent, or a few days later for about one file in twenty."""
+    rng = _rng("received", unit.code, period)
+    day = _sent_on(period) + timedelta(days=rng.randint(1, 6) if rng.randrange(20) == 0 else 0)
+    moment = datetime(day.year, day.month, day.day, 1, tzinfo=UTC)  # 08:00 in Hà Nội
+    moment += timedelta(seconds=rng.randrange(9 * 3600))
+    os.utime(path, (moment.timestamp(), moment.timestamp()))
+
+
 def _rows(unit: Unit, period: str, index: int) -> list[list[object]]:
     year, month = map(int, period.split("-"))
-    sent = date(year + (month == 12), month % 12 + 1, 5)
+    sent = _sent_on(period)
     header = {
         "unit_code": unit.code,
         "unit_name": unit.name_vi,
@@ -147,6 +166,7 @@ def generate(
             else:
                 path = out_dir / f"{stem}.csv"
                 write_csv(rows, path, delimiter="," if unit.code.endswith("6") else ";")
+            _receive(path, unit, period)
             written.append(path)
     return written
 

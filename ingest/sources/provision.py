@@ -47,7 +47,7 @@ def parse(rows: list[dict[str, str]], period: str) -> list[tuple]:
         counts = {}
         for column, field in COUNTS.items():
             try:
-                counts[field] = parse_count(row[column])
+                counts[field] = parse_count(row[column], lost_zeros=True)
             except ParseError as error:
                 raise ExportError(f"dòng {number}, {column}: {error}") from None
         total = counts["procedures"]

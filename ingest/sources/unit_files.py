@@ -1,22 +1,38 @@
-"""Unit report files (xlsx / csv): the layout, the reader and its validation.
+"""Unit report files: the layout, the reader and its validation, one verdict per file.
 
-A report file has a header block (one label per row in column A, its value in column B),
-then a table whose heading row starts with "Mã chỉ tiêu" and holds one row per indicator.
-Labels are matched without accents or case, and the English gloss in brackets is ignored,
-so hand-edited files still read. Entry point: :func:`read_report`.
+A report file (.xlsx, .xls, .xlsb, .ods or .csv, read by :mod:`ingest.workbook`) has a
+header block (a label such as "Mã đơn vị", its value in a cell to its right), then a table
+whose heading row holds "Mã chỉ tiêu" and the other columns, one row per indicator; notes
+and signatures may follow it. Labels are matched without accents or case, and the English
+gloss in brackets is ignored, so hand-edited files still read: a clerk may insert columns,
+move the table, add an instructions sheet or keep last months' sheets beside this one.
+
+Counts (numerator, denominator) are whole numbers; a value is read in its indicator's unit
+(a cell formatted as a percentage holds 0.15 for 15 %). Whatever cannot be read for sure is
+an error naming the cell, in Vietnamese and English. Entry point: :func:`read_report`, the
+one path by which ``chiso validate-file`` and the inbox judge a file.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
-from ingest.parsing import ParseError, normalize_label, parse_date, parse_number, parse_period
+from ingest.parsing import (
+    ParseError,
+    normalize_label,
+    parse_count,
+    parse_date,
+    parse_number,
+    parse_period,
+    reveal,
+)
 from ingest.registry import Registry, default_registry
+from ingest.workbook import CellFacts, Sheet, read_workbook
 from warehouse import reference
+from warehouse.periods import next_month
 
 TITLE = "BÁO CÁO CHỈ SỐ CHUYỂN ĐỔI SỐ (Digital transformation indicator report)"
 SHEET_NAME = "Báo cáo"
@@ -41,7 +57,6 @@ COLUMN_LABELS = {
 _HEADER_KEYS = {normalize_label(label): key for key, label in HEADER_LABELS.items()}
 _COLUMN_KEYS = {normalize_label(label): key for key, label in COLUMN_LABELS.items()}
 _REQUIRED_COLUMNS = ("indicator_code", "numerator", "denominator")
-SUPPORTED_SUFFIXES = (".xlsx", ".csv")
 
 
 @dataclass(frozen=True)
@@ -74,27 +89,33 @@ class Problem:
 class ReportRow:
     source_row: int
     indicator_code: str
-    numerator: float | None
-    denominator: float | None
+    numerator: int | None
+    denominator: int | None
     value: float | None
     note: str | None
+    cells: dict[str, str] = field(default_factory=dict)  # column key -> A1 reference
 
 
 @dataclass
 class Report:
     file_name: str
-    file_format: str
-    sheet: str | None = None  # the xlsx sheet read (CSV: none)
+    file_format: str  # what the file is, read from its bytes (xlsx, xls, xlsb, ods, csv)
+    sheet: str | None = None  # the sheet read (CSV: none)
     unit_code: str | None = None
     period: str | None = None
     reporter: str | None = None
     sent_on: date | None = None
     rows: list[ReportRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    header_cells: dict[str, str] = field(default_factory=dict)  # header key -> A1 reference
 
     @property
     def errors(self) -> list[Problem]:
         return [problem for problem in self.problems if problem.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [problem for problem in self.problems if problem.severity == "warning"]
 
     @property
     def is_valid(self) -> bool:
@@ -115,62 +136,25 @@ def _cell(row: int, col: int) -> str:
     return f"{_column_letter(col)}{row + 1}"
 
 
-def _read_xlsx(path: Path) -> tuple[str, list[list[object]]]:
-    """The report sheet's cells; formula cells give their cached values, never evaluated."""
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    try:
-        sheet = (
-            workbook[SHEET_NAME] if SHEET_NAME in workbook.sheetnames else workbook.worksheets[0]
-        )
-        return sheet.title, [list(row) for row in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
-
-
-MAX_CSV_LINE = 10_000  # characters: a report row is a few hundred
-
-
-def _read_csv(path: Path) -> list[list[object]]:
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ParseError(
-            f"tệp không ở dạng UTF-8 (byte {exc.start}); hãy lưu lại dưới dạng CSV UTF-8",
-            f"the file is not UTF-8 (byte {exc.start}); save it again as CSV UTF-8",
-        ) from None
-    longest = max((len(line) for line in text.splitlines()), default=0)
-    if longest > MAX_CSV_LINE:
-        raise ParseError(
-            f"tệp có một dòng dài {longest:,} ký tự (tối đa {MAX_CSV_LINE:,}): không phải "
-            f"mẫu báo cáo",
-            f"the file has a line of {longest:,} characters (at most "
-            f"{MAX_CSV_LINE:,}): not a report",
-        )
-    best: list[list[object]] = []
-    for delimiter in (";", ",", "\t"):
-        rows: list[list[object]] = [
-            list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)
-        ]
-        found = _find_table_header(rows)
-        if found is not None and len(found[1]) >= len(_REQUIRED_COLUMNS):
-            return rows
-        best = best or rows
-    return best
-
-
-def _find_table_header(rows: list[list[object]]) -> tuple[int, dict[str, int]] | None:
+def find_table_header(rows: list[list[object]]) -> tuple[int, dict[str, int]] | None:
+    """The table's heading row (0-based) and the column of each heading found in it: the
+    first row holding "Mã chỉ tiêu", in whichever column."""
     for index, row in enumerate(rows):
-        columns = {}
+        columns: dict[str, int] = {}
         for col, heading in enumerate(row):
+            if not isinstance(heading, str):
+                continue
             key = _COLUMN_KEYS.get(normalize_label(heading))
             if key and key not in columns:
                 columns[key] = col
         if "indicator_code" in columns:
             return index, columns
     return None
+
+
+def _has_table(rows: list[list[object]]) -> bool:
+    found = find_table_header(rows)
+    return found is not None and all(key in found[1] for key in _REQUIRED_COLUMNS)
 
 
 def _text(value: object) -> str | None:
@@ -182,95 +166,161 @@ def _text(value: object) -> str | None:
     return text or None
 
 
-def _unsafe(path: Path, file_name: str, suffix: str) -> Problem | None:
-    """Refuse, before parsing, what must never be parsed: odd names, huge files, zip bombs."""
-    from warehouse.settings import load_settings
+def _header_fields(rows: list[list[object]], before: int) -> dict[str, tuple[object, str]]:
+    """The header block above the table: each label found (in any column) -> its value,
+    the first filled cell to its right, and that cell's reference."""
+    found: dict[str, tuple[object, str]] = {}
+    for index, row in enumerate(rows[:before]):
+        for col, label in enumerate(row):
+            if not isinstance(label, str) or not label.strip():
+                continue
+            key = _HEADER_KEYS.get(normalize_label(label))
+            if key is None or key in found:
+                continue
+            value, where = None, _cell(index, col + 1)
+            for right in range(col + 1, min(col + 4, len(row))):
+                if _text(row[right]) is not None:
+                    value, where = row[right], _cell(index, right)
+                    break
+            found[key] = (value, where)
+    return found
 
-    settings = load_settings()
-    if any(ch in file_name for ch in "/\\") or any(
-        ord(ch) < 32 or ord(ch) == 127 for ch in file_name
-    ):
-        return Problem(
-            "tên tệp chứa đường dẫn hoặc ký tự điều khiển; hãy đặt lại tên tệp",
-            "the file name has path components or control characters; rename the file",
-        )
-    if suffix not in SUPPORTED_SUFFIXES:
-        return Problem(
-            f"loại tệp '{suffix}' không được hỗ trợ, chỉ nhận .xlsx hoặc .csv",
-            f"file type '{suffix}' is not supported; send .xlsx or .csv",
-        )
-    size = path.stat().st_size
-    if size > settings.max_file_bytes:
-        return Problem(
-            f"tệp quá lớn ({size:,} byte, tối đa {settings.max_file_bytes:,})",
-            f"the file is too large ({size:,} bytes, at most {settings.max_file_bytes:,})",
-        )
-    if suffix == ".xlsx":
-        import zipfile
 
+_PERIOD_IN_NAME = (
+    re.compile(r"(?<!\d)(?:t|thang)?[ _.-]*(\d{1,2})[ _./-]+(\d{4})(?!\d)"),
+    re.compile(r"(?<!\d)(\d{4})[ _./-]+(\d{1,2})(?!\d)"),
+)
+
+
+def period_in_name(file_name: str) -> str | None:
+    """The month a file's name says ("Bao cao T6-2025.xlsx", "2025_06 SNV.xlsx"), or None
+    when it says none or several."""
+    stem = normalize_label(Path(file_name).stem.replace("(", " ").replace(")", " "))
+    text = Path(file_name).stem.lower()
+    found = set()
+    for candidate in (stem, text):
+        for pattern_index, pattern in enumerate(_PERIOD_IN_NAME):
+            for match in pattern.finditer(candidate):
+                month, year = (match[1], match[2]) if pattern_index == 0 else (match[2], match[1])
+                if 1 <= int(month) <= 12 and 2000 <= int(year) <= 2100:
+                    found.add(f"{int(year):04d}-{int(month):02d}")
+    return found.pop() if len(found) == 1 else None
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    sheet: Sheet
+    header_row: int
+    columns: dict[str, int]
+    period: str | None
+
+
+def _candidates(sheets: list[Sheet]) -> list[_Candidate]:
+    """The sheets holding a report table: its heading row has every required column (an
+    instructions sheet listing the indicator codes has not); failing that, the sheets with
+    an indicator-code column, so the message can say which columns are missing."""
+    found_in = [(sheet, find_table_header(sheet.rows)) for sheet in sheets]
+    found_in = [(sheet, found) for sheet, found in found_in if found is not None]
+    complete = [
+        (sheet, found)
+        for sheet, found in found_in
+        if all(key in found[1] for key in _REQUIRED_COLUMNS)
+    ]
+    out = []
+    for sheet, found in complete or found_in:
+        header = _header_fields(sheet.rows, found[0])
         try:
-            with zipfile.ZipFile(path) as archive:
-                expanded = sum(item.file_size for item in archive.infolist())
-                names = set(archive.namelist())
-        except zipfile.BadZipFile:
-            return Problem(
-                "tệp không phải là sổ tính Excel .xlsx hợp lệ",
-                "the file is not a valid Excel .xlsx workbook",
-            )
-        if expanded > settings.max_xlsx_expanded_bytes:
-            return Problem(
-                f"tệp xlsx giải nén ra {expanded:,} byte, vượt giới hạn "
-                f"{settings.max_xlsx_expanded_bytes:,}",
-                f"the xlsx expands to {expanded:,} bytes, over the limit of "
-                f"{settings.max_xlsx_expanded_bytes:,}",
-            )
-        if any(name.startswith("xl/externalLinks/") for name in names):
-            return Problem(
-                "tệp liên kết tới sổ tính khác (external links); hãy dán giá trị rồi lưu lại",
-                "the workbook links to other workbooks (external links); paste the values "
-                "and save it again",
-            )
-        if "xl/vbaProject.bin" in names:
-            return Problem(
-                "tệp chứa macro (xlsm đổi tên); hãy lưu lại dưới dạng .xlsx",
-                "the workbook contains macros (a renamed xlsm); save it again as .xlsx",
-            )
-    return None
+            period = parse_period(header["period"][0]) if "period" in header else None
+        except ParseError:
+            period = None
+        out.append(_Candidate(sheet, found[0], found[1], period))
+    return out
+
+
+def choose_sheet(sheets: list[Sheet], file_name: str) -> _Candidate | Problem:
+    """The report sheet, found by its content: the one sheet with the report table (hidden
+    sheets only when no visible one has it); among several, the one whose period is the
+    month the file's name says. Otherwise a problem naming the sheets."""
+    candidates = _candidates(sheets)
+    if not candidates:
+        names = ", ".join(f"'{sheet.name}'" for sheet in sheets if sheet.name is not None)
+        listed_vi = f" (các trang: {names})" if names else ""
+        listed_en = f" (sheets: {names})" if names else ""
+        return Problem(
+            f"không tìm thấy bảng báo cáo: không trang nào có dòng tiêu đề với cột "
+            f"'Mã chỉ tiêu'{listed_vi}; hãy dùng mẫu báo cáo (chiso template)",
+            f"no report table found: no sheet has a heading row with the 'Mã chỉ tiêu' "
+            f"(indicator code) column{listed_en}; use the report template (chiso template)",
+        )
+    visible = [c for c in candidates if c.sheet.visible] or candidates
+    if len(visible) == 1:
+        return visible[0]
+    named = period_in_name(file_name)
+    matching = [c for c in visible if named and c.period == named]
+    if len(matching) == 1:
+        return matching[0]
+    listed = ", ".join(
+        f"'{c.sheet.name}' ({c.period[5:]}/{c.period[:4]})" if c.period else f"'{c.sheet.name}'"
+        for c in visible
+    )
+    why_vi = (
+        f"không có đúng một trang cho kỳ {named[5:]}/{named[:4]} ghi trong tên tệp"
+        if named
+        else "tên tệp không ghi kỳ báo cáo"
+    )
+    why_en = (
+        f"not exactly one of them is for {named[5:]}/{named[:4]}, the period in the file name"
+        if named
+        else "the file name does not say the period"
+    )
+    return Problem(
+        f"sổ tính có {len(visible)} trang báo cáo: {listed}, và {why_vi}; hãy chỉ để lại "
+        f"trang của kỳ cần gửi, hoặc ghi kỳ vào tên tệp (vd. 'Bao cao 06-2025.xlsx')",
+        f"the workbook has {len(visible)} report sheets: {listed}, and {why_en}; keep only "
+        f"the sheet of the period you send, or put the period in the file name (e.g. "
+        f"'Bao cao 06-2025.xlsx')",
+    )
 
 
 def read_report(
-    path: Path, file_name: str | None = None, registry: Registry | None = None
+    path: Path,
+    file_name: str | None = None,
+    registry: Registry | None = None,
+    received_on: date | None = None,
 ) -> Report:
     """Read and validate one report file against the registry of reporting units (the
     warehouse's, with imported lists; else the built-in one of the configured provinces);
-    problems are collected, never raised."""
+    ``received_on`` (default today) is when chiso got it, for the plausibility of the date
+    sent. Problems are collected, never raised."""
+    from warehouse.settings import load_settings
+
+    settings = load_settings()
     registry = registry or default_registry()
     path = Path(path)
     file_name = file_name or path.name
-    suffix = Path(file_name).suffix.lower()
-    report = Report(file_name=file_name, file_format=suffix.lstrip("."))
-    refused = _unsafe(path, file_name, suffix)
-    if refused:
-        report.problems.append(refused)
-        return report
+    report = Report(file_name=file_name, file_format=Path(file_name).suffix.lower().lstrip("."))
     try:
-        if suffix == ".xlsx":
-            report.sheet, rows = _read_xlsx(path)
-        else:
-            rows = _read_csv(path)
+        workbook = read_workbook(
+            path,
+            file_name,
+            settings.max_file_bytes,
+            settings.max_xlsx_expanded_bytes,
+            recognised=_has_table,
+        )
     except ParseError as exc:
         report.problems.append(Problem(exc.vi, exc.en))
         return report
-    except Exception as exc:  # a corrupt workbook: openpyxl/zipfile raise many kinds
-        report.problems.append(
-            Problem(
-                f"không đọc được tệp ({type(exc).__name__}: {exc})",
-                f"the file cannot be read ({type(exc).__name__}: {exc})",
-            )
-        )
+    report.file_format = workbook.file_format
+    report.problems += [Problem(w.vi, w.en, severity="warning") for w in workbook.warnings]
+    chosen = choose_sheet(workbook.sheets, file_name)
+    if isinstance(chosen, Problem):
+        report.problems.append(chosen)
         return report
-    _read_header(rows, report, registry)
-    _read_table(rows, report, registry)
+    report.sheet = chosen.sheet.name
+    rows = chosen.sheet.rows
+    _read_header(_header_fields(rows, chosen.header_row), report, registry)
+    _read_table(chosen, report, registry)
+    _check_sent_on(report, received_on or date.today())
     return report
 
 
@@ -278,14 +328,8 @@ def _problem(report: Report, error: ParseError, cell: str, severity: str = "erro
     report.problems.append(Problem(error.vi, error.en, cell, severity))
 
 
-def _read_header(rows: list[list[object]], report: Report, registry: Registry) -> None:
-    found: dict[str, tuple[object, str]] = {}
-    for index, row in enumerate(rows):
-        if not row:
-            continue
-        key = _HEADER_KEYS.get(normalize_label(row[0]))
-        if key and key not in found:
-            found[key] = (row[1] if len(row) > 1 else None, _cell(index, 1))
+def _read_header(found: dict[str, tuple[object, str]], report: Report, registry: Registry) -> None:
+    report.header_cells = {key: where for key, (_, where) in found.items()}
     for key in ("unit_code", "period"):
         if key not in found or _text(found[key][0]) is None:
             label = HEADER_LABELS[key]
@@ -300,8 +344,8 @@ def _read_header(rows: list[list[object]], report: Report, registry: Registry) -
         if code not in registry:
             report.problems.append(
                 Problem(
-                    f"mã đơn vị '{code}' không có trong danh mục đơn vị báo cáo",
-                    f"unit code '{code}' is not in the reporting-unit registry",
+                    f"mã đơn vị {reveal(code)} không có trong danh mục đơn vị báo cáo",
+                    f"unit code {reveal(code)} is not in the reporting-unit registry",
                     found["unit_code"][1],
                 )
             )
@@ -332,35 +376,175 @@ def _read_header(rows: list[list[object]], report: Report, registry: Registry) -
             _problem(report, exc, found["sent_on"][1])
 
 
-def _check_figures(report: Report, indicator, numbers: dict, cells: dict, get) -> None:
+def _check_sent_on(report: Report, received_on: date) -> None:
+    """The date sent is what the unit wrote; completeness counts from when chiso received
+    the file. A date sent before the period ended, or after the file arrived, is named."""
+    if report.sent_on is None or report.period is None:
+        return
+    cell = report.header_cells.get("sent_on")
+    sent = report.sent_on.strftime("%d/%m/%Y")
+    period_end = date.fromisoformat(f"{next_month(report.period)}-01")
+    if report.sent_on < period_end:
+        report.problems.append(
+            Problem(
+                f"ngày gửi {sent} trước khi kỳ {report.period[5:]}/{report.period[:4]} kết "
+                f"thúc; hãy kiểm tra lại ngày gửi (hạn nộp tính theo ngày chiso nhận tệp)",
+                f"the date sent {sent} is before the period {report.period} ended; check it "
+                f"(deadlines count from the day chiso received the file)",
+                cell,
+                "warning",
+            )
+        )
+    elif report.sent_on > received_on + timedelta(days=1):
+        report.problems.append(
+            Problem(
+                f"ngày gửi {sent} sau ngày chiso nhận tệp "
+                f"({received_on.strftime('%d/%m/%Y')}); hãy kiểm tra lại ngày gửi",
+                f"the date sent {sent} is after chiso received the file "
+                f"({received_on.isoformat()}); check it",
+                cell,
+                "warning",
+            )
+        )
+
+
+_EXCEL_ERRORS = ("#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#ERROR")
+_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_FIGURES = ("numerator", "denominator", "value")
+
+
+def _looks_like_a_figure(value: object) -> bool:
+    """Whether a cell holds a number (a note, a signature or a date does not)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    if not isinstance(value, str) or not value.strip():
+        return False
+    try:
+        return parse_number(value) is not None
+    except ParseError:
+        return False
+
+
+class _Cells:
+    """One table row's cells, with what the file says of them beyond their values."""
+
+    def __init__(self, rows, index: int, columns: dict[str, int], facts: CellFacts):
+        self.row, self.index, self.columns, self.facts = rows[index], index, columns, facts
+
+    def position(self, key: str) -> tuple[int, int] | None:
+        col = self.columns.get(key)
+        return (self.index, col) if col is not None else None
+
+    def ref(self, key: str) -> str | None:
+        where = self.position(key)
+        return _cell(*where) if where else None
+
+    def get(self, key: str) -> object:
+        col = self.columns.get(key)
+        return self.row[col] if col is not None and col < len(self.row) else None
+
+    def is_percent(self, key: str) -> bool:
+        return self.position(key) in self.facts.percent
+
+    def trouble(self, key: str) -> ParseError | None:
+        """A cell whose value cannot be read at all: an uncalculated formula, an error."""
+        where, value = self.position(key), self.get(key)
+        if where in self.facts.formula_without_value:
+            return ParseError(
+                "ô chứa công thức chưa được tính (tệp lưu công thức mà không lưu kết quả); "
+                "hãy mở tệp bằng Excel, để Excel tính xong rồi lưu lại — hoặc thay công thức "
+                "bằng giá trị (Paste Values)",
+                "the cell holds a formula saved without its value (never calculated); open "
+                "the file in Excel, let it calculate and save it — or replace the formula "
+                "with its value (Paste Values)",
+            )
+        error = self.facts.errors.get(where) if where else None
+        if error is None and isinstance(value, str) and value.strip().upper() in _EXCEL_ERRORS:
+            error = value.strip()
+        if error is not None:
+            return ParseError(
+                f"ô chứa lỗi Excel {error}; hãy sửa công thức hoặc điền số",
+                f"the cell holds the Excel error {error}; fix the formula or type the number",
+            )
+        return None
+
+
+def _read_count(cells: _Cells, key: str) -> int | None:
+    if cells.is_percent(key) and cells.get(key) not in (None, ""):
+        raise ParseError(
+            "ô được định dạng phần trăm (%) nhưng cần số đếm (số nguyên không âm); hãy định "
+            "dạng ô là Number và điền số đếm",
+            "the cell is formatted as a percentage (%) but needs a count (a whole number, "
+            "not negative); format it as Number and type the count",
+        )
+    return parse_count(cells.get(key))
+
+
+def _read_value(cells: _Cells, indicator: reference.Indicator) -> float | None:
+    """A value in the indicator's unit: percent (a %-formatted cell holds a fraction),
+    count (whole), or a plain number (times, rank, yes/no: never a percentage)."""
+    raw = cells.get("value")
+    if raw in (None, ""):
+        return None
+    percent_cell = cells.is_percent("value")
+    percent_text = isinstance(raw, str) and raw.strip().endswith("%")
+    if indicator.unit == "percent":
+        number = parse_number(raw)
+        if percent_cell and isinstance(raw, int | float):
+            return number * 100  # Excel stores 0.15 for the 15 % shown
+        if not cells.facts.known and isinstance(raw, float) and number and -1 < number < 1:
+            raise ParseError(
+                f"không xác định được ô {raw:g} có định dạng phần trăm hay không (loại tệp "
+                f"này không cho biết); hãy ghi rõ dạng chữ, vd. '{100 * raw:g}%', hoặc lưu "
+                f"tệp dạng .xlsx",
+                f"cannot tell whether {raw:g} is shown as a percentage (this file type does "
+                f"not say); write it as text, e.g. '{100 * raw:g}%', or save the file as .xlsx",
+            )
+        return number
+    if percent_cell or percent_text:
+        raise ParseError(
+            f"chỉ tiêu này đo bằng '{indicator.unit}', không phải phần trăm; hãy bỏ dấu % "
+            f"(định dạng ô là Number) và điền giá trị",
+            f"this indicator is measured in '{indicator.unit}', not percent; drop the % "
+            f"(format the cell as Number) and type the value",
+        )
+    if indicator.unit == "count":
+        count = parse_count(raw)
+        return None if count is None else float(count)
+    return parse_number(raw)
+
+
+def _check_figures(report: Report, indicator, numbers: dict, cells: _Cells) -> None:
     """The rules on one row's figures: required cells, numerator <= denominator, limits."""
     numerator, denominator = numbers["numerator"], numbers["denominator"]
     if indicator.kind == "ratio":
         for key in ("numerator", "denominator"):
-            if numbers[key] is None and get(key) in (None, ""):
+            if numbers[key] is None:
                 label = COLUMN_LABELS[key].split(" (")[0].lower()
                 report.problems.append(
                     Problem(
                         f"chỉ tiêu tỷ lệ cần {label}",
                         f"a ratio indicator needs its {key}",
-                        cells[key],
+                        cells.ref(key),
                     )
                 )
         if numerator is not None and denominator is not None and numerator > denominator:
             report.problems.append(
                 Problem(
-                    f"tử số {numerator:g} lớn hơn mẫu số {denominator:g}",
-                    f"numerator {numerator:g} is greater than denominator {denominator:g}",
-                    cells["numerator"],
+                    f"tử số {numerator} lớn hơn mẫu số {denominator}",
+                    f"numerator {numerator} is greater than denominator {denominator}",
+                    cells.ref("numerator"),
                 )
             )
             return
         value = 100 * numerator / denominator if numerator is not None and denominator else None
-        where = cells["numerator"]
+        where = cells.ref("numerator")
     else:
         value = numbers["value"]
-        where = cells.get("value")
-        if value is None and "value" in cells and get("value") in (None, ""):
+        where = cells.ref("value")
+        if value is None and "value" in cells.columns:
             report.problems.append(
                 Problem("chỉ tiêu này cần giá trị", "this indicator needs a value", where)
             )
@@ -378,24 +562,15 @@ def _check_figures(report: Report, indicator, numbers: dict, cells: dict, get) -
         )
 
 
-def _read_table(rows: list[list[object]], report: Report, registry: Registry) -> None:
-    header = _find_table_header(rows)
-    if header is None:
-        report.problems.append(
-            Problem(
-                "không tìm thấy dòng tiêu đề bảng bắt đầu bằng 'Mã chỉ tiêu'",
-                "no table heading row starting with 'Mã chỉ tiêu' (indicator code) was found",
-            )
-        )
-        return
-    header_row, columns = header
+def _read_table(chosen: _Candidate, report: Report, registry: Registry) -> None:
+    rows, header_row, columns = chosen.sheet.rows, chosen.header_row, chosen.columns
     missing = [COLUMN_LABELS[key] for key in _REQUIRED_COLUMNS if key not in columns]
     if missing:
         report.problems.append(
             Problem(
                 f"bảng thiếu cột: {', '.join(missing)}",
                 f"the table lacks the column(s): {', '.join(missing)}",
-                _cell(header_row, 0),
+                _cell(header_row, columns["indicator_code"]),
             )
         )
         return
@@ -408,24 +583,27 @@ def _read_table(rows: list[list[object]], report: Report, registry: Registry) ->
     )
     seen: dict[str, str] = {}
     for index in range(header_row + 1, len(rows)):
-        row = rows[index]
-
-        def get(key: str, row: list[object] = row) -> object:
-            col = columns.get(key)
-            return row[col] if col is not None and col < len(row) else None
-
-        code = _text(get("indicator_code"))
-        if code is None:
-            if any(_text(cell) for cell in row):
+        cells = _Cells(rows, index, columns, chosen.sheet.facts)
+        code = _text(cells.get("indicator_code"))
+        code_cell = cells.ref("indicator_code")
+        has_figures = any(_looks_like_a_figure(cells.get(key)) for key in _FIGURES)
+        if code is None or not _CODE.match(code):
+            # a blank line, a section heading, notes, the place and date, signatures
+            # (NGƯỜI LẬP BIỂU, THỦ TRƯỞNG ĐƠN VỊ): read as text; figures need a code
+            if has_figures:
+                said = f" ({reveal(code)} không phải mã chỉ tiêu)" if code else ""
+                said_en = f" ({reveal(code)} is not an indicator code)" if code else ""
                 report.problems.append(
                     Problem(
-                        "dòng có số liệu nhưng thiếu mã chỉ tiêu",
-                        "the row has figures but no indicator code",
-                        _cell(index, columns["indicator_code"]),
+                        f"dòng có số liệu nhưng thiếu mã chỉ tiêu{said}; hãy ghi mã chỉ tiêu "
+                        f"ở cột '{COLUMN_LABELS['indicator_code'].split(' (')[0]}', hoặc xóa "
+                        f"dòng nếu đó là dòng tổng cộng",
+                        f"the row has figures but no indicator code{said_en}; write the "
+                        f"indicator code in its column, or delete the row if it is a total",
+                        code_cell,
                     )
                 )
             continue
-        code_cell = _cell(index, columns["indicator_code"])
         if code not in known:
             report.problems.append(
                 Problem(
@@ -456,26 +634,37 @@ def _read_table(rows: list[list[object]], report: Report, registry: Registry) ->
                 )
             )
             continue
-        cells = {key: _cell(index, columns[key]) for key in columns}
+        indicator = known[code]
         errors_before = len(report.errors)
-        numbers: dict[str, float | None] = {}
-        for key in ("numerator", "denominator", "value"):
-            try:
-                numbers[key] = parse_number(get(key))
-            except ParseError as exc:
-                _problem(report, exc, cells[key])
-                numbers[key] = None
+        numbers: dict[str, float | int | None] = {}
+        for key in _FIGURES:
+            numbers[key] = None
+            if key not in columns:
                 continue
-            if numbers[key] is not None and numbers[key] < 0:
+            trouble = cells.trouble(key)
+            if trouble is not None and key == "value" and indicator.kind == "ratio":
+                # chiso computes a ratio from its counts: the value cell is only shown
                 report.problems.append(
                     Problem(
-                        f"số âm {numbers[key]:g} không hợp lệ",
-                        f"negative number {numbers[key]:g} is not allowed",
-                        cells[key],
+                        f"{trouble.vi} (không ảnh hưởng: chiso tự tính tỷ lệ từ tử số và mẫu số)",
+                        f"{trouble.en} (no harm: chiso computes the ratio from the "
+                        f"numerator and denominator)",
+                        cells.ref(key),
+                        "warning",
                     )
                 )
+                continue
+            if trouble is not None:
+                _problem(report, trouble, cells.ref(key))
+                continue
+            try:
+                numbers[key] = (
+                    _read_count(cells, key) if key != "value" else _read_value(cells, indicator)
+                )
+            except ParseError as exc:
+                _problem(report, exc, cells.ref(key))
         if len(report.errors) == errors_before:  # a bad number is reported once
-            _check_figures(report, known[code], numbers, cells, get)
+            _check_figures(report, indicator, numbers, cells)
         report.rows.append(
             ReportRow(
                 source_row=index + 1,
@@ -483,7 +672,8 @@ def _read_table(rows: list[list[object]], report: Report, registry: Registry) ->
                 numerator=numbers["numerator"],
                 denominator=numbers["denominator"],
                 value=numbers["value"],
-                note=_text(get("note")),
+                note=_text(cells.get("note")),
+                cells={key: cells.ref(key) for key in columns},
             )
         )
     if not seen and not report.errors:
@@ -491,6 +681,6 @@ def _read_table(rows: list[list[object]], report: Report, registry: Registry) ->
             Problem(
                 "bảng không có dòng chỉ tiêu nào",
                 "the table holds no indicator rows",
-                _cell(header_row, 0),
+                _cell(header_row, columns["indicator_code"]),
             )
         )

@@ -6,10 +6,11 @@ import re
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ingest.parsing import ParseError, parse_number
+from ingest.parsing import ParseError, parse_count, parse_number
 from ingest.sources.unit_files import read_report
 from ingest.template import vn_number
 
@@ -37,9 +38,59 @@ def test_the_parser_returns_a_number_or_a_clear_error(text):
     try:
         result = parse_number(text)
     except ParseError as error:
-        assert "is not a number" in str(error)
+        assert any(
+            clear in error.en
+            for clear in ("is not a number", "hidden or decomposed characters", "too large")
+        ), error.en
+        assert error.vi != error.en
     else:
         assert result is None or isinstance(result, float)
+
+
+def _grouped(number: int, separator: str) -> str:
+    return f"{number:,}".replace(",", separator)
+
+
+@FAST
+@given(st.integers(min_value=0, max_value=10**12), st.sampled_from([".", " ", "\u00a0", "\u202f"]))
+def test_a_count_written_with_any_thousands_grouping_reads_back_whole(number, separator):
+    assert parse_count(str(number)) == number
+    assert parse_count(_grouped(number, separator)) == number
+    assert parse_count(float(number)) == number
+    if number >= 10**6:  # two comma groups or more: only the English thousands reading
+        assert parse_count(_grouped(number, ",")) == number
+
+
+@FAST
+@given(st.integers(min_value=1, max_value=999), st.integers(min_value=0, max_value=999))
+def test_one_comma_before_three_digits_is_never_guessed_in_a_count(head, tail):
+    text = f"{head},{tail:03d}"
+    with pytest.raises(ParseError) as info:
+        parse_count(text)
+    # both readings are said, and the English-thousands one is the whole number
+    assert f"{head}{tail:03d}" in info.value.en and "ambiguous" in info.value.en
+    assert "không rõ nghĩa" in info.value.vi
+
+
+@FAST
+@given(st.floats(min_value=0, max_value=1e9, allow_nan=False).filter(lambda x: x != int(x)))
+def test_a_count_with_a_fraction_is_refused_typed_or_as_a_cell(number):
+    for raw in (number, f"{number:.2f}".replace(".", ",")):
+        if isinstance(raw, str) and parse_number(raw) == int(parse_number(raw)):
+            continue  # rounded to a whole number when written with two decimals
+        with pytest.raises(ParseError, match="not a whole number"):
+            parse_count(raw)
+
+
+@FAST
+@given(st.text(max_size=30))
+def test_the_count_parser_returns_a_count_or_a_clear_error(text):
+    try:
+        result = parse_count(text)
+    except ParseError as error:
+        assert error.vi and error.en and error.vi != error.en
+    else:
+        assert result is None or (isinstance(result, int) and result >= 0)
 
 
 def _read(data: bytes, suffix: str):

@@ -113,12 +113,17 @@ def test_invalid_utf8_and_unsupported_types_are_rejected_clearly(tmp_path):
     latin = tmp_path / "latin.csv"
     latin.write_bytes("Mã đơn vị;20.178\n".encode("utf-16-le"))
     assert "UTF-8" in str(read_report(latin).errors[0])
+    cp1258 = tmp_path / "cp1258.csv"
+    cp1258.write_bytes(b"M\xe3 \xf0\xa5n v\xd2;20.178\n")  # Windows-1258 bytes
+    assert "UTF-8" in str(read_report(cp1258).errors[0])
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(b"%PDF-1.4")
     assert ".xlsx" in str(read_report(pdf).errors[0])
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"PK\x03\x04 not really a workbook")
-    assert "not a valid Excel .xlsx workbook" in str(read_report(broken).errors[0])
+    assert "the file is damaged (its zip structure cannot be read)" in str(
+        read_report(broken).errors[0]
+    )
 
 
 def test_a_report_from_an_abolished_district_is_rejected(samples, tmp_path):
@@ -137,7 +142,7 @@ def test_oversized_files_and_zip_bombs_are_refused_before_parsing(samples, monke
     monkeypatch.setenv("CHISO_MAX_FILE_BYTES", str(10**7))
     monkeypatch.setenv("CHISO_MAX_XLSX_EXPANDED_BYTES", "5000")  # the sample unpacks to more
     (problem,) = read_report(xlsx).errors
-    assert problem.message_en.startswith("the xlsx expands to") and "over the limit" in (
+    assert problem.message_en.startswith("the file expands to") and "over the limit" in (
         problem.message_en
     )
 

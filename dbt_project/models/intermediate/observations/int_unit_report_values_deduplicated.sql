@@ -1,7 +1,8 @@
 -- A unit may send a month's report more than once (a correction). Which submission counts
 -- is decided in one place, the raw view unit_report_submissions (the file received last
--- wins, then the later "date sent", then the file hash); this keeps its first rank. The
--- superseded files stay in raw and in history.
+-- wins as a whole, then the later "date sent", then the file hash); this keeps its first
+-- rank, so a figure the correction dropped is gone too. The superseded files stay in raw
+-- and in history.
 
 with
 

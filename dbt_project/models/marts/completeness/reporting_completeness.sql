@@ -3,7 +3,8 @@
 -- and whose group reports figures (a target in its province measured from unit reports),
 -- as often as seed reporting_calendar says (monthly, or yearly for one month).
 -- A month's report is due on day var report_due_day of the next month; a report counts
--- as sent on the date it states (ngày gửi), else the day chiso received it.
+-- from the day chiso received it (in the instance's time zone), never from the date it
+-- states as sent (ngày gửi), which a clerk types and the reader only checks for sense.
 
 {%- set as_of_period = var('as_of_period') %}
 {%- set start_on = "cast('" ~ var('reporting_start_period') ~ "-01' as date)" %}
@@ -56,9 +57,9 @@ accepted as (
         unit_code,
         period,
         count(*) as accepted_file_count,
-        -- the date the unit wrote as sent (ngày gửi), else the day chiso received it:
-        -- files loaded long after the fact (a backfill) are judged by their own date
-        min(coalesce(sent_on, cast(received_at as date))) as first_received_on
+        -- the day the first accepted file arrived (its time in the inbox: a backfill
+        -- copied in with its files' times keeps them)
+        min({{ local_date('received_at') }}) as first_received_on
 
     from {{ ref('stg_unit_reports__files') }}
     group by unit_code, period
@@ -71,7 +72,7 @@ rejected as (
         unit_code,
         period,
         count(*) as rejected_file_count,
-        min(cast(received_at as date)) as first_rejected_on
+        min({{ local_date('received_at') }}) as first_rejected_on
 
     from {{ ref('stg_unit_reports__rejections') }}
     where unit_code is not null and period is not null

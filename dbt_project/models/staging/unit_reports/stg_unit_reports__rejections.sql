@@ -2,13 +2,14 @@ with
 
 source as (
 
-    select * from {{ source('unit_reports', 'unit_report_rejections') }}
+    select * from {{ source('unit_reports', 'unit_report_quarantine') }}
 
 ),
 
 renamed as (
 
     select
+        quarantine_path,
         file_sha256,
         source_file_name,
         unit_code,
@@ -16,8 +17,7 @@ renamed as (
         received_at,
         error_count,
         first_error_vi,
-        first_error_en,
-        quarantine_path
+        first_error_en
 
     from source
 
