@@ -281,6 +281,7 @@ def ingest_inbox(
             _reject(settings, path, Report(path.name, ""), [hidden_file_problem(path.name)])
             summary.quarantined.append(path.name)
             log(f"  quarantined hidden file {path.name}")
+            path.unlink()
         for path in waiting:
             summary.received += 1
             sha256 = sha256_file(path)

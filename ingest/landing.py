@@ -74,6 +74,15 @@ def land(
     Returns the landed path and whether it is new (False: these bytes had landed before).
     """
     target = landing_root / period / f"{sha256}{Path(original_name).suffix.lower()}"
+    # the same bytes landed under another extension (an .xls sent again named .xlsx) are
+    # the same file: kept and loaded once
+    earlier = [
+        path
+        for path in (landing_root / period).glob(f"{sha256}.*")
+        if not path.name.endswith(".json") and not path.name.startswith(".")
+    ]
+    if earlier and not target.exists():
+        target = earlier[0]
     is_new = not target.exists()
     if is_new:
         _atomic_copy(source, target)

@@ -179,7 +179,8 @@ def generate(
 VARIANT_UNIT, VARIANT_PERIOD = "20.178", "2025-06"
 
 
-def _base_rows() -> list[list[object]]:
+def variant_rows() -> list[list[object]]:
+    """The rows of the variants' report: district 20.178, June 2025."""
     unit = _registry(("20",)).units[VARIANT_UNIT]
     return _rows(unit, VARIANT_PERIOD, months(DEFAULT_START, VARIANT_PERIOD).index(VARIANT_PERIOD))
 
@@ -195,7 +196,7 @@ def _set(rows: list[list[object]], cell: str, value: object) -> list[list[object
 def _dirty(out: Path) -> dict[str, Path]:
     from openpyxl.styles import Font
 
-    rows = _base_rows()
+    rows = variant_rows()
     files: dict[str, Path] = {}
 
     def csv_file(name: str, content: list[list[object]], **kwargs) -> None:
@@ -240,7 +241,7 @@ def _dirty(out: Path) -> dict[str, Path]:
 
 
 def _broken(out: Path) -> dict[str, Path]:
-    rows = _base_rows()
+    rows = variant_rows()
     cases = {
         "unknown_unit": _set(rows, "B2", "20.999"),
         "bad_period": _set(rows, "B4", "13/2025"),

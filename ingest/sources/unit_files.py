@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ingest.parsing import (
     ParseError,
+    hidden_characters,
     normalize_label,
     parse_count,
     parse_date,
@@ -342,10 +343,17 @@ def _read_header(found: dict[str, tuple[object, str]], report: Report, registry:
             )
     if "unit_code" in found and (code := _text(found["unit_code"][0])):
         if code not in registry:
+            hidden = bool(hidden_characters(code))
             report.problems.append(
                 Problem(
-                    f"mã đơn vị {reveal(code)} không có trong danh mục đơn vị báo cáo",
-                    f"unit code {reveal(code)} is not in the reporting-unit registry",
+                    f"mã đơn vị {reveal(code)} không có trong danh mục đơn vị báo cáo"
+                    + ("; mã chứa ký tự ẩn: hãy xóa ô và gõ lại mã" if hidden else ""),
+                    f"unit code {reveal(code)} is not in the reporting-unit registry"
+                    + (
+                        "; it holds hidden characters: clear the cell and type it again"
+                        if hidden
+                        else ""
+                    ),
                     found["unit_code"][1],
                 )
             )
@@ -411,6 +419,10 @@ def _check_sent_on(report: Report, received_on: date) -> None:
 _EXCEL_ERRORS = ("#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#ERROR")
 _CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _FIGURES = ("numerator", "denominator", "value")
+
+
+def _visible(text: str) -> str:
+    return "".join(ch for ch in text if ch not in hidden_characters(text))
 
 
 def _looks_like_a_figure(value: object) -> bool:
@@ -587,6 +599,16 @@ def _read_table(chosen: _Candidate, report: Report, registry: Registry) -> None:
         code = _text(cells.get("indicator_code"))
         code_cell = cells.ref("indicator_code")
         has_figures = any(_looks_like_a_figure(cells.get(key)) for key in _FIGURES)
+        if code is not None and hidden_characters(code) and _CODE.match(_visible(code)):
+            report.problems.append(
+                Problem(
+                    f"mã chỉ tiêu {reveal(code)} chứa ký tự ẩn; hãy xóa ô và gõ lại mã",
+                    f"the indicator code {reveal(code)} holds hidden characters; clear the "
+                    f"cell and type the code again",
+                    code_cell,
+                )
+            )
+            continue
         if code is None or not _CODE.match(code):
             # a blank line, a section heading, notes, the place and date, signatures
             # (NGƯỜI LẬP BIỂU, THỦ TRƯỞNG ĐƠN VỊ): read as text; figures need a code
