@@ -25,8 +25,6 @@ Columns (headings matched without accents or case; the English word is enough):
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -43,6 +41,7 @@ from ingest.registry import (
     from_warehouse,
     refresh,
 )
+from ingest.workbook import Sheet, read_workbook
 from warehouse.bilingual import Message
 from warehouse.raw import insert_rows, table_columns
 
@@ -140,33 +139,30 @@ class ImportResult:
         )
 
 
-def _rows(path: Path) -> list[list[object]]:
-    suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        from openpyxl import load_workbook
-
-        workbook = load_workbook(path, read_only=True, data_only=True)
-        try:
-            return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
-        finally:
-            workbook.close()
-    if suffix == ".csv":
-        try:
-            text = path.read_bytes().decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise _refused(
-                path,
-                f"tệp không ở dạng UTF-8 (byte {exc.start}); hãy lưu lại dưới dạng CSV UTF-8",
-                f"the file is not UTF-8 (byte {exc.start}); save it as CSV UTF-8",
-            ) from None
-        first = text.splitlines()[0] if text else ""
-        delimiter = max((";", ",", "\t"), key=first.count)
-        return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
-    raise _refused(
-        path,
-        f"định dạng '{suffix}' không được hỗ trợ: gửi tệp .xlsx hoặc .csv",
-        f"'{suffix}' is not supported: send an .xlsx or .csv file",
+def _has_heading(rows: list[list[object]]) -> bool:
+    return any(
+        {"code", "name"} <= {_KEYS.get(normalize_label(cell)) for cell in row} for row in rows[:20]
     )
+
+
+def _rows(path: Path) -> list[list[object]]:
+    """The list's rows: the first sheet with its heading (any format a report file may
+    have, read and checked by :mod:`ingest.workbook`)."""
+    from warehouse.settings import load_settings
+
+    settings = load_settings()
+    try:
+        workbook = read_workbook(
+            path,
+            path.name,
+            settings.max_file_bytes,
+            settings.max_xlsx_expanded_bytes,
+            recognised=_has_heading,
+        )
+    except ParseError as exc:
+        raise _refused(path, exc.vi, exc.en) from None
+    sheets = [sheet for sheet in workbook.sheets if _has_heading(sheet.rows)]
+    return (sheets or workbook.sheets or [Sheet(None, [])])[0].rows
 
 
 def _text(value: object) -> str:

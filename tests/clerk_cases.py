@@ -461,3 +461,65 @@ def _utf16(folder: Path) -> Path:
 
 BY_NAME = {case.name: case for case in CASES}
 assert len(BY_NAME) == len(CASES), "case names are unique"
+
+
+# -- docs/REPORT_FILES.md's table of cases, rendered from what the reader says -------------
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "REPORT_FILES.md"
+BEGIN, END = "<!-- clerk cases: begin -->", "<!-- clerk cases: end -->"
+
+
+def _cell_text(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def doc_table(folder: Path) -> str:
+    """The table of every case: what the clerk did, the verdict, the cell, the message."""
+    from datetime import date
+
+    from ingest.sources.unit_files import read_report
+
+    lines = [
+        "| case | what the clerk did | verdict | cell | what chiso says (Vietnamese / English) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for case in CASES:
+        made = folder / case.name
+        made.mkdir(parents=True, exist_ok=True)
+        report = read_report(case.build(made), received_on=date(2025, 7, 5))
+        said = report.errors[:1] if case.rejected else report.warnings[:1]
+        if case.rejected:
+            said = [p for p in report.errors if p.cell == case.rejected.cell][:1]
+        verdict = "rejected" if case.rejected else "accepted, warning" if said else "accepted"
+        if said:
+            cell = said[0].cell or "—"
+            message = " / ".join(_cell_text(t) for t in (said[0].message_vi, said[0].message_en))
+        else:
+            rows = {row.indicator_code: row for row in report.rows}
+            cell = ", ".join(
+                f"{rows[code].cells['value' if figures[0] is None else 'numerator']}"
+                for code, figures in case.figures.items()
+            )
+            message = "; ".join(
+                f"reads `{code}` = "
+                + (f"{figures[2]:g}" if figures[0] is None else f"{figures[0]} / {figures[1]}")
+                for code, figures in case.figures.items()
+            )
+        lines.append(
+            f"| `{case.name}` | {_cell_text(case.what)} | {verdict} | {cell} | {message} |"
+        )
+    return "\n".join(lines)
+
+
+def doc_block(folder: Path) -> str:
+    return f"{BEGIN}\n{doc_table(folder)}\n{END}"
+
+
+if __name__ == "__main__":  # python -m tests.clerk_cases: rewrite the table in the doc
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        text = DOC.read_text(encoding="utf-8")
+        start, end = text.index(BEGIN), text.index(END) + len(END)
+        DOC.write_text(text[:start] + doc_block(Path(tmp)) + text[end:], encoding="utf-8")
+    print(f"rewrote the table of cases in {DOC}")

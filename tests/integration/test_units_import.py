@@ -155,3 +155,17 @@ def test_an_imported_school_reports_and_an_unknown_one_is_refused(settings, tmp_
     assert read_report(school, registry=for_settings(settings)).is_valid
     unknown = read_report(school)  # the built-in registry has no schools
     assert "20.MN05977" in str(unknown.errors[0]) and "registry" in str(unknown.errors[0])
+
+
+@pytest.mark.parametrize("suffix", [".xls", ".ods"])
+def test_a_list_kept_in_an_old_excel_or_libreoffice_file_imports_the_same(
+    settings, tmp_path, capsys, suffix
+):
+    """The list reader is the report files' reader: every format a province keeps."""
+    from tests.clerk_files import write
+
+    rows = list_rows("20", "school")
+    path = write(tmp_path / f"truong{suffix}", [("Danh sách", [list(HEADINGS), *rows])])
+    assert _import(path) == 0
+    assert f"{len(rows)} added" in capsys.readouterr().out
+    assert _members(settings)["20.MN05977"][1] == "20.05977"

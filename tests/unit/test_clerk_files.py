@@ -39,3 +39,11 @@ def check_report(case: Case, report) -> None:
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
 def test_the_reader_gives_each_clerk_file_its_one_verdict(case, tmp_path):
     check_report(case, read_report(case.build(tmp_path)))
+
+
+def test_docs_report_files_lists_every_case_with_the_readers_own_message(tmp_path):
+    from tests.clerk_cases import DOC, doc_block
+
+    assert doc_block(tmp_path) in DOC.read_text(encoding="utf-8"), (
+        "docs/REPORT_FILES.md is out of date: run python -m tests.clerk_cases"
+    )
