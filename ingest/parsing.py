@@ -17,6 +17,7 @@ _THOUSANDS_DOT = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$")
 _THOUSANDS_COMMA = re.compile(r"^[+-]?\d{1,3}(,\d{3}){2,}$")
 _PERIOD_ISO = re.compile(r"^(\d{4})-(\d{1,2})$")
 _PERIOD_VN = re.compile(r"^(?:t(?:hang|háng)?\s*)?(\d{1,2})\s*[/.-]\s*(\d{4})$", re.IGNORECASE)
+_PERIOD_WORDS = re.compile(r"^(?:thang|t)\s*(\d{1,2})\s*(?:nam)\s*(\d{4})$")  # tháng 6 năm 2025
 _DATE_VN = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T].*)?$")
 _EXCEL_EPOCH = date(1899, 12, 30)
@@ -225,19 +226,21 @@ def _not_whole(shown: str) -> ParseError:
 
 
 def parse_period(raw: object) -> str:
-    """Return a reporting month as 'YYYY-MM' from '06/2025', 'T6/2025', '2025-06' or a date."""
+    """Return a reporting month as 'YYYY-MM' from '06/2025', 'T6/2025', 'Tháng 6 năm 2025',
+    '2025-06' or a date."""
     if isinstance(raw, datetime | date):
         return f"{raw.year:04d}-{raw.month:02d}"
-    text = str(raw or "").strip()
+    text = unicodedata.normalize("NFC", str(raw or "")).strip()
     match = _PERIOD_ISO.match(text)
     if match:
         year, month = int(match[1]), int(match[2])
     else:
-        match = _PERIOD_VN.match(text)
-        if not match:
+        match = _PERIOD_VN.match(text) or _PERIOD_WORDS.match(normalize_label(text))
+        if not match or hidden_characters(text):
+            shown = reveal(text)
             raise ParseError(
-                f"kỳ báo cáo '{text}' không đúng dạng MM/YYYY",
-                f"period '{text}' is not in the form MM/YYYY",
+                f"kỳ báo cáo {shown} không đúng dạng MM/YYYY",
+                f"period {shown} is not in the form MM/YYYY",
             )
         month, year = int(match[1]), int(match[2])
     if not 1 <= month <= 12 or not 2000 <= year <= 2100:

@@ -270,6 +270,13 @@ CASES: list[Case] = [
         _column_inserted,
         figures={FIRST: (*FIRST_FIGURES, 79.0)},
     ),
+    Case(
+        "period_in_words",
+        "the period written out: 'Tháng 6 năm 2025'",
+        _file("period_words.csv", ("B4", "Tháng 6 năm 2025")),
+        figures={FIRST: (*FIRST_FIGURES, 79.0)},
+        sheet=None,
+    ),
     # -- the date sent -----------------------------------------------------------------------
     Case(
         "sent_before_period_end",

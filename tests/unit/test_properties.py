@@ -226,3 +226,62 @@ def test_portal_answers_of_any_shape_are_parsed_or_refused_with_a_reason(answer)
             parse(raw)
         except PortalError as error:
             assert str(error)
+
+
+REPORT_SHEET = st.fixed_dictionaries(
+    {
+        "kind": st.sampled_from(["report", "report", "instructions", "notes"]),
+        "month": st.integers(min_value=1, max_value=12),
+        "visible": st.booleans(),
+    }
+)
+
+
+def _sheet(index: int, spec: dict):
+    from ingest.sources.unit_files import COLUMN_LABELS, HEADER_LABELS
+    from ingest.workbook import Sheet
+
+    if spec["kind"] == "report":
+        rows = [
+            [HEADER_LABELS["unit_code"], "20.178"],
+            [HEADER_LABELS["period"], f"{spec['month']:02d}/2025"],
+            [],
+            list(COLUMN_LABELS.values()),
+            ["cloud_system_rate", None, 10, 20],
+        ]
+    elif spec["kind"] == "instructions":
+        rows = [["Hướng dẫn"], ["Mã chỉ tiêu", "Ý nghĩa"], ["cloud_system_rate", "…"]]
+    else:
+        rows = [["ghi chú"]]
+    return Sheet(f"Sheet{index}", rows, visible=spec["visible"])
+
+
+@FAST
+@given(
+    st.lists(REPORT_SHEET, min_size=1, max_size=6),
+    st.one_of(st.none(), st.integers(min_value=1, max_value=12)),
+)
+def test_the_sheet_finder_reads_the_one_report_sheet_or_names_them_all(specs, named_month):
+    """Whatever sheets a workbook has, the finder takes the one report sheet (visible first,
+    then the one for the month the file name says) or refuses naming every candidate."""
+    from ingest.sources.unit_files import Problem, choose_sheet
+
+    sheets = [_sheet(index, spec) for index, spec in enumerate(specs)]
+    name = f"bao cao T{named_month}-2025.xlsx" if named_month else "bao cao.xlsx"
+    chosen = choose_sheet(sheets, name)
+    reports = [s for s, spec in zip(sheets, specs, strict=True) if spec["kind"] == "report"]
+    visible = [s for s in reports if s.visible] or reports
+    months = {s.name: spec["month"] for s, spec in zip(sheets, specs, strict=True)}
+    matching = [s for s in visible if months[s.name] == named_month]
+    if not reports:  # no report table: refused, or a table read to say its missing columns
+        assert isinstance(chosen, Problem) or "numerator" not in chosen.columns
+        return
+    if len(visible) == 1 or (len(visible) > 1 and len(matching) == 1):
+        expected = visible[0] if len(visible) == 1 else matching[0]
+        assert not isinstance(chosen, Problem) and chosen.sheet is expected
+        assert chosen.period == f"2025-{months[expected.name]:02d}"
+    else:
+        assert isinstance(chosen, Problem) and chosen.severity == "error"
+        for sheet in visible:  # every candidate named, or no table at all said
+            assert f"'{sheet.name}'" in chosen.message_en
+        assert chosen.message_vi != chosen.message_en
