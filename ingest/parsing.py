@@ -10,6 +10,7 @@ import math
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from warehouse.bilingual import BilingualError
 
@@ -277,7 +278,12 @@ def parse_date(raw: object) -> date | None:
 
 def normalize_label(raw: object) -> str:
     """Fold a heading for matching: lowercase, no accents, no English gloss in brackets."""
-    text = str(raw or "").split("(")[0].strip().lower().replace("đ", "d")
+    return _normalized(raw if isinstance(raw, str) else str(raw or ""))
+
+
+@lru_cache(maxsize=8192)  # the same headings and labels come back in every file
+def _normalized(text: str) -> str:
+    text = text.split("(")[0].strip().lower().replace("đ", "d")
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return re.sub(r"[^a-z0-9]+", " ", text).strip()

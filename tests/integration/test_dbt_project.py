@@ -116,3 +116,30 @@ def test_every_published_mart_is_under_an_enforced_contract(published, manifest)
         assert node["config"]["contract"]["enforced"], table
         untyped = [name for name, column in node["columns"].items() if not column["data_type"]]
         assert not untyped, f"{table}: {untyped}"
+
+
+def test_completeness_counts_each_report_from_when_it_was_received(demo):
+    """The sample's files say they were sent on the 5th (on time); about one in twenty
+    arrived days later (its time in the inbox). Those are late: the receipt counts, in
+    Hà Nội's calendar, never the date a clerk typed."""
+    conn = duckdb.connect(str(demo.data / "warehouse" / "chiso.duckdb"), read_only=True)
+    try:
+        conn.execute(f"attach '{demo.published}' as published (read_only)")
+        rows = conn.execute(
+            """
+            with files as (
+                select unit_code, period, min(sent_on) as sent_on,
+                    min(cast(received_at at time zone 'Asia/Ho_Chi_Minh' as date)) as received_on
+                from raw.unit_report_files group by unit_code, period
+            )
+            select c.reporting_status, c.first_received_on = f.received_on, f.sent_on <= c.due_on
+            from published.main.reporting_completeness as c
+            inner join files as f using (unit_code, period)
+            """
+        ).fetchall()
+    finally:
+        conn.close()
+    assert rows and all(matches for _, matches, _ in rows)
+    late_though_dated_on_time = [r for r in rows if r[0] == "received_late" and r[2]]
+    assert len(late_though_dated_on_time) > len(rows) / 40
+    assert {r[0] for r in rows} == {"received_on_time", "received_late"}
