@@ -277,6 +277,14 @@ CASES: list[Case] = [
         figures={FIRST: (*FIRST_FIGURES, 79.0)},
         sheet=None,
     ),
+    Case(
+        "period_name_mismatch",
+        "a file named for May ('Bao cao T5-2025.csv') whose header says June",
+        _file("Bao cao T5-2025.csv"),
+        warnings=(Said("B4", "the file name says 2025-05 but the header says 2025-06", "tên tệp"),),
+        figures={FIRST: (*FIRST_FIGURES, 79.0)},
+        sheet=None,
+    ),
     # -- the date sent -----------------------------------------------------------------------
     Case(
         "sent_before_period_end",

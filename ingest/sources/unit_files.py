@@ -322,6 +322,19 @@ def read_report(
     _read_header(_header_fields(rows, chosen.header_row), report, registry)
     _read_table(chosen, report, registry)
     _check_sent_on(report, received_on or date.today())
+    named = period_in_name(file_name)
+    if named and report.period and named != report.period:
+        report.problems.append(
+            Problem(
+                f"tên tệp ghi kỳ {named[5:]}/{named[:4]} nhưng phần đầu báo cáo ghi kỳ "
+                f"{report.period[5:]}/{report.period[:4]}; số liệu được tính cho kỳ ở phần "
+                f"đầu — hãy kiểm tra lại",
+                f"the file name says {named} but the header says {report.period}; the figures "
+                f"count for the header's period — check it",
+                report.header_cells.get("period"),
+                "warning",
+            )
+        )
     return report
 
 
