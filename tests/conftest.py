@@ -16,6 +16,16 @@ SHARED = Path(os.environ.get("CHISO_SHARED_DIR", PROJECT_ROOT.parent / "shared")
 # three seed provinces, and tests that need several say so.
 TEST_PROVINCES = "20"
 os.environ["CHISO_PROVINCES"] = TEST_PROVINCES
+# fixtures that cost minutes and are shared by the session: pytest-xdist keeps the tests
+# that use one on one worker (--dist loadgroup), so each is made once, not once per worker
+SHARED_FIXTURE_GROUPS = {"demo": "demo", "demo_copy": "demo"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        groups = {SHARED_FIXTURE_GROUPS[f] for f in item.fixturenames if f in SHARED_FIXTURE_GROUPS}
+        for group in groups:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 def shared_folder(name: str) -> Path:

@@ -44,7 +44,7 @@ create table if not exists raw.unit_report_values (
 -- one row per quarantine folder (a rejected file, by its bytes and the name it came under),
 -- rebuilt from the folders' errors.json: the quarantine is the truth
 create table if not exists raw.unit_report_quarantine (
-    quarantine_path   varchar primary key,
+    quarantine_path   varchar primary key,  -- under the quarantine area: unit_files/<folder>
     file_sha256       varchar not null,
     source_file_name  varchar not null,
     unit_code         varchar,
@@ -152,13 +152,16 @@ def load_rejections(conn, quarantine_root: Path) -> int:
     }
     rows = []
     for report_path in sorted(quarantine_root.glob("*/errors.json")):
-        if str(report_path.parent) in known:
+        # relative to the quarantine area, so a data directory moved or copied elsewhere
+        # keeps its keys (and its rejections are not counted twice)
+        folder = str(report_path.parent.relative_to(quarantine_root.parent))
+        if folder in known:
             continue
         report = json.loads(report_path.read_text(encoding="utf-8"))
         first = (report["errors"] or [{}])[0]
         rows.append(
             (
-                str(report_path.parent),
+                folder,
                 report["sha256"],
                 report["file"],
                 report.get("unit_code"),

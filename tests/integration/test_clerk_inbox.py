@@ -178,7 +178,7 @@ def test_hidden_files_wait_a_while_then_go_to_quarantine_with_a_message(settings
     assert not stale.exists() and not lock.exists()
 
 
-def test_the_same_bytes_under_two_names_keep_a_quarantine_folder_each(settings):
+def test_the_same_bytes_under_two_names_keep_a_quarantine_folder_each(settings, tmp_path):
     rows = put(base_rows(), "D9", "12; 5")  # a cell holding "; ": the languages stay apart
     first = write(settings.inbox_dir / "so_a.csv", rows)
     second = settings.inbox_dir / "so_b.csv"
@@ -199,6 +199,16 @@ def test_the_same_bytes_under_two_names_keep_a_quarantine_folder_each(settings):
         settings, "select count(distinct quarantine_path) from raw.unit_report_quarantine"
     )
     assert folders == [(4,)]
+    # the data directory moved elsewhere: the same folders, not counted twice
+    from warehouse.raw import load_rejections
+
+    moved = tmp_path / "moved" / "quarantine"
+    shutil.copytree(settings.quarantine_dir, moved)
+    conn = duckdb.connect(str(settings.warehouse_path))
+    try:
+        assert load_rejections(conn, moved / "unit_files") == 0
+    finally:
+        conn.close()
 
 
 def test_validate_file_gives_the_inbox_verdict(settings, tmp_path):
