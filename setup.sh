@@ -68,10 +68,10 @@ run_tests() {
     ruff format --check .
     say "sqlfluff (dbt models)"
     (cd dbt_project && CHISO_WAREHOUSE_PATH="$(mktemp -d)/lint.duckdb" sqlfluff lint models)
-    # two cores: three workers keep both busy while one waits on a subprocess or a server;
-    # tests sharing an expensive session fixture stay on one worker (tests/conftest.py)
-    say "pytest (${CHISO_TEST_WORKERS:-3} workers)"
-    pytest -n "${CHISO_TEST_WORKERS:-3}" --dist loadgroup "$@"
+    # one worker per core; tests sharing an expensive fixture stay on one worker
+    # (tests/conftest.py), so it is made once
+    say "pytest (${CHISO_TEST_WORKERS:-2} workers)"
+    pytest -n "${CHISO_TEST_WORKERS:-2}" --dist loadgroup "$@"
 }
 
 setup

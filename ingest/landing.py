@@ -19,6 +19,9 @@ from pathlib import Path
 
 from warehouse.faults import kill_point
 
+# the extensions a landed report file may have (ingest.workbook.SUFFIX_FORMATS' keys)
+LANDED_SUFFIXES = (".xlsx", ".xls", ".xlsb", ".ods", ".csv")
+
 
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
@@ -76,13 +79,11 @@ def land(
     target = landing_root / period / f"{sha256}{Path(original_name).suffix.lower()}"
     # the same bytes landed under another extension (an .xls sent again named .xlsx) are
     # the same file: kept and loaded once
-    earlier = [
-        path
-        for path in (landing_root / period).glob(f"{sha256}.*")
-        if not path.name.endswith(".json") and not path.name.startswith(".")
-    ]
-    if earlier and not target.exists():
-        target = earlier[0]
+    if not target.exists():
+        for suffix in LANDED_SUFFIXES:  # a stat each, not a scan of the month's folder
+            if (earlier := landing_root / period / f"{sha256}{suffix}").exists():
+                target = earlier
+                break
     is_new = not target.exists()
     if is_new:
         _atomic_copy(source, target)

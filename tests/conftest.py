@@ -18,13 +18,18 @@ TEST_PROVINCES = "20"
 os.environ["CHISO_PROVINCES"] = TEST_PROVINCES
 # fixtures that cost minutes and are shared by the session: pytest-xdist keeps the tests
 # that use one on one worker (--dist loadgroup), so each is made once, not once per worker
+# (and the modules whose module-scoped fixtures run the pipeline keep their tests together)
 SHARED_FIXTURE_GROUPS = {"demo": "demo", "demo_copy": "demo"}
+MODULE_GROUPS = {"test_backends", "test_crashes", "test_dags"}
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
         groups = {SHARED_FIXTURE_GROUPS[f] for f in item.fixturenames if f in SHARED_FIXTURE_GROUPS}
-        for group in groups:
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        if not groups and module in MODULE_GROUPS:
+            groups = {module}
+        for group in sorted(groups)[:1]:  # one group per test: xdist takes the last marker
             item.add_marker(pytest.mark.xdist_group(group))
 
 
