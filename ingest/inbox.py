@@ -300,7 +300,7 @@ def ingest_inbox(
                     received=received,
                 )
                 kill_point("ingest_after_landing")
-                parsed[sha256] = report
+                parsed.setdefault(sha256, report)  # the same bytes again: the first name
                 if is_new:
                     summary.landed += 1
                 else:
