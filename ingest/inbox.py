@@ -301,6 +301,9 @@ def ingest_inbox(
                 )
                 kill_point("ingest_after_landing")
                 parsed.setdefault(sha256, report)  # the same bytes again: the first name
+                for warning in report.warnings:  # said for every file received, duplicates too
+                    summary.warnings.append(f"{path.name}: {warning}")
+                    log(f"  warning {path.name}: {warning}")
                 if is_new:
                     summary.landed += 1
                 else:
@@ -332,7 +335,7 @@ def ingest_inbox(
                 summary.not_loadable.append(str(landed))
                 log(f"  {report.file_name} ({landed.name}) no longer validates: {report.errors[0]}")
                 continue
-            for warning in jump_warnings(report, known) + report.warnings:
+            for warning in jump_warnings(report, known):
                 summary.warnings.append(f"{report.file_name}: {warning}")
                 log(f"  warning {report.file_name}: {warning}")
             for row in report.rows:
