@@ -302,7 +302,16 @@ def _read_sheets(data: bytes, file_format: str) -> list[Sheet]:
             f"không đọc được sổ tính ({exc}); hãy mở bằng Excel, lưu lại rồi gửi lại",
             f"the workbook cannot be read ({exc}); open it in Excel, save it again and resend",
         ) from None
-    facts = _FACTS.get(file_format, lambda data, names: {})(data, workbook.sheet_names)
+    try:
+        facts = _FACTS.get(file_format, lambda data, names: {})(data, workbook.sheet_names)
+    except Exception as exc:  # a damaged part (styles, a sheet's XML, BIFF records)
+        workbook.close()
+        raise refuse(
+            f"không đọc được định dạng các ô của sổ tính ({type(exc).__name__}); hãy mở "
+            f"bằng Excel, lưu lại rồi gửi lại",
+            f"the workbook's cell formats cannot be read ({type(exc).__name__}); open it in "
+            f"Excel, save it again and resend it",
+        ) from None
     sheets = []
     try:
         for meta in workbook.sheets_metadata:

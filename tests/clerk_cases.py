@@ -162,6 +162,17 @@ def _ods_linked(folder: Path) -> Path:
     return path
 
 
+def _damaged_styles(folder: Path) -> Path:
+    path = write(folder / "damaged_styles.xlsx", base_rows())
+    with zipfile.ZipFile(path) as archive:
+        parts = {item.filename: archive.read(item.filename) for item in archive.infolist()}
+    parts["xl/styles.xml"] = b"<styleSheet><cellXfs><xf numFmtId="
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path
+
+
 def _bytes(name: str, data: bytes) -> Callable[[Path], Path]:
     def build(folder: Path) -> Path:
         (folder / name).write_bytes(data)
@@ -450,6 +461,12 @@ CASES: list[Case] = [
         "an .ods linking to another file",
         _ods_linked,
         rejected=Said(None, "links to other files", "liên kết tới tệp khác"),
+    ),
+    Case(
+        "damaged_styles",
+        "an .xlsx whose styles part is cut short (a broken save)",
+        _damaged_styles,
+        rejected=Said(None, "open it in Excel, save it again", "lưu lại rồi gửi lại"),
     ),
     Case(
         "pdf_named_xlsx",

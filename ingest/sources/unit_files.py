@@ -311,6 +311,16 @@ def read_report(
     except ParseError as exc:
         report.problems.append(Problem(exc.vi, exc.en))
         return report
+    except Exception as exc:  # never a crash on a file: whatever else breaks, it is refused
+        report.problems.append(
+            Problem(
+                f"không đọc được tệp ({type(exc).__name__}: {exc}); hãy mở bằng Excel, lưu "
+                f"lại rồi gửi lại",
+                f"the file cannot be read ({type(exc).__name__}: {exc}); open it in Excel, "
+                f"save it again and resend it",
+            )
+        )
+        return report
     report.file_format = workbook.file_format
     report.problems += [Problem(w.vi, w.en, severity="warning") for w in workbook.warnings]
     chosen = choose_sheet(workbook.sheets, file_name)
