@@ -40,6 +40,7 @@ FORMAT_NAMES = {
 }
 MAX_CSV_LINE = 10_000  # characters: a report row is a few hundred
 MAX_ZIP_ENTRIES = 2_000
+MAX_SHEET_CELLS = 2_000_000  # a report is a few hundred; a sheet to XFD1048576 is 17 billion
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06")
 _CFB = bytes.fromhex("d0cf11e0a1b11ae1")
 _ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
@@ -56,6 +57,10 @@ class CellFacts:
     formula_without_value: frozenset[tuple[int, int]] = frozenset()
     errors: dict[tuple[int, int], str] = field(default_factory=dict)
     known: bool = True
+    # the last (row, column) holding something, read from the file before calamine lays the
+    # sheet out as a dense grid (a stray value in XFD1048576 would ask it for 17 billion
+    # cells and abort the process); None where not read (xlsb)
+    extent: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -293,6 +298,23 @@ def _cell_text(value: object) -> object:
 def _read_sheets(data: bytes, file_format: str) -> list[Sheet]:
     import python_calamine
 
+    try:  # read first: a sheet's extent is checked before calamine lays it out
+        facts = {
+            unicodedata.normalize("NFC", name): value
+            for name, value in _FACTS.get(file_format, lambda data: {})(data).items()
+        }
+    except ParseError:
+        raise
+    except Exception as exc:  # a damaged part (styles, a sheet's XML, BIFF records)
+        raise refuse(
+            f"không đọc được định dạng các ô của sổ tính ({type(exc).__name__}); hãy mở "
+            f"bằng Excel, lưu lại rồi gửi lại",
+            f"the workbook's cell formats cannot be read ({type(exc).__name__}); open it in "
+            f"Excel, save it again and resend it",
+        ) from None
+    for name, sheet_facts in facts.items():
+        if sheet_facts.extent is not None:
+            _check_extent(name, *sheet_facts.extent)
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except python_calamine.PasswordError:
@@ -302,23 +324,26 @@ def _read_sheets(data: bytes, file_format: str) -> list[Sheet]:
             f"không đọc được sổ tính ({exc}); hãy mở bằng Excel, lưu lại rồi gửi lại",
             f"the workbook cannot be read ({exc}); open it in Excel, save it again and resend",
         ) from None
-    try:
-        facts = _FACTS.get(file_format, lambda data, names: {})(data, workbook.sheet_names)
-    except Exception as exc:  # a damaged part (styles, a sheet's XML, BIFF records)
-        workbook.close()
-        raise refuse(
-            f"không đọc được định dạng các ô của sổ tính ({type(exc).__name__}); hãy mở "
-            f"bằng Excel, lưu lại rồi gửi lại",
-            f"the workbook's cell formats cannot be read ({type(exc).__name__}); open it in "
-            f"Excel, save it again and resend it",
-        ) from None
     sheets = []
     try:
         for meta in workbook.sheets_metadata:
             if str(meta.typ) != str(python_calamine.SheetTypeEnum.WorkSheet):
                 continue
             try:
-                rows = workbook.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+                sheet = workbook.get_sheet_by_name(meta.name)
+                last_row, last_col = sheet.end or (0, 0)
+                if (last_row + 1) * (last_col + 1) > MAX_SHEET_CELLS:
+                    raise refuse(
+                        f"trang '{meta.name}' kéo dài tới ô {_column(last_col)}{last_row + 1} "
+                        f"(quá {MAX_SHEET_CELLS:,} ô); hãy xóa các dòng, cột thừa ngoài bảng "
+                        f"rồi lưu lại",
+                        f"sheet '{meta.name}' reaches cell {_column(last_col)}{last_row + 1} "
+                        f"(over {MAX_SHEET_CELLS:,} cells); delete the rows and columns past "
+                        f"the table and save it again",
+                    )
+                rows = sheet.to_python(skip_empty_area=False)
+            except ParseError:
+                raise
             except Exception as exc:
                 raise refuse(
                     f"không đọc được trang '{meta.name}' ({exc}); hãy lưu lại tệp rồi gửi lại",
@@ -330,7 +355,10 @@ def _read_sheets(data: bytes, file_format: str) -> list[Sheet]:
                     name=unicodedata.normalize("NFC", meta.name),
                     rows=[[_cell_text(value) for value in row] for row in rows],
                     visible=str(meta.visible) == str(python_calamine.SheetVisibleEnum.Visible),
-                    facts=facts.get(meta.name, CellFacts(known=file_format != "xlsb")),
+                    facts=facts.get(
+                        unicodedata.normalize("NFC", meta.name),
+                        CellFacts(known=file_format != "xlsb"),
+                    ),
                 )
             )
     finally:
@@ -392,13 +420,33 @@ def _position(ref: str) -> tuple[int, int] | None:
     return int(match[2]) - 1, col - 1
 
 
+def _check_extent(name: str, last_row: int, last_col: int) -> None:
+    if (last_row + 1) * (last_col + 1) > MAX_SHEET_CELLS:
+        raise refuse(
+            f"trang '{name}' kéo dài tới ô {_column(last_col)}{last_row + 1} (quá "
+            f"{MAX_SHEET_CELLS:,} ô); hãy xóa các dòng, cột thừa ngoài bảng rồi lưu lại",
+            f"sheet '{name}' reaches cell {_column(last_col)}{last_row + 1} (over "
+            f"{MAX_SHEET_CELLS:,} cells); delete the rows and columns past the table and save "
+            f"it again",
+        )
+
+
+def _column(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 def is_percent_format(code: str) -> bool:
     """A number format shows a percentage when it has '%' outside quotes and escapes."""
     code = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", code)
     return "%" in code
 
 
-def _xlsx_facts(data: bytes, sheet_names: list[str]) -> dict[str, CellFacts]:
+def _xlsx_facts(data: bytes) -> dict[str, CellFacts]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = set(archive.namelist())
         percent_styles: set[int] = set()
@@ -427,11 +475,29 @@ def _xlsx_facts(data: bytes, sheet_names: list[str]) -> dict[str, CellFacts]:
             if part not in names:
                 continue
             xml = archive.read(part)
+            extent = _xlsx_extent(xml)
             if not percent_styles and b"<f" not in xml and b't="e"' not in xml:
-                out[sheet.get("name")] = CellFacts()
+                out[sheet.get("name")] = CellFacts(extent=extent)
                 continue
-            out[sheet.get("name")] = _xlsx_sheet_facts(xml, percent_styles)
+            facts = _xlsx_sheet_facts(xml, percent_styles)
+            out[sheet.get("name")] = CellFacts(
+                facts.percent, facts.formula_without_value, facts.errors, extent=extent
+            )
         return out
+
+
+_CELL_REF_BYTES = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d{1,7})"')
+
+
+def _xlsx_extent(xml: bytes) -> tuple[int, int]:
+    """The last row and column any cell of a sheet's XML names (a fast scan of its bytes)."""
+    last_row = last_col = 0
+    for letters, digits in _CELL_REF_BYTES.findall(xml):
+        col = 0
+        for letter in letters:
+            col = col * 26 + letter - 64
+        last_row, last_col = max(last_row, int(digits) - 1), max(last_col, col - 1)
+    return last_row, last_col
 
 
 def _xlsx_sheet_facts(xml: bytes, percent_styles: set[int]) -> CellFacts:
@@ -456,13 +522,14 @@ _ODS = {
 }
 
 
-def _ods_facts(data: bytes, sheet_names: list[str]) -> dict[str, CellFacts]:
+def _ods_facts(data: bytes) -> dict[str, CellFacts]:
     table, office = _ODS["table"], _ODS["office"]
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         root = ElementTree.fromstring(archive.read("content.xml"))
     out: dict[str, CellFacts] = {}
     for sheet in root.iter(f"{table}table"):
         percent, no_value, errors = set(), set(), {}
+        last_row = last_col = 0
         row_index = 0
         for row in sheet.iter(f"{table}table-row"):
             rows_repeated = int(row.get(f"{table}number-rows-repeated", 1))
@@ -473,6 +540,9 @@ def _ods_facts(data: bytes, sheet_names: list[str]) -> dict[str, CellFacts]:
                 repeated = int(cell.get(f"{table}number-columns-repeated", 1))
                 kind = cell.get(f"{office}value-type")
                 formula = cell.get(f"{table}formula")
+                if kind or formula or len(cell):  # a value, a formula or text
+                    last_row = max(last_row, row_index + rows_repeated - 1)
+                    last_col = max(last_col, col_index + repeated - 1)
                 for r in range(row_index, row_index + min(rows_repeated, 100)):
                     for c in range(col_index, col_index + min(repeated, 64)):
                         if kind == "percentage":
@@ -483,14 +553,17 @@ def _ods_facts(data: bytes, sheet_names: list[str]) -> dict[str, CellFacts]:
                             errors[(r, c)] = "".join(cell.itertext())
                 col_index += repeated
             row_index += rows_repeated
-        out[sheet.get(f"{table}name")] = CellFacts(frozenset(percent), frozenset(no_value), errors)
+        out[sheet.get(f"{table}name")] = CellFacts(
+            frozenset(percent), frozenset(no_value), errors, extent=(last_row, last_col)
+        )
     return out
 
 
-def _xls_facts(data: bytes, sheet_names: list[str]) -> dict[str, CellFacts]:
+def _xls_facts(data: bytes) -> dict[str, CellFacts]:
     """Percent-formatted cells of an .xls (BIFF8): its FORMAT and XF records say which
-    cell styles show '%', and each number cell names its style. Formulas in an .xls always
-    keep their saved value (Excel writes it), so only percentages are looked for here."""
+    cell styles show '%', and each number cell names its style; and each sheet's extent.
+    Formulas in an .xls always keep their saved value (Excel writes it), so only
+    percentages are looked for here."""
     import olefile
 
     with olefile.OleFileIO(io.BytesIO(data)) as ole:
@@ -524,24 +597,31 @@ def _xls_facts(data: bytes, sheet_names: list[str]) -> dict[str, CellFacts]:
     out: dict[str, CellFacts] = {}
     for offset, name in sheets:
         percent = set()
+        last_row = last_col = 0
         pos = offset
-        while percent_xf and pos + 4 <= len(biff):
+        while pos + 4 <= len(biff):
             kind, length = struct.unpack_from("<HH", biff, pos)
             body = biff[pos + 4 : pos + 4 + length]
             pos += 4 + length
             if kind == 0x000A:  # EOF of this sheet
                 break
-            if kind in (0x0203, 0x027E, 0x0006) and len(body) >= 6:  # NUMBER, RK, FORMULA
+            # NUMBER, RK, FORMULA, LABELSST, LABEL, BOOLERR, RSTRING: one cell each
+            if kind in (0x0203, 0x027E, 0x0006, 0x00FD, 0x0204, 0x0205, 0x00D6) and len(body) >= 6:
                 row, col, xf = struct.unpack_from("<HHH", body)
-                if xf in percent_xf:
+                last_row, last_col = max(last_row, row), max(last_col, col)
+                if xf in percent_xf and kind in (0x0203, 0x027E, 0x0006):
                     percent.add((row, col))
             elif kind == 0x00BD and len(body) >= 6:  # MULRK: several RK cells in a row
                 row, first = struct.unpack_from("<HH", body)
-                for index in range((len(body) - 6) // 6):
+                count = (len(body) - 6) // 6
+                last_row, last_col = max(last_row, row), max(last_col, first + count - 1)
+                for index in range(count):
                     if struct.unpack_from("<H", body, 4 + 6 * index)[0] in percent_xf:
                         percent.add((row, first + index))
-        out[unicodedata.normalize("NFC", name)] = CellFacts(frozenset(percent))
-    return {name: out.get(unicodedata.normalize("NFC", name), CellFacts()) for name in sheet_names}
+        out[unicodedata.normalize("NFC", name)] = CellFacts(
+            frozenset(percent), extent=(last_row, last_col)
+        )
+    return out
 
 
 _FACTS = {"xlsx": _xlsx_facts, "ods": _ods_facts, "xls": _xls_facts}

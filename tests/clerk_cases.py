@@ -162,6 +162,16 @@ def _ods_linked(folder: Path) -> Path:
     return path
 
 
+def _far_cell(folder: Path) -> Path:
+    from openpyxl import load_workbook
+
+    path = write(folder / "far_cell.xlsx", base_rows())
+    workbook = load_workbook(path)
+    workbook.active["XFD1048576"] = "x"
+    workbook.save(path)
+    return path
+
+
 def _damaged_styles(folder: Path) -> Path:
     path = write(folder / "damaged_styles.xlsx", base_rows())
     with zipfile.ZipFile(path) as archive:
@@ -461,6 +471,18 @@ CASES: list[Case] = [
         "an .ods linking to another file",
         _ods_linked,
         rejected=Said(None, "links to other files", "liên kết tới tệp khác"),
+    ),
+    Case(
+        "stray_far_cell",
+        "a stray value typed in cell XFD1048576 (the sheet's very last cell)",
+        _far_cell,
+        rejected=Said(None, "reaches cell XFD1048576", "kéo dài tới ô XFD1048576"),
+    ),
+    Case(
+        "stray_far_cell_xls",
+        "a stray value in cell IV65536 of an .xls (its very last cell)",
+        _file("far_cell.xls", ("IV65536", "x")),
+        rejected=Said(None, "reaches cell IV65536", "kéo dài tới ô IV65536"),
     ),
     Case(
         "damaged_styles",
