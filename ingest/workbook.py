@@ -331,16 +331,7 @@ def _read_sheets(data: bytes, file_format: str) -> list[Sheet]:
                 continue
             try:
                 sheet = workbook.get_sheet_by_name(meta.name)
-                last_row, last_col = sheet.end or (0, 0)
-                if (last_row + 1) * (last_col + 1) > MAX_SHEET_CELLS:
-                    raise refuse(
-                        f"trang '{meta.name}' kéo dài tới ô {_column(last_col)}{last_row + 1} "
-                        f"(quá {MAX_SHEET_CELLS:,} ô); hãy xóa các dòng, cột thừa ngoài bảng "
-                        f"rồi lưu lại",
-                        f"sheet '{meta.name}' reaches cell {_column(last_col)}{last_row + 1} "
-                        f"(over {MAX_SHEET_CELLS:,} cells); delete the rows and columns past "
-                        f"the table and save it again",
-                    )
+                _check_extent(meta.name, *(sheet.end or (0, 0)))  # xlsb: not read before
                 rows = sheet.to_python(skip_empty_area=False)
             except ParseError:
                 raise
@@ -423,15 +414,16 @@ def _position(ref: str) -> tuple[int, int] | None:
 def _check_extent(name: str, last_row: int, last_col: int) -> None:
     if (last_row + 1) * (last_col + 1) > MAX_SHEET_CELLS:
         raise refuse(
-            f"trang '{name}' kéo dài tới ô {_column(last_col)}{last_row + 1} (quá "
+            f"trang '{name}' kéo dài tới ô {column_letter(last_col)}{last_row + 1} (quá "
             f"{MAX_SHEET_CELLS:,} ô); hãy xóa các dòng, cột thừa ngoài bảng rồi lưu lại",
-            f"sheet '{name}' reaches cell {_column(last_col)}{last_row + 1} (over "
+            f"sheet '{name}' reaches cell {column_letter(last_col)}{last_row + 1} (over "
             f"{MAX_SHEET_CELLS:,} cells); delete the rows and columns past the table and save "
             f"it again",
         )
 
 
-def _column(index: int) -> str:
+def column_letter(index: int) -> str:
+    """The letters of a 0-based column index: 0 -> A, 16383 -> XFD."""
     letters = ""
     index += 1
     while index:

@@ -31,7 +31,7 @@ from ingest.parsing import (
     reveal,
 )
 from ingest.registry import Registry, default_registry
-from ingest.workbook import CellFacts, Sheet, read_workbook
+from ingest.workbook import CellFacts, Sheet, column_letter, read_workbook
 from warehouse import reference
 from warehouse.periods import next_month
 
@@ -123,18 +123,9 @@ class Report:
         return not self.errors
 
 
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def _cell(row: int, col: int) -> str:
     """A1-style reference for 0-based row and column indexes."""
-    return f"{_column_letter(col)}{row + 1}"
+    return f"{column_letter(col)}{row + 1}"
 
 
 def find_table_header(rows: list[list[object]]) -> tuple[int, dict[str, int]] | None:
@@ -213,6 +204,7 @@ class _Candidate:
     sheet: Sheet
     header_row: int
     columns: dict[str, int]
+    header: dict[str, tuple[object, str]]  # the header block above the table
     period: str | None
 
 
@@ -234,7 +226,7 @@ def _candidates(sheets: list[Sheet]) -> list[_Candidate]:
             period = parse_period(header["period"][0]) if "period" in header else None
         except ParseError:
             period = None
-        out.append(_Candidate(sheet, found[0], found[1], period))
+        out.append(_Candidate(sheet, found[0], found[1], header, period))
     return out
 
 
@@ -328,8 +320,7 @@ def read_report(
         report.problems.append(chosen)
         return report
     report.sheet = chosen.sheet.name
-    rows = chosen.sheet.rows
-    _read_header(_header_fields(rows, chosen.header_row), report, registry)
+    _read_header(chosen.header, report, registry)
     _read_table(chosen, report, registry)
     _check_sent_on(report, received_on or date.today())
     named = period_in_name(file_name)
