@@ -185,6 +185,7 @@ def _rewrite(path: Path, rows: list[list[str]], header: list[str] | None = None)
 def generate_raw(workdir: Path, months: int, end: str = "2025-09") -> int:
     """Every unit's figures for ``months`` months up to ``end``, straight into raw."""
     from ingest.sources import admin_units, dti, portal_766, provision, snapshots
+    from warehouse.calendar import load_deadlines
     from warehouse.raw import connect, ensure_raw_schema
 
     seeds = workdir / "dbt_project" / "seeds"
@@ -254,6 +255,8 @@ def generate_raw(workdir: Path, months: int, end: str = "2025-09") -> int:
             """
         )
         _portal_answers(conn, seeds)
+        provinces = conn.execute("select distinct province_code from units").fetchall()
+        load_deadlines(conn, tuple(sorted(row[0] for row in provinces)))
         return conn.execute("select count(*) from raw.unit_report_values").fetchone()[0]
     finally:
         conn.close()

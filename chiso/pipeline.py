@@ -54,6 +54,7 @@ def stage_ingest(settings: Settings, log: Log = print, take_inbox: bool = True) 
     loaded), then the reference sources every build reads."""
     from ingest.inbox import IngestError, ingest_inbox
     from ingest.sources import admin_units, dti, portal_766, provision, snapshots
+    from warehouse.calendar import load_deadlines
 
     summary = ingest_inbox(settings, log=log, take_inbox=take_inbox)
     if summary.integrity_errors:
@@ -66,6 +67,7 @@ def stage_ingest(settings: Settings, log: Log = print, take_inbox: bool = True) 
         for ddl in (portal_766.DDL, dti.DDL, provision.DDL):  # loaded by `chiso ingest`
             conn.execute(ddl)
         log(f"  {admin_units.load(conn)}")
+        log(f"  {load_deadlines(conn, settings.provinces)}")
         log(f"  {snapshots.load(conn, settings.snapshot_dir)}")
     finally:
         conn.close()

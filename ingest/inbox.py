@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 
 from ingest.landing import land, quarantine, received_at, sha256_file
 from ingest.registry import refresh as refresh_registry
-from ingest.sources.unit_files import Problem, Report, read_report
+from ingest.sources.unit_files import Problem, Report, read_received
+from warehouse import calendar
 from warehouse.backends import raw_connection
 from warehouse.faults import kill_point
 from warehouse.periods import previous_month
@@ -203,17 +204,34 @@ def _file_row(report: Report, sha256: str, landed: Path, received_at: str | None
     )
 
 
-def _load_batch(conn, files: list[tuple], values: list[tuple]) -> None:
-    """Insert a batch of files and their figures in one transaction (all or nothing)."""
+_USE_COLUMNS = "file_sha256, exception_id, unit_code, period, received_at, recorded_at"
+
+
+@dataclass
+class _Batch:
+    files: list[tuple] = field(default_factory=list)
+    values: list[tuple] = field(default_factory=list)
+    uses: list[tuple] = field(default_factory=list)  # files loaded through an exception
+
+
+def _load_batch(conn, batch: _Batch, summary: IngestSummary) -> _Batch:
+    """Insert a batch of files, their figures and the exceptions they came through in one
+    transaction (all or nothing); an empty batch to fill next."""
+    if not batch.files:
+        return batch
     conn.execute("begin transaction")
     try:
-        insert_rows(conn, "raw.unit_report_values", _VALUE_COLUMNS.split(", "), values)
-        insert_rows(conn, "raw.unit_report_files", _FILE_COLUMNS.split(", "), files)
+        insert_rows(conn, "raw.unit_report_values", _VALUE_COLUMNS.split(", "), batch.values)
+        insert_rows(conn, "raw.unit_report_files", _FILE_COLUMNS.split(", "), batch.files)
+        insert_rows(conn, "raw.reporting_exception_uses", _USE_COLUMNS.split(", "), batch.uses)
         kill_point("ingest_mid_batch")
         conn.execute("commit")
     except BaseException:
         conn.execute("rollback")
         raise
+    summary.loaded_files += len(batch.files)
+    summary.loaded_rows += len(batch.values)
+    return _Batch()
 
 
 def _reject(
@@ -270,7 +288,9 @@ def ingest_inbox(
     try:
         ensure_raw_schema(conn)
         registry = refresh_registry(conn, settings.provinces)
-        parsed: dict[str, Report] = {}  # reports read from the inbox in this run, by sha256
+        granted = calendar.exceptions(conn)
+        # reports read from the inbox in this run, by sha256, with the exception they use
+        parsed: dict[str, tuple[Report, calendar.LockException | None]] = {}
         waiting, hidden = _inbox_files(settings.inbox_dir) if take_inbox else ([], [])
         for path in hidden:
             if datetime.now(UTC) - received_at(path) < HIDDEN_GRACE:
@@ -286,8 +306,8 @@ def ingest_inbox(
             summary.received += 1
             sha256 = sha256_file(path)
             received = received_at(path)
-            report = read_report(
-                path, registry=registry, received_on=local_day(received, settings.timezone)
+            report, exception = read_received(
+                path, path.name, registry, local_day(received, settings.timezone), granted
             )
             if report.is_valid:
                 _, is_new = land(
@@ -300,7 +320,7 @@ def ingest_inbox(
                     received=received,
                 )
                 kill_point("ingest_after_landing")
-                parsed.setdefault(sha256, report)  # the same bytes again: the first name
+                parsed.setdefault(sha256, (report, exception))  # the same bytes: the first name
                 for warning in report.warnings:  # said for every file received, duplicates too
                     summary.warnings.append(f"{path.name}: {warning}")
                     log(f"  warning {path.name}: {warning}")
@@ -318,18 +338,17 @@ def ingest_inbox(
         load_rejections(conn, settings.quarantine_dir / SOURCE)
         rows = conn.execute("select file_sha256 from raw.unit_report_files").fetchall()
         loaded = {row[0] for row in rows}
-        files: list[tuple] = []
-        values: list[tuple] = []
+        batch = _Batch()
         known = _known_figures(conn)
         for landed, meta in _to_load(landing, loaded, summary, log):
             sha256 = landed.name.split(".")[0]
             received_on = (
                 local_day(datetime.fromisoformat(meta["received_at"]), settings.timezone)
                 if meta.get("received_at")
-                else None
+                else date.today()
             )
-            report = parsed.get(sha256) or read_report(
-                landed, meta["original_name"], registry, received_on
+            report, exception = parsed.get(sha256) or read_received(
+                landed, meta["original_name"], registry, received_on, granted
             )
             if not report.is_valid:  # the catalog or registry changed since it landed
                 summary.not_loadable.append(str(landed))
@@ -348,17 +367,22 @@ def ingest_inbox(
                     percent,
                     row.denominator,
                 )
-            files.append(_file_row(report, sha256, landed, meta.get("received_at")))
-            values += _value_rows(report, sha256, meta.get("received_at"))
-            if len(files) >= LOAD_BATCH_FILES:
-                _load_batch(conn, files, values)
-                summary.loaded_files += len(files)
-                summary.loaded_rows += len(values)
-                files, values = [], []
-        if files:
-            _load_batch(conn, files, values)
-            summary.loaded_files += len(files)
-            summary.loaded_rows += len(values)
+            batch.files.append(_file_row(report, sha256, landed, meta.get("received_at")))
+            batch.values += _value_rows(report, sha256, meta.get("received_at"))
+            if exception is not None:
+                batch.uses.append(
+                    (
+                        sha256,
+                        exception.exception_id,
+                        report.unit_code,
+                        report.period,
+                        meta.get("received_at"),
+                        datetime.now(UTC),
+                    )
+                )
+            if len(batch.files) >= LOAD_BATCH_FILES:
+                batch = _load_batch(conn, batch, summary)
+        _load_batch(conn, batch, summary)
     finally:
         conn.close()
     return summary

@@ -12,11 +12,15 @@ import shutil
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 
-from tests.clerk_files import ExcelError, Formula, Percent, base_rows, put, write
+from tests.clerk_files import ExcelError, Formula, Percent, base_rows, put, received, write
 
 UNIT, PERIOD = "20.178", "2025-06"
+# every case's file arrives on the day June's report is due, at 09:00 in Hà Nội
+RECEIVED_AT = datetime(2025, 7, 5, 2, tzinfo=UTC)
+RECEIVED_ON = date(2025, 7, 5)
 FIRST = "cloud_system_rate"  # row 9 of the base report: 1469 / 1859
 FIRST_FIGURES = (1469, 1859)
 
@@ -41,6 +45,10 @@ class Case:
     sheet: str | None = "Báo cáo"
     period: str = PERIOD
     unit: str = UNIT
+
+    def make(self, folder: Path) -> Path:
+        """The case's file written into a folder, with the time it arrived."""
+        return received(self.build(folder), RECEIVED_AT)
 
     @property
     def accepted(self) -> bool:
@@ -529,8 +537,6 @@ def _cell_text(text: str) -> str:
 
 def doc_table(folder: Path) -> str:
     """The table of every case: what the clerk did, the verdict, the cell, the message."""
-    from datetime import date
-
     from ingest.sources.unit_files import read_report
 
     lines = [
@@ -540,7 +546,7 @@ def doc_table(folder: Path) -> str:
     for case in CASES:
         made = folder / case.name
         made.mkdir(parents=True, exist_ok=True)
-        report = read_report(case.build(made), received_on=date(2025, 7, 5))
+        report = read_report(case.make(made), received_on=RECEIVED_ON)
         said = report.errors[:1] if case.rejected else report.warnings[:1]
         if case.rejected:
             said = [p for p in report.errors if p.cell == case.rejected.cell][:1]

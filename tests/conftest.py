@@ -88,9 +88,11 @@ def table_contents(path: Path, exclude: tuple[str, ...] = ("_publication",)) -> 
 
 
 def set_csv_cell(source: Path, target: Path, cell: str, value: str) -> None:
-    """Copy a semicolon CSV report, with one cell (A1 style, e.g. "C9") replaced."""
+    """Copy a semicolon CSV report, with one cell (A1 style, e.g. "C9") replaced; the copy
+    keeps the time the source arrived (the inbox reads it as the receipt)."""
     import csv
     import io
+    import os
     import re
 
     letters, row = re.fullmatch(r"([A-Z])(\d+)", cell).groups()
@@ -98,7 +100,9 @@ def set_csv_cell(source: Path, target: Path, cell: str, value: str) -> None:
     rows[int(row) - 1][ord(letters) - ord("A")] = value
     buffer = io.StringIO()
     csv.writer(buffer, delimiter=";", lineterminator="\n").writerows(rows)
+    times = source.stat()
     target.write_text(buffer.getvalue(), encoding="utf-8")
+    os.utime(target, ns=(times.st_atime_ns, times.st_mtime_ns))
 
 
 def expected_progress_pairs(

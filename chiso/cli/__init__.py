@@ -11,6 +11,9 @@ Commands, by group (a module each)::
                  chiso template --group G --period YYYY-MM --out FILE   blank report template
     units        chiso units import FILE --group G --province P   a list of schools, ...
                  chiso units list [--province P] [--group G] [--period YYYY-MM]
+    calendar     chiso calendar show [--year Y]  periods owed, due and lock days
+                 chiso calendar grant --unit U --period P --until D --by WHO --reason WHY
+                 chiso calendar exceptions     every exception and the files it let in
     sources      chiso ingest portal|dti|provision   index 766, DTI and provision exports
     publication  chiso snapshot --period YYYY-MM | verify; chiso export; chiso report
     project      chiso catalog [--summary]; chiso dbt-manifest
@@ -24,7 +27,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from chiso.cli import files, pipeline, project, publication, sources, units
+from chiso.cli import calendar, files, pipeline, project, publication, sources, units
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="chiso", description="Digital-transformation (chuyển đổi số) indicator pipeline"
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for group in (pipeline, files, units, sources, publication, project):
+    for group in (pipeline, files, units, calendar, sources, publication, project):
         group.register(commands)
     return parser
 

@@ -26,10 +26,12 @@ def cmd_validate_file(args: argparse.Namespace) -> int:
     from ingest.inbox import local_day
     from ingest.landing import received_at
     from ingest.registry import for_settings
-    from ingest.sources.unit_files import read_report
+    from ingest.sources.unit_files import read_received
+    from warehouse.calendar import exceptions_for_settings
 
     settings = load_settings()
     registry = for_settings(settings)
+    granted = exceptions_for_settings(settings)
     status = EXIT_OK
     for name in args.files:
         path = Path(name)
@@ -39,7 +41,7 @@ def cmd_validate_file(args: argparse.Namespace) -> int:
             continue
         # the inbox's own reading: the same reader, with the file's time as its receipt
         received_on = local_day(received_at(path), settings.timezone)
-        report = read_report(path, registry=registry, received_on=received_on)
+        report, _ = read_received(path, path.name, registry, received_on, granted)
         verdict = "hợp lệ / valid" if report.is_valid else "KHÔNG hợp lệ / NOT valid"
         print(f"{name}: {verdict} ({report.unit_code}, {report.period}, {len(report.rows)} rows)")
         for problem in report.problems:

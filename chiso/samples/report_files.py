@@ -5,14 +5,15 @@ unit-file layout, from the units of the registry (the sample lists of schools an
 facilities included, :mod:`chiso.samples.unit_lists`) while each existed, January 2022 to
 September 2025, for every group that a target in its province measures from unit reports.
 Groups report as ``seeds/reporting_calendar.csv`` says: the province, departments and
-districts every month, communes, schools and health facilities once a year (December);
-schools and health facilities from 2023 (when the province started collecting from them).
-Figures follow a plausible upward trend with noise; about one department in four sends
-xlsx, the rest CSV (semicolon or comma, Vietnamese number format); each file's modification
-time is when it would have arrived (the inbox reads it as the receipt), on the day it says
-it was sent, a few days later for about one in twenty; about one unit-month in sixty does
-not report, and a district in November 2024 and Tuyên Quang's Sở Nội vụ in
-September 2025 do not either. The same arguments
+districts every month, communes, schools and health facilities once a year (October's
+figures, due 20 November); schools and health facilities from 2023 (when the province
+started collecting from them). Figures follow a plausible upward trend with noise; about
+one department in four sends xlsx, the rest CSV (semicolon or comma, Vietnamese number
+format); each file's modification time is when it would have arrived (the inbox reads it
+as the receipt), on the day it says it was sent (the due day), a few days later for about
+one in twenty; about one unit-month in sixty does not report, and a district in November
+2024 and Tuyên Quang's Sở Nội vụ in September 2025 do not either; about one report in
+eighty is sent again a few days later with its first figure corrected. The same arguments
 always give the same bytes.
 """
 
@@ -23,14 +24,13 @@ import os
 import random
 import re
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
 from pathlib import Path
 
 from ingest.registry import Registry, Unit
 from ingest.template import report_rows, report_workbook, save_workbook, write_csv
-from warehouse import reference
+from warehouse import calendar, reference
 from warehouse.periods import months
-from warehouse.settings import dbt_project_dir, load_settings
+from warehouse.settings import load_settings
 
 DEFAULT_START = "2022-01"
 DEFAULT_END = "2025-09"  # three months past the July 2025 reorganisation
@@ -38,6 +38,7 @@ FIRST_YEAR = {"school": "2023", "health_facility": "2023"}  # collected from the
 # (unit, period) pairs that did not report: completeness needs a gap to show
 MISSING_REPORTS = {("20.183", "2024-11"), ("08.SNV", "2025-09")}
 MISSING_SHARE = 60  # about one unit-month in this many is not reported
+CORRECTION_SHARE = 80  # about one report in this many is sent again, corrected, days later
 _ZIP_TIME = (2025, 1, 1, 0, 0, 0)
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 REPORTERS = ["Nguyễn Văn An", "Hoàng Thị Bình", "Lương Văn Chung", "Vi Thị Dung", "Lộc Văn Đức"]
@@ -48,22 +49,10 @@ def _rng(*parts: str) -> random.Random:
     return random.Random(int.from_bytes(seed[:8], "big"))
 
 
-@cache
-def calendar() -> dict[str, tuple[str, int | None]]:
-    """unit group -> (frequency, the month a yearly report is for)."""
-    return {
-        row["unit_group"]: (
-            row["frequency"],
-            int(row["report_month"]) if row["report_month"] else None,
-        )
-        for row in reference.read_seed(dbt_project_dir() / "seeds", "reporting_calendar")
-    }
-
-
 def reports_in(unit: Unit, period: str) -> bool:
     """Whether the sample has the unit send a report for the month."""
-    frequency, month = calendar()[unit.group]
-    if frequency == "yearly" and int(period[5:]) != month:
+    rule = calendar.schedule(unit.served_province_code, unit.group)
+    if rule is None or not rule.owes(period):
         return False
     if period[:4] < FIRST_YEAR.get(unit.group, "0000") or not unit.exists_in(period):
         return False
@@ -94,25 +83,36 @@ def reported_indicators(unit: Unit) -> list[reference.Indicator]:
     ]
 
 
-def _sent_on(period: str) -> date:
-    year, month = map(int, period.split("-"))
-    return date(year + (month == 12), month % 12 + 1, 5)
+def _sent_on(unit: Unit, period: str) -> date:
+    """The day the report is due (the reporting calendar's), when the sample sends it."""
+    return calendar.schedule(unit.served_province_code, unit.group).due_on(period)
 
 
-def _receive(path: Path, unit: Unit, period: str) -> None:
+def _receive(path: Path, unit: Unit, period: str, days_later: int = 0) -> None:
     """Give a sample file the time it would have arrived (its modification time, which
     the inbox reads as when it was received): during office hours on the day it says it
-    was sent, or a few days later for about one file in twenty."""
+    was sent, or a few days later for about one file in twenty; a correction
+    ``days_later`` days after the report it corrects."""
     rng = _rng("received", unit.code, period)
-    day = _sent_on(period) + timedelta(days=rng.randint(1, 6) if rng.randrange(20) == 0 else 0)
+    day = _sent_on(unit, period) + timedelta(
+        days=rng.randint(1, 6) if rng.randrange(20) == 0 else 0
+    )
     moment = datetime(day.year, day.month, day.day, 1, tzinfo=UTC)  # 08:00 in Hà Nội
-    moment += timedelta(seconds=rng.randrange(9 * 3600))
+    moment += timedelta(seconds=rng.randrange(9 * 3600), days=days_later)
     os.utime(path, (moment.timestamp(), moment.timestamp()))
 
 
-def _rows(unit: Unit, period: str, index: int) -> list[list[object]]:
+def correction_days(unit: Unit, period: str) -> int:
+    """Days after its report that the sample sends a correction of it (0: none)."""
+    rng = _rng("correction", unit.code, period)
+    return rng.randint(1, 4) if rng.randrange(CORRECTION_SHARE) == 0 else 0
+
+
+def _rows(unit: Unit, period: str, index: int, corrected_after: int = 0) -> list[list[object]]:
+    """A report's rows; ``corrected_after`` days later, its correction: the first
+    indicator's numerator set right, the rest sent again unchanged."""
     year, month = map(int, period.split("-"))
-    sent = _sent_on(period)
+    sent = _sent_on(unit, period) + timedelta(days=corrected_after)
     header = {
         "unit_code": unit.code,
         "unit_name": unit.name_vi,
@@ -121,8 +121,13 @@ def _rows(unit: Unit, period: str, index: int) -> list[list[object]]:
         "sent_on": sent.strftime("%d/%m/%Y"),
     }
     figures = []
-    for indicator in reported_indicators(unit):
+    for position, indicator in enumerate(reported_indicators(unit)):
         numerator, denominator = _figures(unit, indicator.code, index)
+        if corrected_after and position == 0:
+            change = max(1, denominator // _rng("fix", unit.code, period).randint(20, 50))
+            numerator = (
+                numerator - change if numerator + change > denominator else numerator + change
+            )
         figures.append((indicator, numerator, denominator, round(100 * numerator / denominator, 1)))
     return report_rows(header, figures)
 
@@ -158,16 +163,18 @@ def generate(
         for unit in units:
             if not reports_in(unit, period):
                 continue
-            rows = _rows(unit, period, index)
-            stem = f"bao_cao_{unit.code}_{period}"
-            if unit.group == "department" and _rng("format", unit.code).randrange(4) == 0:
-                path = out_dir / f"{stem}.xlsx"
-                save_workbook(report_workbook(rows), path)
-            else:
-                path = out_dir / f"{stem}.csv"
-                write_csv(rows, path, delimiter="," if unit.code.endswith("6") else ";")
-            _receive(path, unit, period)
-            written.append(path)
+            later = correction_days(unit, period)
+            for days, suffix in [(0, "")] + ([(later, "_ban_sua")] if later else []):
+                rows = _rows(unit, period, index, corrected_after=days)
+                stem = f"bao_cao_{unit.code}_{period}{suffix}"
+                if unit.group == "department" and _rng("format", unit.code).randrange(4) == 0:
+                    path = out_dir / f"{stem}.xlsx"
+                    save_workbook(report_workbook(rows), path)
+                else:
+                    path = out_dir / f"{stem}.csv"
+                    write_csv(rows, path, delimiter="," if unit.code.endswith("6") else ";")
+                _receive(path, unit, period, days_later=days)
+                written.append(path)
     return written
 
 
@@ -262,8 +269,13 @@ def _broken(out: Path) -> dict[str, Path]:
 
 
 def generate_variants(out_dir: Path) -> dict[str, dict[str, Path]]:
-    """Write the dirty files (to accept) and the broken ones (one per rule, to reject)."""
+    """Write the dirty files (to accept) and the broken ones (one per rule, to reject), each
+    with the time it would have arrived (the district's June 2025 report)."""
     dirty, broken = out_dir / "dirty", out_dir / "broken"
     dirty.mkdir(parents=True, exist_ok=True)
     broken.mkdir(parents=True, exist_ok=True)
-    return {"dirty": _dirty(dirty), "broken": _broken(broken)}
+    written = {"dirty": _dirty(dirty), "broken": _broken(broken)}
+    unit = _registry(None).units[VARIANT_UNIT]
+    for path in [*written["dirty"].values(), *written["broken"].values()]:
+        _receive(path, unit, VARIANT_PERIOD)
+    return written

@@ -33,6 +33,7 @@ from ingest.parsing import (
 from ingest.registry import Registry, default_registry
 from ingest.workbook import CellFacts, Sheet, column_letter, read_workbook
 from warehouse import reference
+from warehouse.calendar import LockException, lock_for
 from warehouse.periods import next_month
 
 TITLE = "BÁO CÁO CHỈ SỐ CHUYỂN ĐỔI SỐ (Digital transformation indicator report)"
@@ -396,6 +397,66 @@ def _read_header(found: dict[str, tuple[object, str]], report: Report, registry:
             report.sent_on = parse_date(found["sent_on"][0])
         except ParseError as exc:
             _problem(report, exc, found["sent_on"][1])
+
+
+def read_received(
+    path: Path,
+    file_name: str,
+    registry: Registry,
+    received_on: date,
+    granted: list[LockException],
+) -> tuple[Report, LockException | None]:
+    """A file as the inbox reads it on the day it was received: read and validated, then
+    held against the reporting calendar's locks (with the exception that let it in)."""
+    report = read_report(path, file_name, registry, received_on)
+    return report, check_lock(report, registry, received_on, granted)
+
+
+def check_lock(
+    report: Report, registry: Registry, received_on: date, granted: list[LockException]
+) -> LockException | None:
+    """Refuse a valid report for a locked period (an error naming the lock), unless an
+    exception covers it (a warning naming the exception, which is returned to be recorded
+    when the file loads). The inbox and ``chiso validate-file`` both ask this."""
+    unit = registry.units.get(report.unit_code or "")
+    if not report.is_valid or unit is None or report.period is None:
+        return None
+    lock = lock_for(
+        unit.code, unit.served_province_code, unit.group, report.period, received_on, granted
+    )
+    if lock is None:
+        return None
+    period = f"{report.period[5:]}/{report.period[:4]}"
+    until_vi, until_en = lock.accepted_until.strftime("%d/%m/%Y"), lock.accepted_until.isoformat()
+    cell = report.header_cells.get("period")
+    if lock.exception is None:
+        report.problems.append(
+            Problem(
+                f"kỳ báo cáo {period} đã khóa sổ: số liệu kỳ này chỉ nhận đến hết ngày "
+                f"{until_vi}, tệp được nhận ngày {received_on.strftime('%d/%m/%Y')}; nếu cần "
+                f"sửa số liệu, hãy đề nghị cơ quan tổng hợp cấp ngoại lệ cho đơn vị và kỳ này",
+                f"period {report.period} is locked: its figures were accepted until "
+                f"{until_en}, and this file was received on {received_on.isoformat()}; to "
+                f"correct them, ask the province's data office for an exception for this "
+                f"unit and period",
+                cell,
+            )
+        )
+        return None
+    granted_by = lock.exception
+    report.problems.append(
+        Problem(
+            f"kỳ {period} đã khóa sổ từ sau ngày {until_vi}; tệp được nhận theo ngoại lệ "
+            f"{granted_by.exception_id} ({granted_by.granted_by} cấp, đến hết ngày "
+            f"{granted_by.valid_until.strftime('%d/%m/%Y')}: {granted_by.reason})",
+            f"period {report.period} was locked after {until_en}; the file is accepted "
+            f"through exception {granted_by.exception_id} (granted by {granted_by.granted_by}, "
+            f"until {granted_by.valid_until.isoformat()}: {granted_by.reason})",
+            cell,
+            "warning",
+        )
+    )
+    return granted_by
 
 
 def _check_sent_on(report: Report, received_on: date) -> None:

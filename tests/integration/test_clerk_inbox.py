@@ -60,7 +60,7 @@ def clerk_inbox(tmp_path_factory):
         for case in CASES:
             folder = root / "made" / case.name
             folder.mkdir(parents=True)
-            path = case.build(folder)
+            path = case.make(folder)
             target = settings.inbox_dir / f"{case.name}__{path.name}"
             shutil.move(path, target)
             sent[case.name] = (target.name, sha256_file(target))
@@ -219,7 +219,7 @@ def test_validate_file_gives_the_inbox_verdict(settings, tmp_path):
     paths = []
     for name in names:
         (tmp_path / name).mkdir()
-        paths.append(BY_NAME[name].build(tmp_path / name))
+        paths.append(BY_NAME[name].make(tmp_path / name))
     result = subprocess.run(
         [str(VENV_BIN / "chiso"), "validate-file", *map(str, paths)],
         env=chiso_environment(settings.data_dir),
@@ -235,7 +235,7 @@ def test_validate_file_gives_the_inbox_verdict(settings, tmp_path):
     assert any("Ô C9" in line and "formula saved without its value" in line for line in lines)
     assert "hợp lệ / valid (20, 2025-06, 1 rows)" in verdicts[str(paths[2])]
     for path in paths:
-        shutil.copy(path, settings.inbox_dir / path.name)
+        shutil.copy2(path, settings.inbox_dir / path.name)  # with the time it arrived
     summary = ingest_inbox(settings, log=lambda _: None)
     assert summary.quarantined == [paths[1].name] and summary.loaded_files == 3
     assert _query(settings, "select distinct period from raw.unit_report_values") == [(PERIOD,)]

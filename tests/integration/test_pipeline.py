@@ -174,8 +174,8 @@ def test_the_july_2025_boundary_keeps_both_schemes_apart(settings, sample_inbox)
     def rows(sql):
         return conn.execute(sql).fetchall()
 
-    # figures: districts report monthly until June 2025, old communes yearly until 2024 (a
-    # commune's year), a new commune has no year yet; no unit spans the boundary
+    # figures: districts report monthly until June 2025, old communes yearly (October's
+    # figures) until 2024, a new commune has no year yet; no unit spans the boundary
     spans = dict(
         (row[0], row[1:])
         for row in rows(
@@ -183,7 +183,7 @@ def test_the_july_2025_boundary_keeps_both_schemes_apart(settings, sample_inbox)
             "where unit_code in ('20.178', '20.178.05977', '20.05977') group by unit_code"
         )
     )
-    assert spans == {"20.178": ("2022-01", "2025-06"), "20.178.05977": ("2022-12", "2024-12")}
+    assert spans == {"20.178": ("2022-01", "2025-06"), "20.178.05977": ("2022-10", "2024-10")}
     districts = rows("select count(*) from dim_unit where unit_group = 'district'")[0][0]
     assert districts == 11  # Lạng Sơn's, from the administrative-unit library
     # a 2022 district target stays with its (pre-2025) districts, judged at its deadline
@@ -208,14 +208,14 @@ def test_the_july_2025_boundary_keeps_both_schemes_apart(settings, sample_inbox)
     assert [status for status, *_ in abolished] == ["unit_abolished"] * districts
     assert all(count >= 35 and latest >= "2025-04" for _, count, latest in abolished)
     # the 2025 commune target: the old communes ended before it could be judged; the new
-    # communes start their own series (nothing yet: their first year ends in December)
+    # communes start their own series (nothing yet: their first yearly report is October's)
     communes = rows(
         "select unit_scheme, status, count(*), max(latest_period) from target_progress "
         "where target_id = 'ls_kh226_2021__work_record_online_rate__commune' group by all"
     )
     assert sorted(communes) == [
         ("post_2025", "no_report", 65, None),
-        ("pre_2025", "unit_abolished", 194, "2024-12"),
+        ("pre_2025", "unit_abolished", 194, "2024-10"),
     ]
     assert rows(
         "select count(*) from dim_admin_unit where admin_unit_id in "

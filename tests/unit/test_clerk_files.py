@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ingest.sources.unit_files import read_report
-from tests.clerk_cases import CASES, Case
+from tests.clerk_cases import CASES, RECEIVED_ON, Case
 
 
 def _said(problem) -> tuple:
@@ -38,7 +38,7 @@ def check_report(case: Case, report) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
 def test_the_reader_gives_each_clerk_file_its_one_verdict(case, tmp_path):
-    check_report(case, read_report(case.build(tmp_path)))
+    check_report(case, read_report(case.make(tmp_path), received_on=RECEIVED_ON))
 
 
 def test_docs_report_files_lists_every_case_with_the_readers_own_message(tmp_path):

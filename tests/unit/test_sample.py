@@ -1,6 +1,5 @@
 from chiso.samples.report_files import (
     MISSING_REPORTS,
-    calendar,
     generate,
     months,
     reported_indicators,
@@ -8,6 +7,7 @@ from chiso.samples.report_files import (
 )
 from ingest.registry import default_registry
 from ingest.sources.unit_files import read_report
+from warehouse.calendar import schedule
 
 
 def test_same_arguments_give_the_same_bytes(tmp_path):
@@ -29,22 +29,23 @@ def test_covers_every_reporting_unit_as_often_as_its_group_reports(tmp_path):
         (u.code, p)
         for u in reporting
         for p in periods
-        if u.exists_in(p) and (calendar()[u.group][0] == "monthly" or p.endswith("-12"))
+        if u.exists_in(p) and schedule(u.served_province_code, u.group).owes(p)
     }
     expected = {(u.code, p) for u in reporting for p in periods if reports_in(u, p)}
     assert seen == expected
     # gaps: the named one, and about one unit-month in sixty, never more than one in twenty
     assert MISSING_REPORTS & owed and owed - seen >= MISSING_REPORTS & owed
     assert 0 < len(owed - seen) < len(owed) / 20
-    # every group that a target measures from unit reports sends files; communes once a year
+    # every group that a target measures from unit reports sends files; communes once a
+    # year, October's figures (the reporting calendar)
     groups = {default_registry().units[u].group for u, _ in seen}
     assert groups == {"province", "department", "district", "commune"}
-    assert {p for u, p in seen if default_registry().units[u].group == "commune"} == {"2024-12"}
+    assert {p for u, p in seen if default_registry().units[u].group == "commune"} == {"2024-10"}
     # districts stop when the district level is abolished; new communes start after it
     assert max(p for u, p in seen if u == "20.178") == "2025-06"
     assert not any(
         u == "20.05977" for u, _ in seen
-    )  # a new commune: its first year ends in 2025-12
+    )  # a new commune: its first yearly report is 2025-10
     assert {path.suffix for path in files} == {".csv", ".xlsx"}
 
 

@@ -91,7 +91,8 @@ def test_the_inbox_quarantines_every_broken_file_and_loads_every_dirty_one(setti
 
     for kind in ("dirty", "broken"):
         for path in variants[kind].values():
-            shutil.copy(path, settings.inbox_dir / f"{kind}_{path.name}")
+            # copy2: the time each file arrived comes with it (the inbox reads it as receipt)
+            shutil.copy2(path, settings.inbox_dir / f"{kind}_{path.name}")
     summary = ingest_inbox(settings, log=lambda _: None)
     assert sorted(summary.quarantined) == sorted(f"broken_{n}.csv" for n in BROKEN)
     reports = {

@@ -1,10 +1,10 @@
 -- Who owes a report for a month, and whether it came: one row per unit and month from
 -- var reporting_start_period to the as-of month, for every unit that existed that month
 -- and whose group reports figures (a target in its province measured from unit reports),
--- as often as seed reporting_calendar says (monthly, or yearly for one month).
--- A month's report is due on day var report_due_day of the next month; a report counts
--- from the day chiso received it (in the instance's time zone), never from the date it
--- states as sent (ngày gửi), which a clerk types and the reader only checks for sense.
+-- as often, due and locked as the reporting calendar says (stg_calendar__deadlines, from
+-- seed reporting_calendar through warehouse/calendar.py). A report counts from the day
+-- chiso received it (in the instance's time zone), never from the date it states as sent
+-- (ngày gửi), which a clerk types and the reader only checks for sense.
 
 {%- set as_of_period = var('as_of_period') %}
 {%- set start_on = "cast('" ~ var('reporting_start_period') ~ "-01' as date)" %}
@@ -32,9 +32,15 @@ units as (
 
 ),
 
-calendar as (
+deadlines as (
 
-    select * from {{ ref('reporting_calendar') }}
+    select * from {{ ref('stg_calendar__deadlines') }}
+
+),
+
+exception_uses as (
+
+    select distinct unit_code, period from {{ ref('stg_calendar__exception_uses') }}
 
 ),
 
@@ -87,29 +93,28 @@ owed as (
         units.unit_name_vi,
         units.unit_group,
         units.province_code,
-        {{ dbt.concat([
+        deadlines.period,
+        deadlines.due_on,
+        deadlines.accepted_until
+
+    from deadlines
+    inner join months
+        on deadlines.period = {{ dbt.concat([
             "cast(extract(year from months.date_month) as varchar)", "'-'",
             "right('0' || cast(extract(month from months.date_month) as varchar), 2)"
-        ]) }} as period,
-        cast(
-            {{ dbt.dateadd('day', var('report_due_day') - 1, dbt.dateadd('month', 1, 'months.date_month')) }}
-            as date
-        ) as due_on
-
-    from months
+        ]) }}
     inner join units
         on
-            (units.valid_from_on is null or months.date_month >= units.valid_from_on)
+            deadlines.province_code = units.served_province_code
+            and deadlines.unit_group = units.unit_group
+            -- a unit owes a month only while it exists: one that ceased is out of what is
+            -- expected and of what is counted received alike
+            and (units.valid_from_on is null or months.date_month >= units.valid_from_on)
             and (units.valid_to_on is null or months.date_month <= units.valid_to_on)
     inner join reporting_groups
         on
             units.province_code = reporting_groups.province_code
             and units.unit_group = reporting_groups.unit_group
-    inner join calendar
-        on units.unit_group = calendar.unit_group
-    where
-        calendar.frequency = 'monthly'
-        or extract(month from months.date_month) = calendar.report_month
 
 ),
 
@@ -121,6 +126,7 @@ joined as (
         coalesce(rejected.rejected_file_count, 0) as rejected_file_count,
         accepted.first_received_on,
         rejected.first_rejected_on,
+        exception_uses.unit_code is not null as through_exception,
         {{ reference_on }} as reference_on
 
     from owed
@@ -128,6 +134,8 @@ joined as (
         on owed.unit_code = accepted.unit_code and owed.period = accepted.period
     left join rejected
         on owed.unit_code = rejected.unit_code and owed.period = rejected.period
+    left join exception_uses
+        on owed.unit_code = exception_uses.unit_code and owed.period = exception_uses.period
 
 ),
 
@@ -141,6 +149,7 @@ final as (
         province_code,
         period,
         due_on,
+        accepted_until,
         accepted_file_count,
         rejected_file_count,
         first_received_on,
@@ -161,6 +170,7 @@ final as (
                 else 0
             end as integer
         ) as days_late,
+        through_exception,
         reference_on
 
     from joined

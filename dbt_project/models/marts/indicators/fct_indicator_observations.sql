@@ -127,11 +127,10 @@ valued as (
 
     select
         combined.*,
-        case
-            when indicators.kind = 'ratio'
-                then 100.0 * combined.numerator / nullif(combined.denominator, 0)
-            else combined.reported_value
-        end as value,
+        {{ indicator_value(
+            'indicators.kind', 'combined.numerator', 'combined.denominator',
+            'combined.reported_value'
+        ) }} as value,
         -- noqa: disable=LT02
         case combined.source
             {%- for source in precedence %}
