@@ -17,6 +17,14 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     settings.ensure_dirs()
+    if args.action == "diff":
+        return _snapshot_diff(settings, args)
+    if args.periods:
+        print(
+            "error: months after the action are for chiso snapshot diff OLDER NEWER",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     if args.action == "verify":
         problems = verify(settings)
         for problem in problems:
@@ -33,6 +41,26 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     except (SnapshotError, LockedError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    return EXIT_OK
+
+
+def _snapshot_diff(settings, args: argparse.Namespace) -> int:
+    from warehouse.snapshot import SnapshotError
+    from warehouse.snapshot_diff import diff
+
+    if len(args.periods) != 2:
+        print("error: chiso snapshot diff needs two months: OLDER NEWER", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        older, newer = (period(text) for text in args.periods)
+        result = diff(settings.snapshot_dir, older, newer)
+    except argparse.ArgumentTypeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except SnapshotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(result.as_json() if args.json else "\n".join(result.lines(args.limit or None)))
     return EXIT_OK
 
 
@@ -72,8 +100,20 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def register(commands) -> None:
-    snap = commands.add_parser("snapshot", help="freeze the published month (or: verify)")
-    snap.add_argument("action", nargs="?", choices=["verify"], help="re-hash every snapshot")
+    snap = commands.add_parser(
+        "snapshot",
+        help="freeze the published month (or: verify; diff OLDER NEWER)",
+        description="chiso snapshot --period YYYY-MM freezes the published month; "
+        "chiso snapshot verify re-hashes every snapshot; chiso snapshot diff 2025-08 2025-09 "
+        "lists what the newer snapshot changed: figures of earlier months revised, added "
+        "or withdrawn, target statuses changed, units re-ranked.",
+    )
+    snap.add_argument(
+        "action", nargs="?", choices=["verify", "diff"], help="re-hash every snapshot; compare two"
+    )
+    snap.add_argument("periods", nargs="*", help="diff: the older and the newer month")
+    snap.add_argument("--limit", type=int, default=20, help="diff: rows shown per part (0: all)")
+    snap.add_argument("--json", action="store_true", help="diff: as JSON, every row")
     snap.add_argument("--period", type=period, help="month, YYYY-MM")
     snap.add_argument("--force", action="store_true", help="keep the old snapshot beside a new")
     snap.set_defaults(func=cmd_snapshot)
