@@ -4,7 +4,9 @@
 -- (baseline, latest figure, trend), int_target_progress_paced (gap closed P, time
 -- elapsed E, pace R = P / E, projection); here, the status each of them earns. A target
 -- that applies to no registered unit is never silent: one row, status no_units_registered,
--- naming its group.
+-- naming its group. Every row says why in one Vietnamese sentence with its numbers
+-- (macro progress_explanation); a status is overridden only by a row of seed
+-- status_overrides (who decided, why), and the computed status is kept beside it.
 
 with
 
@@ -88,6 +90,7 @@ unassigned as (
         cast(null as double precision) as pace_ratio,
         cast(null as double precision) as recent_monthly_trend,
         cast(null as double precision) as projected_value_at_deadline,
+        cast(null as date) as unit_valid_to_on,
         'no_units_registered' as status
 
     from targets
@@ -126,13 +129,64 @@ progress as (
         pace_ratio,
         recent_monthly_trend,
         projected_value_at_deadline,
-        status
+        unit_valid_to_on,
+        status as computed_status
 
     from classified
 
     union all
 
     select * from unassigned
+
+),
+
+explained as (
+
+    select
+        progress.*,
+        case when indicators.unit = 'percent' then '%' else '' end as unit_suffix,
+        -- the change a month still needed to reach the target (the bound of a range
+        -- nearer the latest figure) by the deadline's month
+        (
+            case
+                when progress.comparator = 'between' and progress.latest_value > progress.target_value_max
+                    then progress.target_value_max
+                else progress.target_value
+            end
+            - progress.latest_value
+        )
+        / nullif(
+            extract(year from progress.deadline_on) * 12 + extract(month from progress.deadline_on)
+            - cast(substr(progress.latest_period, 1, 4) as integer) * 12
+            - cast(substr(progress.latest_period, 6, 2) as integer),
+            0
+        ) as needed_monthly_change
+
+    from progress
+    left join {{ ref('dim_indicator') }} as indicators
+        on progress.indicator_code = indicators.indicator_code
+
+),
+
+decided as (
+
+    select
+        explained.*,
+        coalesce(overrides.status, explained.computed_status) as status,
+        overrides.status is not null as is_status_overridden,
+        overrides.reason_vi as status_override_reason,
+        overrides.decided_by as status_decided_by,
+        overrides.decided_on as status_decided_on,
+        {{ progress_explanation() }} as computed_explanation_vi,
+        labels.label_vi as status_label_vi
+
+    from explained
+    left join {{ ref('status_overrides') }} as overrides
+        on
+            explained.target_id = overrides.target_id
+            and explained.unit_code = overrides.unit_code
+    left join {{ ref('labels') }} as labels
+        on labels.kind = 'status' and labels.code = overrides.status
 
 ),
 
@@ -164,9 +218,23 @@ final as (
         pace_ratio,
         recent_monthly_trend,
         projected_value_at_deadline,
-        status
+        status,
+        computed_status,
+        is_status_overridden,
+        status_override_reason,
+        status_decided_by,
+        status_decided_on,
+        case
+            when is_status_overridden
+                then
+                    computed_explanation_vi || ' Trạng thái được điều chỉnh thành "'
+                    || status_label_vi || '" theo quyết định của ' || status_decided_by
+                    || ' (' || {{ vi_date('status_decided_on') }} || '): '
+                    || status_override_reason || '.'
+            else computed_explanation_vi
+        end as explanation_vi
 
-    from progress
+    from decided
 
 )
 

@@ -14,7 +14,8 @@ current_statuses as (
         as_of_period as period,
         target_id,
         unit_code,
-        status
+        status,
+        is_status_overridden
 
     from {{ ref('target_progress') }}
 
@@ -26,7 +27,8 @@ earlier_statuses as (
         snapshot_period as period,
         target_id,
         unit_code,
-        status
+        status,
+        false as is_status_overridden
 
     from {{ ref('target_progress_history') }}
     where snapshot_period < (select max(current_statuses.period) from current_statuses)
@@ -57,6 +59,8 @@ counted as (
         units.province_code,
         count(*) as targets_judged,
         {{ status_counts('statuses.status') }},
+        -- statuses decided by seed status_overrides, not computed (marked in the report)
+        count(case when statuses.is_status_overridden then 1 end) as overridden_status_count,
         sum(
             case statuses.status
                 when 'achieved' then 1.0
@@ -135,6 +139,7 @@ final as (
         falling_short_count,
         insufficient_data_count,
         no_report_count,
+        overridden_status_count,
         score,
         group_rank,
         group_size,
