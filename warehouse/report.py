@@ -6,7 +6,10 @@ here, so the page opens offline, prints, and turns into PDF with headless Chromi
 
 Sections: status counts per pillar; each provincial target's figures against the straight
 trajectory from its baseline to its target; the emulation ranking per unit group; units
-that have not reported; the province's index-766 trend against the national average.
+that have not reported; the province's index-766 trend against the national average;
+corrections to past months received since the month began; the figures to check with
+their units (outliers); the province's own targets, each with the sentence that explains
+its status (an overridden status marked, with who decided and why).
 """
 
 from __future__ import annotations
@@ -233,7 +236,97 @@ def _build(conn, period: str, province_code: str) -> str:
         [province_code, f"{period}-01"],
     ).fetchall()
     published_at = conn.publication()["built_at"]
-    return _page(province_name, period, charts, missing, published_at, counts, ended)
+    follow_up = _follow_up(conn, period, province_code)
+    return _page(province_name, period, charts, missing, published_at, counts, ended, follow_up)
+
+
+def _follow_up(conn, period: str, province_code: str) -> list[str]:
+    """The sections after the charts: revisions, outliers, explained targets (a
+    publication made before these marts existed has none of them)."""
+    if "figure_outliers" not in conn.tables:
+        return []
+    revisions = conn.execute(
+        "select u.unit_name_vi, i.name_vi, r.period, r.change_kind, r.old_value, r.new_value, "
+        "r.new_received_at from fct_figure_revisions r "
+        "join dim_unit u on r.unit_code = u.unit_code "
+        "join dim_indicator i on r.indicator_code = i.indicator_code "
+        "where u.served_province_code = ? and r.is_counting and r.period < ? "
+        "and r.new_received_at >= cast(? as date) order by r.period, 1, 2",
+        [province_code, period, f"{period}-01"],
+    ).fetchall()
+    outliers = conn.execute(
+        "select o.unit_name_vi, i.name_vi, o.follow_up_vi from figure_outliers o "
+        "join dim_indicator i on o.indicator_code = i.indicator_code "
+        "where o.province_code = ? and o.is_outlier order by 1, 2",
+        [province_code],
+    ).fetchall()
+    explained = conn.execute(
+        "select i.name_vi, p.status, p.is_status_overridden, p.computed_status, p.explanation_vi "
+        "from target_progress p join dim_indicator i on p.indicator_code = i.indicator_code "
+        "where p.province_code = ? and (p.unit_group = 'province' or p.is_status_overridden) "
+        "order by p.is_status_overridden desc, p.deadline_on, 1",
+        [province_code],
+    ).fetchall()
+    return [_revisions(revisions, period), _outliers(outliers), _explained(explained)]
+
+
+def _revisions(rows: list[tuple], period: str) -> str:
+    change_vi = {"revised": "sửa", "withdrawn": "rút", "added": "bổ sung"}
+
+    def shown(value) -> str:
+        return "—" if value is None else f"{value:.1f}".replace(".", ",")
+
+    body = (
+        "".join(
+            f"<tr><td>{E(unit)}</td><td>{E(indicator)}</td><td>{owed[5:]}/{owed[:4]}</td>"
+            f"<td>{change_vi[kind]}</td><td class=num>{shown(old)} → {shown(new)}</td>"
+            f"<td>{received:%d/%m/%Y}</td></tr>"
+            for unit, indicator, owed, kind, old, new, received in rows
+        )
+        or "<tr><td colspan=6>Không có số liệu tháng trước được sửa.</td></tr>"
+    )
+    return (
+        '<section id="revisions"><h2>6. Sửa đổi số liệu các tháng trước</h2>'
+        f"<p>Bản sửa nhận từ 01/{period[5:]}/{period[:4]} cho các kỳ trước; bản nhận sau "
+        "cùng được tính.</p><table><thead><tr><th>Đơn vị</th><th>Chỉ tiêu</th><th>Kỳ</th>"
+        "<th></th><th>Cũ → mới</th><th>Ngày nhận</th></tr></thead>"
+        f"<tbody>{body}</tbody></table></section>"
+    )
+
+
+def _outliers(rows: list[tuple]) -> str:
+    items = "".join(
+        f"<li><b>{E(unit)}</b> — {E(indicator)}: {E(line)}</li>" for unit, indicator, line in rows
+    )
+    return (
+        '<section id="outliers"><h2>7. Số liệu cần đơn vị kiểm tra lại</h2>'
+        + (f"<ul>{items}</ul>" if items else "<p>Không có số liệu bất thường kỳ này.</p>")
+        + "<p class=meta>So với lịch sử của chính chuỗi số liệu (mức thay đổi hằng tháng và "
+        "khoảng thường gặp); chỉ để kiểm tra, không tự loại số liệu.</p></section>"
+    )
+
+
+def _explained(rows: list[tuple]) -> str:
+    labels = _status_vi()
+    body = (
+        "".join(
+            f'<tr data-status="{status}"{" class=overridden" if overridden else ""}>'
+            f"<td>{E(indicator)}</td><td>{E(labels.get(status, status))}"
+            + (
+                f" <b>(điều chỉnh; tính toán: {E(labels.get(computed, computed))})</b>"
+                if overridden
+                else ""
+            )
+            + f"</td><td>{E(explanation)}</td></tr>"
+            for indicator, status, overridden, computed, explanation in rows
+        )
+        or "<tr><td colspan=3>Không có chỉ tiêu cấp tỉnh.</td></tr>"
+    )
+    return (
+        '<section id="explained"><h2>8. Chỉ tiêu cấp tỉnh: tình trạng và lý do</h2>'
+        "<table><thead><tr><th>Chỉ tiêu</th><th>Tình trạng</th><th>Vì sao</th></tr></thead>"
+        f"<tbody>{body}</tbody></table></section>"
+    )
 
 
 def _trajectories(conn, province_code: str) -> list[Chart]:
@@ -352,7 +445,14 @@ def _successors(ended: list[tuple]) -> str:
 
 
 def _page(
-    province: str, period: str, charts: list[Chart], missing, published_at, counts, ended=()
+    province: str,
+    period: str,
+    charts: list[Chart],
+    missing,
+    published_at,
+    counts,
+    ended=(),
+    follow_up=(),
 ) -> str:
     month = f"{period[5:7]}/{period[:4]}"
     sections = []
@@ -399,6 +499,7 @@ def _page(
         f"<figure><figcaption>{E(portal.title)}</figcaption>{portal.svg}</figure>"
         "</section>"
     )
+    sections += follow_up
     return f"""<!DOCTYPE html>
 <html lang="vi"><head><meta charset="utf-8">
 <title>Báo cáo chuyển đổi số tháng {month} — {E(province)}</title>
@@ -411,6 +512,7 @@ figcaption {{ font-size: 12px; font-weight: bold; }}
 table {{ border-collapse: collapse; width: 100%; font-size: 13px; }}
 td, th {{ border-bottom: 1px solid #d0d7de; padding: 4px; text-align: left; }}
 .num {{ text-align: right; }} .meta {{ color: #57606a; font-size: 12px; }}
+tr.overridden td {{ background: #fff8c5; }}
 </style></head><body>
 <h1>Báo cáo chuyển đổi số tháng {month} — {E(province)}</h1>
 <p class="meta">Số liệu đã qua kiểm tra chất lượng, công bố lúc {E(str(published_at))}.

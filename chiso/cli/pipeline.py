@@ -176,13 +176,38 @@ def _province_status(backend, month: str, province: str) -> None:
             "order by unit_code",
             [province, month],
         ).fetchall()
+        # a publication made before a mart existed simply has none to show
+        outliers = (
+            reader.execute(
+                "select unit_code, unit_name_vi, indicator_code, follow_up_vi "
+                "from figure_outliers where province_code = ? and is_outlier "
+                "order by unit_code, indicator_code",
+                [province],
+            ).fetchall()
+            if "figure_outliers" in reader.tables
+            else []
+        )
+        overridden = (
+            reader.execute(
+                "select count(*) from target_progress "
+                "where province_code = ? and is_status_overridden",
+                [province],
+            ).fetchone()[0]
+            if "figure_outliers" in reader.tables  # the same release added both
+            else 0
+        )
     print(f"province {province}: targets by status (targets, unit × target)")
     for status, targets, pairs in statuses:
         print(f"  {status:<20} {targets:>4} {pairs:>7}")
+    if overridden:
+        print(f"  ({overridden} of them decided by seed status_overrides, not computed)")
     print(f"units of province {province} that have not reported for {month}: {len(missing)}")
     notes = {"rejected_only": "only rejected files", "missing": "late", "not_yet_due": "not due"}
     for code, name, status, due_on in missing:
         print(f"  {code}  {name}  ({notes[status]}, due {due_on})")
+    print(f"figures of province {province} to check with their units (outliers): {len(outliers)}")
+    for code, name, indicator, follow_up in outliers:
+        print(f"  {code}  {name}  {indicator}: {follow_up}")
 
 
 def register(commands) -> None:

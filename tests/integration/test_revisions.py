@@ -1,6 +1,7 @@
 """A correction of a month already published, end to end: two monthly closes, each
 snapshotted; the revision is in fct_figure_revisions with both files, ``chiso snapshot
-diff`` names it, and the next month's report shows it."""
+diff`` names it, and the next month's report shows it. The second close also carries a
+status decided by seed status_overrides: marked in the marts and the report."""
 
 from __future__ import annotations
 
@@ -21,12 +22,16 @@ from warehouse.snapshot_diff import diff
 
 pytestmark = pytest.mark.slow
 QUIET = lambda _: None  # noqa: E731
+OVERRIDDEN = "ls_kh226_2021__work_record_online_rate__department"
+REASON = "số liệu tháng 7 đang được xác minh lại"
+DECIDED_BY = "Hội đồng Thi đua - Khen thưởng tỉnh"
 
 
 @pytest.fixture(scope="module")
 def two_closes(tmp_path_factory):
     """August 2025 closed and snapshotted; then a department's July report corrected
-    (received on 10 September) and September closed and snapshotted."""
+    (received on 10 September), a status override added to the seeds, and September
+    closed and snapshotted."""
     import os
 
     from tests.conftest import TEST_PROVINCES
@@ -55,6 +60,16 @@ def two_closes(tmp_path_factory):
         new_numerator = first.numerator - 7 if first.numerator >= 7 else first.numerator + 7
         set_csv_cell(july, corrected, "C9", str(new_numerator))
         received(corrected, datetime(2025, 9, 10, 3, tzinfo=UTC))
+        project = root / "dbt_project"
+        shutil.copytree(
+            settings.dbt_project_dir, project, ignore=shutil.ignore_patterns("target", "logs")
+        )
+        with open(project / "seeds" / "status_overrides.csv", "a", encoding="utf-8") as seed:
+            seed.write(
+                f"{OVERRIDDEN},{original.unit_code},insufficient_data,{REASON},{DECIDED_BY},2025-10-02\n"
+            )
+        os.environ["CHISO_DBT_PROJECT_DIR"] = str(project)
+        settings = load_settings()
         for path in generate(root / "sep", start="2025-09", end="2025-09"):
             shutil.copy2(path, settings.inbox_dir / path.name)
         run("2025-09", settings, log=QUIET)
@@ -129,3 +144,35 @@ def test_snapshot_diff_names_what_the_newer_close_changed_in_history(two_closes,
         SnapshotError, match=r"no snapshot of 2025-07 .*there are: 2025-08, 2025-09"
     ):
         diff(settings.snapshot_dir, "2025-07", "2025-09")
+
+
+def test_an_override_is_marked_in_the_marts_and_the_report(two_closes, tmp_path):
+    from warehouse.report import write_report
+
+    settings, original, *_ = two_closes
+    conn = duckdb.connect(str(settings.published_path), read_only=True)
+    try:
+        ((status, computed, marked, explanation, scorecard),) = conn.execute(
+            "select p.status, p.computed_status, p.is_status_overridden, p.explanation_vi, "
+            "s.overridden_status_count from target_progress p "
+            "join unit_scorecard s on p.unit_code = s.unit_code and s.period = p.as_of_period "
+            "where p.target_id = ? and p.unit_code = ?",
+            [OVERRIDDEN, original.unit_code],
+        ).fetchall()
+        others = conn.execute(
+            "select count(*) from target_progress where is_status_overridden"
+        ).fetchone()[0]
+    finally:
+        conn.close()
+    assert (status, marked, scorecard, others) == ("insufficient_data", True, 1, 1)
+    assert computed != "insufficient_data"  # five months of figures: never computed so
+    assert explanation.endswith(
+        f'Trạng thái được điều chỉnh thành "Chưa đủ số liệu" theo quyết định của {DECIDED_BY} '
+        f"(02/10/2025): {REASON}."
+    )
+    page = write_report(settings, "2025-09", tmp_path, "20").read_text(encoding="utf-8")
+    assert '<tr data-status="insufficient_data" class=overridden>' in page
+    assert "(điều chỉnh; tính toán:" in page and REASON in page
+    # the correction to July, received on 10 September, is in the revisions section
+    revisions = page[page.index('id="revisions"') : page.index('id="outliers"')]
+    assert "07/2025</td><td>sửa</td>" in revisions and "10/09/2025" in revisions
