@@ -207,6 +207,20 @@ def on_failure(context) -> None:
         logging.getLogger("chiso").error("alert webhook failed: %s", error)
 
 
+def send_reminders(on: str | None, run_on: datetime) -> dict:
+    """The reminders due on a day (``on``, YYYY-MM-DD; else the run's day where chiso is):
+    written to a file, POSTed to the alert webhook, each unit and period once."""
+    from datetime import date
+
+    from chiso.reminders import send_reminders as send
+
+    settings = load_settings()
+    day = date.fromisoformat(on) if on else run_on.astimezone(ZoneInfo(settings.timezone)).date()
+    with run_lock(settings.lock_path, f"airflow task reminders {day}"):
+        result = send(settings, day)
+    return {"on": day.isoformat(), "sent": len(result.sent), "file": result.path}
+
+
 def candidate(period: str) -> dict:
     """After dbt ran model by model (cosmos, tests included: a failed test fails its task,
     so this only runs when all passed): set the marts aside as a candidate for the gate."""

@@ -28,7 +28,9 @@ checkout runs with no configuration. All runtime data lives under one directory,
 | CHISO_PG_HOST/_PORT/_USER/_PASSWORD/_DBNAME | 127.0.0.1/5432/chiso/(empty)/chiso |
 | AIRFLOW_CONN_CHISO_WAREHOUSE | (unset) an Airflow connection URI, postgresql://...; |
 |                        | under Airflow it wins over CHISO_PG_*                     |
-| CHISO_ALERT_WEBHOOK    | (unset) URL a failed Airflow task POSTs to (chiso/tasks.py) |
+| CHISO_ALERT_WEBHOOK    | (unset) URL a failed Airflow task POSTs to (chiso/tasks.py); |
+|                        | the reminders to report are POSTed there too (chiso/reminders.py) |
+| CHISO_TEMPLATE_URL     | (unset) where units download the report template, said in reminders |
 | CHISO_COSMOS_MODE      | watcher (how the model-by-model DAG runs dbt: runner, subprocess) |
 | CHISO_FAULT_KILL_AT, CHISO_FAULT_PAUSE_BEFORE_REPLACE | (tests) kill or pause at a named point |
 | CHISO_MAX_FILE_BYTES   | 20 MiB (a larger report file is rejected) |
@@ -106,6 +108,7 @@ class Settings:
     provinces: tuple[str, ...] = ("20", "08", "14")
     postgres: PostgresSettings = field(default_factory=PostgresSettings)
     alert_webhook: str | None = None
+    template_url: str | None = None
     cosmos_mode: str = "watcher"
     fault_pause_before_replace: float = 0.0
 
@@ -137,6 +140,11 @@ class Settings:
     def gate_dir(self) -> Path:
         """Stored gate results, one JSON file per run."""
         return self.data_dir / "gate"
+
+    @property
+    def reminders_dir(self) -> Path:
+        """The reminders of each run, one JSON file per run."""
+        return self.data_dir / "reminders"
 
     @property
     def lock_path(self) -> Path:
@@ -238,6 +246,7 @@ def load_settings() -> Settings:
         provinces=provinces,
         postgres=_postgres(),
         alert_webhook=os.environ.get("CHISO_ALERT_WEBHOOK") or None,
+        template_url=os.environ.get("CHISO_TEMPLATE_URL") or None,
         cosmos_mode=_choice("CHISO_COSMOS_MODE", "watcher", ("watcher", "runner", "subprocess")),
         fault_pause_before_replace=float(os.environ.get("CHISO_FAULT_PAUSE_BEFORE_REPLACE", 0)),
     )

@@ -14,6 +14,7 @@ Commands, by group (a module each)::
     calendar     chiso calendar show [--year Y]  periods owed, due and lock days
                  chiso calendar grant --unit U --period P --until D --by WHO --reason WHY
                  chiso calendar exceptions     every exception and the files it let in
+                 chiso calendar remind [--on D]  reminders to the units that owe a report
     sources      chiso ingest portal|dti|provision   index 766, DTI and provision exports
     publication  chiso snapshot --period YYYY-MM | verify; chiso export; chiso report
     project      chiso catalog [--summary]; chiso dbt-manifest

@@ -6,7 +6,7 @@ import argparse
 import sys
 from datetime import date
 
-from chiso.cli.common import EXIT_OK, EXIT_USAGE, period
+from chiso.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, period
 from warehouse.settings import load_settings
 
 
@@ -83,6 +83,32 @@ def cmd_exceptions(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_remind(args: argparse.Namespace) -> int:
+    """The reminders due today (or --on): written, posted to the webhook, once each."""
+    from chiso.reminders import ReminderError, send_reminders
+    from warehouse.lock import LockedError, run_lock
+
+    settings = load_settings()
+    settings.ensure_dirs()
+    try:
+        day = date.fromisoformat(args.on) if args.on else date.today()
+    except ValueError:
+        print(f"error: --on must be YYYY-MM-DD, got {args.on!r}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        with run_lock(settings.lock_path, "chiso calendar remind"):
+            result = send_reminders(settings, day, log=lambda _: None)
+    except (ReminderError, LockedError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    for reminder in result.sent:
+        print(
+            f"{reminder.unit_code:<18} {reminder.period} {reminder.stage:<10} {reminder.message_vi}"
+        )
+    print(result.line(), file=sys.stderr)
+    return EXIT_OK
+
+
 def register(commands) -> None:
     calendar = commands.add_parser(
         "calendar", help="the reporting calendar: due days, period locks and exceptions"
@@ -108,3 +134,12 @@ def register(commands) -> None:
     granting.set_defaults(func=cmd_grant)
     listing = actions.add_parser("exceptions", help="every exception and the files it let in")
     listing.set_defaults(func=cmd_exceptions)
+    remind = actions.add_parser(
+        "remind",
+        help="remind the units that owe a report (a few days before it is due, then overdue)",
+        description="Write the reminders due on a day to <data>/reminders/ and POST each to "
+        "CHISO_ALERT_WEBHOOK when it is set; a reminder already sent is never sent again "
+        "(the chiso_reminders DAG runs this every morning).",
+    )
+    remind.add_argument("--on", help="YYYY-MM-DD (default: today)")
+    remind.set_defaults(func=cmd_remind)

@@ -119,6 +119,7 @@ print("RESULT " + json.dumps({
         "chiso_monthly_close",
         "chiso_ingest_unit_files",
         "chiso_ingest_portal",
+        "chiso_reminders",
     }
     for dag_id, dag in result["dags"].items():
         assert dag["tags"] and dag["doc"], dag_id
@@ -134,6 +135,7 @@ print("RESULT " + json.dumps({
         ("chiso_monthly_close", "snapshot"),
         ("chiso_ingest_unit_files", "ingest"),
         ("chiso_ingest_portal", "fetch_and_load"),
+        ("chiso_reminders", "send_reminders"),
         ("chiso_pipeline_models", "ingest"),
         ("chiso_pipeline_models", "candidate"),
         ("chiso_pipeline_models", "publish"),
@@ -411,3 +413,87 @@ print("RESULT " + json.dumps({t.task_id: t.pool for t in dag.tasks}))
     expected = {f"dbt.{n['name']}_model_build" for n in nodes if n["resource_type"] == "model"}
     assert len(expected) >= 30 and expected <= set(tasks)
     assert {tasks[task] for task in expected} == {"chiso_warehouse"}
+
+
+@pytest.mark.slow
+def test_reminders_dag_posts_once_per_unit_and_period_before_and_after_the_due_day(
+    airflow_env, httpserver
+):
+    """June 2025's reports are due on 5 July. On 3 July (none received yet) every unit
+    that owes June is reminded, once, whatever the number of runs; on 9 July, only those
+    whose file had still not arrived, as overdue."""
+    from datetime import date
+    from pathlib import Path
+
+    from chiso.samples.report_files import generate, reported_indicators
+    from ingest.inbox import ingest_inbox, local_day
+    from ingest.registry import default_registry
+    from warehouse.calendar import schedule
+    from warehouse.settings import load_settings
+
+    env = _own_data_dir(airflow_env, "reminders_data")
+    env["CHISO_ALERT_WEBHOOK"] = httpserver.url_for("/hook")
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    saved = os.environ.get("CHISO_DATA_DIR")
+    os.environ["CHISO_DATA_DIR"] = env["CHISO_DATA_DIR"]
+    try:
+        # May and June (May is not overdue on 3 July: it came), less one June report
+        made = generate(Path(env["CHISO_DATA_DIR"]) / "inbox", start="2025-05", end="2025-06")
+        next(path for path in made if "_20.STP_2025-06" in path.name).unlink()  # never sent
+        settings = load_settings()
+        ingest_inbox(settings, log=lambda _: None)
+        registry = default_registry()
+        import duckdb
+
+        conn = duckdb.connect(str(settings.warehouse_path), read_only=True)
+        arrived = dict(
+            conn.execute(
+                "select unit_code, min(received_at) from raw.unit_report_files "
+                "where period = '2025-06' group by 1"
+            ).fetchall()
+        )
+        conn.close()
+    finally:
+        if saved is None:
+            del os.environ["CHISO_DATA_DIR"]
+        else:
+            os.environ["CHISO_DATA_DIR"] = saved
+    owed = {
+        unit.code
+        for unit in registry.units.values()
+        if reported_indicators(unit)
+        and unit.exists_in("2025-06")
+        and schedule(unit.served_province_code, unit.group).owes("2025-06")
+    }
+    assert len(owed) > 20 and set(arrived) == owed - {"20.STP"}
+
+    def posts() -> list[dict]:
+        return [json.loads(request.get_data()) for request, _ in httpserver.log]
+
+    first = _result(_run_dag(env, "chiso_reminders", {"on": "2025-07-03"}))
+    assert first["state"] == "success", first
+    sent = posts()
+    assert sorted(p["unit_code"] for p in sent) == sorted(owed)  # once per unit and period
+    assert {(p["period"], p["stage"], p["due_on"]) for p in sent} == {
+        ("2025-06", "before_due", "2025-07-05")
+    }
+    message = next(p for p in sent if p["unit_code"] == "20.STC")["message_vi"]
+    assert message.startswith("Kính gửi Sở Tài chính tỉnh Lạng Sơn: chiso chưa nhận được báo cáo")
+    assert "kỳ 06/2025" in message and "hạn gửi 05/07/2025 (còn 2 ngày)" in message
+    assert "chiso template --group department --period 2025-06" in message
+
+    again = _result(_run_dag(env, "chiso_reminders", {"on": "2025-07-03"}))
+    assert again["state"] == "success" and len(posts()) == len(sent)  # nothing twice
+
+    _result(_run_dag(env, "chiso_reminders", {"on": "2025-07-09"}))
+    overdue = posts()[len(sent) :]
+    late = {
+        code
+        for code in owed
+        if code not in arrived or local_day(arrived[code], "Asia/Ho_Chi_Minh") > date(2025, 7, 9)
+    }
+    assert late and sorted(p["unit_code"] for p in overdue) == sorted(late)
+    assert {p["stage"] for p in overdue} == {"overdue"}
+    files = sorted((Path(env["CHISO_DATA_DIR"]) / "reminders").glob("*.json"))
+    written = [json.loads(path.read_text(encoding="utf-8")) for path in files]
+    assert [len(run["reminders"]) for run in written] == [len(sent), 0, len(overdue)]

@@ -34,7 +34,7 @@ as_of as (
 
     -- one row: the as-of month (the latest observed one when the var is empty)
     select
-        {% if as_of_period %}max('{{ as_of_period }}'){% else %}max(period){% endif %}
+        {% if as_of_period %}max(cast('{{ as_of_period }}' as varchar)){% else %}max(period){% endif %}
             as as_of_period
 
     from observations
