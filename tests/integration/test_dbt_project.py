@@ -143,3 +143,55 @@ def test_completeness_counts_each_report_from_when_it_was_received(demo):
     late_though_dated_on_time = [r for r in rows if r[0] == "received_late" and r[2]]
     assert len(late_though_dated_on_time) > len(rows) / 40
     assert {r[0] for r in rows} == {"received_on_time", "received_late"}
+
+
+def test_the_reminders_owe_what_completeness_counts(demo, monkeypatch):
+    """Who owes a month is said twice, on purpose: in SQL for the marts, in Python for the
+    reminders (which run before the month is built). On the demo they agree, every
+    province and every month of 2025."""
+    from chiso.reminders import owed_reports
+    from ingest.registry import from_warehouse
+
+    monkeypatch.setenv("CHISO_PROVINCES", "20,08,14")
+    conn = duckdb.connect(str(demo.data / "warehouse" / "chiso.duckdb"), read_only=True)
+    try:
+        registry = from_warehouse(conn, ("20", "08", "14"))
+    finally:
+        conn.close()
+    published = duckdb.connect(str(demo.published), read_only=True)
+    try:
+        counted = set(
+            published.execute(
+                "select c.province_code, c.period, c.unit_code from reporting_completeness c "
+                "join dim_unit u using (unit_code) where c.period >= '2025-01'"
+            ).fetchall()
+        )
+    finally:
+        published.close()
+    owed = {
+        (unit.province_code, period, unit.code)
+        for province in ("20", "08", "14")
+        for period in [f"2025-{month:02d}" for month in range(1, 10)]
+        for unit in owed_reports(registry, province, period)
+    }
+    assert counted and owed == counted
+
+
+def test_a_mistyped_figure_is_an_outlier_and_a_gate_warning(demo):
+    """The sample's Sở Xây dựng of Lạng Sơn typed September 2025's first figure a tenth
+    of what it is: an outlier on both tests, a warning of the gate, a follow-up line."""
+    conn = duckdb.connect(str(demo.published), read_only=True)
+    try:
+        flagged = conn.execute(
+            "select unit_code, period, is_change_outlier, is_out_of_bounds, follow_up_vi "
+            "from figure_outliers where is_outlier"
+        ).fetchall()
+        judged = conn.execute("select count(*) from figure_outliers").fetchone()[0]
+    finally:
+        conn.close()
+    assert [row[:4] for row in flagged] == [("20.SXD", "2025-09", True, True)]
+    assert flagged[0][4].startswith("Kỳ 09/2025: ") and "Đề nghị đơn vị kiểm tra lại" in flagged[0][4]
+    assert judged > 100  # every series with history was judged; one stood out
+    gate = json.loads((demo.data / "gate" / "latest.json").read_text(encoding="utf-8"))
+    (warning,) = [c for c in gate["checks"] if c["check"].startswith("figure_outliers_none")]
+    assert warning["tier"] == "warning" and not warning["passed"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -17,6 +17,7 @@ from ingest.inbox import ingest_inbox
 from ingest.landing import sha256_file
 from ingest.registry import default_registry
 from ingest.sources.unit_files import read_report
+from tests.clerk_files import received
 from tests.conftest import expected_progress_pairs, set_csv_cell, table_contents
 from warehouse import reference
 from warehouse.lock import LockedError, run_lock
@@ -47,6 +48,10 @@ def test_run_publishes_every_target_for_every_unit_with_its_status(settings, sam
         "unit_scorecard",
         "province_pillar_overview",
         "reporting_completeness",
+        "reporting_rates",
+        "reporting_exceptions",
+        "fct_figure_revisions",
+        "figure_outliers",
         "portal_766_scores",
         "portal_national_figures",
         "service_provision",
@@ -94,7 +99,7 @@ def test_run_publishes_every_target_for_every_unit_with_its_status(settings, sam
 def _by_hand(target_id: str, unit_code: str, as_of: str, files: list[Path]) -> dict:
     """target_progress's method (DESIGN.md) restated in plain Python over the sample files."""
     import calendar
-    from datetime import date
+    from datetime import UTC, date, datetime
 
     from warehouse.reference import read_seed
     from warehouse.settings import load_settings
@@ -349,6 +354,7 @@ def test_a_corrected_file_supersedes_the_first_while_both_stay_in_raw(
     set_csv_cell(tmp_path / "june" / "bao_cao_20.178_2025-06.csv", correction, "C9", "7")
     # received later, though its "date sent" is earlier: the later receipt wins
     set_csv_cell(correction, correction, "B6", "01/07/2025")
+    received(correction, datetime(2025, 7, 10, 3, tzinfo=UTC))  # after the original
     indicator = read_report(correction).rows[0].indicator_code
     run("2025-06", settings, log=QUIET)
 
