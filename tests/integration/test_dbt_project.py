@@ -190,7 +190,8 @@ def test_a_mistyped_figure_is_an_outlier_and_a_gate_warning(demo):
     finally:
         conn.close()
     assert [row[:4] for row in flagged] == [("20.SXD", "2025-09", True, True)]
-    assert flagged[0][4].startswith("Kỳ 09/2025: ") and "Đề nghị đơn vị kiểm tra lại" in flagged[0][4]
+    follow_up = flagged[0][4]
+    assert follow_up.startswith("Kỳ 09/2025: ") and "Đề nghị đơn vị kiểm tra lại" in follow_up
     assert judged > 100  # every series with history was judged; one stood out
     gate = json.loads((demo.data / "gate" / "latest.json").read_text(encoding="utf-8"))
     (warning,) = [c for c in gate["checks"] if c["check"].startswith("figure_outliers_none")]

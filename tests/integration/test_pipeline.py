@@ -99,7 +99,7 @@ def test_run_publishes_every_target_for_every_unit_with_its_status(settings, sam
 def _by_hand(target_id: str, unit_code: str, as_of: str, files: list[Path]) -> dict:
     """target_progress's method (DESIGN.md) restated in plain Python over the sample files."""
     import calendar
-    from datetime import UTC, date, datetime
+    from datetime import date
 
     from warehouse.reference import read_seed
     from warehouse.settings import load_settings
