@@ -184,7 +184,11 @@ final as (
             when flagged.is_change_outlier or flagged.is_out_of_bounds
                 then
                     'Kỳ ' || {{ vi_month('flagged.period') }} || ': ' || {{ vi_number('flagged.value') }}
-                    || coalesce(' (kỳ trước ' || {{ vi_number('flagged.previous_value') }} || ')', '')
+                    || suffix
+                    || coalesce(
+                        ' (kỳ trước ' || {{ vi_number('flagged.previous_value') }} || suffix || ')',
+                        ''
+                    )
                     || case
                         when flagged.is_change_outlier
                             then '; mức thay đổi khác thường so với lịch sử (z = '
@@ -194,13 +198,20 @@ final as (
                     || case
                         when flagged.is_out_of_bounds
                             then '; ngoài khoảng thường gặp ' || {{ vi_number('flagged.lower_bound') }}
-                            || '–' || {{ vi_number('flagged.upper_bound') }}
+                            || '–' || {{ vi_number('flagged.upper_bound') }} || suffix
                         else ''
                     end
                     || '. Đề nghị đơn vị kiểm tra lại (tệp ' || flagged.source_file_name || ').'
         end as follow_up_vi
 
-    from flagged
+    from (
+        select
+            flagged.*,
+            case when indicators.unit = 'percent' then '%' else '' end as suffix
+        from flagged
+        left join {{ ref('dim_indicator') }} as indicators
+            on flagged.indicator_code = indicators.indicator_code
+    ) as flagged
     left join {{ ref('dim_unit') }} as units on flagged.unit_code = units.unit_code
 
 )
