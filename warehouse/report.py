@@ -181,12 +181,12 @@ def build_report(settings: Settings, period: str, province_code: str) -> str:
 
     try:
         with open_warehouse(settings).published() as conn:
-            return _build(conn, period, province_code)
+            return _build(conn, period, province_code, settings.timezone)
     except WarehouseError as error:
         raise ReportError(str(error)) from None
 
 
-def _build(conn, period: str, province_code: str) -> str:
+def _build(conn, period: str, province_code: str, timezone: str) -> str:
     as_of = conn.execute("select max(as_of_period) from target_progress").fetchone()[0]
     if as_of != period:
         raise ReportError(
@@ -236,11 +236,11 @@ def _build(conn, period: str, province_code: str) -> str:
         [province_code, f"{period}-01"],
     ).fetchall()
     published_at = conn.publication()["built_at"]
-    follow_up = _follow_up(conn, period, province_code)
+    follow_up = _follow_up(conn, period, province_code, timezone)
     return _page(province_name, period, charts, missing, published_at, counts, ended, follow_up)
 
 
-def _follow_up(conn, period: str, province_code: str) -> list[str]:
+def _follow_up(conn, period: str, province_code: str, timezone: str) -> list[str]:
     """The sections after the charts: revisions, outliers, explained targets (a
     publication made before these marts existed has none of them)."""
     if "figure_outliers" not in conn.tables:
@@ -267,10 +267,13 @@ def _follow_up(conn, period: str, province_code: str) -> list[str]:
         "order by p.is_status_overridden desc, p.deadline_on, 1",
         [province_code],
     ).fetchall()
-    return [_revisions(revisions, period), _outliers(outliers), _explained(explained)]
+    return [_revisions(revisions, period, timezone), _outliers(outliers), _explained(explained)]
 
 
-def _revisions(rows: list[tuple], period: str) -> str:
+def _revisions(rows: list[tuple], period: str, timezone: str) -> str:
+    """Corrections received since the month began; the day received where chiso is."""
+    from zoneinfo import ZoneInfo
+
     change_vi = {"revised": "sửa", "withdrawn": "rút", "added": "bổ sung"}
 
     def shown(value) -> str:
@@ -280,7 +283,7 @@ def _revisions(rows: list[tuple], period: str) -> str:
         "".join(
             f"<tr><td>{E(unit)}</td><td>{E(indicator)}</td><td>{owed[5:]}/{owed[:4]}</td>"
             f"<td>{change_vi[kind]}</td><td class=num>{shown(old)} → {shown(new)}</td>"
-            f"<td>{received:%d/%m/%Y}</td></tr>"
+            f"<td>{received.astimezone(ZoneInfo(timezone)):%d/%m/%Y}</td></tr>"
             for unit, indicator, owed, kind, old, new, received in rows
         )
         or "<tr><td colspan=6>Không có số liệu tháng trước được sửa.</td></tr>"

@@ -7,8 +7,14 @@
 {% macro progress_explanation() -%}
     {%- set latest = vi_number('latest_value') ~ " || unit_suffix" -%}
     {%- set target = vi_number('target_value') ~ " || unit_suffix" -%}
-    {%- set target_text = "case when comparator = 'between' then " ~ vi_number('target_value')
-        ~ " || '–' || " ~ vi_number('target_value_max') ~ " || unit_suffix else " ~ target ~ " end" -%}
+    {#- the target as the document sets it: 100%, 15–20%, không quá 10% (at most), dưới
+        (below), trên (above) -#}
+    {%- set target_text = "case comparator when 'between' then " ~ vi_number('target_value')
+        ~ " || '–' || " ~ vi_number('target_value_max') ~ " || unit_suffix"
+        ~ " when '<=' then 'không quá ' || " ~ target
+        ~ " when '<' then 'dưới ' || " ~ target
+        ~ " when '>' then 'trên ' || " ~ target
+        ~ " else " ~ target ~ " end" -%}
     {%- set deadline = vi_date('deadline_on') -%}
     {%- set against = "' so với mục tiêu ' || " ~ target_text ~ " || ' đến ' || " ~ deadline -%}
     {%- set points = "case when unit_suffix = '%' then ' điểm' else '' end" -%}
