@@ -40,7 +40,10 @@ deadlines as (
 
 exception_uses as (
 
-    select distinct unit_code, period from {{ ref('stg_calendar__exception_uses') }}
+    select distinct
+        unit_code,
+        period
+    from {{ ref('stg_calendar__exception_uses') }}
 
 ),
 

@@ -14,7 +14,13 @@ report_values as (
 
 files as (
 
-    select distinct unit_code, period, file_sha256, source_file_name, received_at, submission_rank
+    select distinct
+        unit_code,
+        period,
+        file_sha256,
+        source_file_name,
+        received_at,
+        submission_rank
     from report_values
 
 ),

@@ -45,13 +45,18 @@ stepped as (
 
     select
         observations.*,
-        value - lag(value) over (
-            partition by unit_code, indicator_code order by period
-        ) as change,
-        lag(period) over (partition by unit_code, indicator_code order by period)
-            as previous_period,
-        lag(value) over (partition by unit_code, indicator_code order by period)
-            as previous_value
+        observations.value - lag(observations.value) over (
+            partition by observations.unit_code, observations.indicator_code
+            order by observations.period
+        ) as value_change,
+        lag(observations.period) over (
+            partition by observations.unit_code, observations.indicator_code
+            order by observations.period
+        ) as previous_period,
+        lag(observations.value) over (
+            partition by observations.unit_code, observations.indicator_code
+            order by observations.period
+        ) as previous_value
 
     from observations
     cross join as_of
@@ -72,12 +77,12 @@ history as (
     select
         stepped.unit_code,
         stepped.indicator_code,
-        count(stepped.change) as history_change_count,
+        count(stepped.value_change) as history_change_count,
         min(stepped.value) as history_min,
         max(stepped.value) as history_max,
-        max(abs(stepped.change)) as largest_step,
-        percentile_cont(0.5) within group (order by stepped.change) as median_change,
-        avg(stepped.change) as mean_change
+        max(abs(stepped.value_change)) as largest_step,
+        percentile_cont(0.5) within group (order by stepped.value_change) as median_change,
+        avg(stepped.value_change) as mean_change
 
     from stepped
     cross join as_of
@@ -92,15 +97,15 @@ deviations as (
         stepped.unit_code,
         stepped.indicator_code,
         percentile_cont(0.5) within group (
-            order by abs(stepped.change - history.median_change)
+            order by abs(stepped.value_change - history.median_change)
         ) as median_absolute_deviation,
-        avg(abs(stepped.change - history.mean_change)) as mean_absolute_deviation
+        avg(abs(stepped.value_change - history.mean_change)) as mean_absolute_deviation
 
     from stepped
     cross join as_of
     inner join history
         on stepped.unit_code = history.unit_code and stepped.indicator_code = history.indicator_code
-    where stepped.period < as_of.as_of_period and stepped.change is not null
+    where stepped.period < as_of.as_of_period and stepped.value_change is not null
     group by stepped.unit_code, stepped.indicator_code
 
 ),
@@ -114,7 +119,7 @@ scored as (
         current_figures.value,
         current_figures.previous_period,
         current_figures.previous_value,
-        current_figures.change,
+        current_figures.value_change,
         current_figures.source_file_name,
         history.history_change_count,
         history.median_change,
@@ -124,11 +129,11 @@ scored as (
         cast(
             case
                 when deviations.median_absolute_deviation > 0
-                    then 0.6745 * (current_figures.change - history.median_change)
-                    / deviations.median_absolute_deviation
+                    then 0.6745 * (current_figures.value_change - history.median_change)
+                        / deviations.median_absolute_deviation
                 when deviations.mean_absolute_deviation > 0
-                    then (current_figures.change - history.median_change)
-                    / (1.2533 * deviations.mean_absolute_deviation)
+                    then (current_figures.value_change - history.median_change)
+                        / (1.2533 * deviations.mean_absolute_deviation)
             end
             as double precision
         ) as modified_z_score
@@ -170,7 +175,7 @@ final as (
         flagged.value,
         flagged.previous_period,
         flagged.previous_value,
-        flagged.change,
+        flagged.value_change,
         flagged.history_change_count,
         flagged.median_change,
         flagged.median_absolute_deviation,
@@ -184,21 +189,21 @@ final as (
             when flagged.is_change_outlier or flagged.is_out_of_bounds
                 then
                     'Kỳ ' || {{ vi_month('flagged.period') }} || ': ' || {{ vi_number('flagged.value') }}
-                    || suffix
+                    || flagged.suffix
                     || coalesce(
-                        ' (kỳ trước ' || {{ vi_number('flagged.previous_value') }} || suffix || ')',
+                        ' (kỳ trước ' || {{ vi_number('flagged.previous_value') }} || flagged.suffix || ')',
                         ''
                     )
                     || case
                         when flagged.is_change_outlier
                             then '; mức thay đổi khác thường so với lịch sử (z = '
-                            || {{ vi_number('flagged.modified_z_score', decimal=true) }} || ')'
+                                || {{ vi_number('flagged.modified_z_score', decimal=true) }} || ')'
                         else ''
                     end
                     || case
                         when flagged.is_out_of_bounds
                             then '; ngoài khoảng thường gặp ' || {{ vi_number('flagged.lower_bound') }}
-                            || '–' || {{ vi_number('flagged.upper_bound') }} || suffix
+                                || '–' || {{ vi_number('flagged.upper_bound') }} || flagged.suffix
                         else ''
                     end
                     || '. Đề nghị đơn vị kiểm tra lại (tệp ' || flagged.source_file_name || ').'

@@ -186,7 +186,7 @@ decided as (
             explained.target_id = overrides.target_id
             and explained.unit_code = overrides.unit_code
     left join {{ ref('labels') }} as labels
-        on labels.kind = 'status' and labels.code = overrides.status
+        on labels.kind = 'status' and overrides.status = labels.code
 
 ),
 
