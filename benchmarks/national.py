@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from warehouse.periods import next_month
@@ -528,6 +529,9 @@ def _inbox(period: str) -> dict:
     settings.inbox_dir.mkdir(parents=True, exist_ok=True)
     year, month = map(int, period.split("-"))
     sent = "05/" + "/".join(reversed(next_month(period).split("-")))
+    # received on the day sent, 09:00 in Hà Nội: a month of 2025 is locked by now
+    due_year, due_month = map(int, next_month(period).split("-"))
+    received = datetime(due_year, due_month, 5, 2, tzinfo=UTC)
     started = time.monotonic()
     files = 0
     with open(settings.data_dir.parent / UNITS_FILE, encoding="utf-8", newline="") as handle:
@@ -554,9 +558,12 @@ def _inbox(period: str) -> dict:
         rows = report_rows(header, figures)
         name = f"{unit['unit_code']}_{period}"
         if number % 2:
-            write_csv(rows, settings.inbox_dir / f"{name}.csv")
+            path = settings.inbox_dir / f"{name}.csv"
+            write_csv(rows, path)
         else:
-            save_workbook(report_workbook(rows), settings.inbox_dir / f"{name}.xlsx")
+            path = settings.inbox_dir / f"{name}.xlsx"
+            save_workbook(report_workbook(rows), path)
+        os.utime(path, (received.timestamp(), received.timestamp()))  # the day it was sent
         files += 1
     return {"files": files, "seconds": time.monotonic() - started}
 

@@ -124,6 +124,10 @@ def test_status_names_the_publication_the_gate_and_who_has_not_reported(demo):
     province, code, name, due_on = missing[0]
     assert f"{code}  {name}  (late, due {due_on})" in status.stdout
     assert schools == 8  # every school target of Lạng Sơn, on its imported schools
+    # the figures to check with their units: the sample's one mistyped report
+    assert "figures of province 20 to check with their units (outliers): 1" in status.stdout
+    assert "  20.SXD  Sở Xây dựng tỉnh Lạng Sơn  " in status.stdout
+    assert "figures of province 08 to check with their units (outliers): 0" in status.stdout
     only = _run(["status", "--province", "14"], demo.data)
     assert "province 14: targets by status" in only.stdout
     assert "province 20:" not in only.stdout

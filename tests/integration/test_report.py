@@ -43,8 +43,15 @@ def test_the_report_renders_every_chart_non_empty_in_chromium(demo, tmp_path):
     # self-contained: nothing is fetched from anywhere
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
     assert "<script" not in page
-    for section in ("status-by-pillar", "trajectory", "ranking", "not-reported", "portal-766"):
+    sections = ("status-by-pillar", "trajectory", "ranking", "not-reported", "portal-766")
+    for section in (*sections, "revisions", "outliers", "explained"):
         assert f'id="{section}' in page
+    # the sample's corrections to August, its mistyped September figure, every provincial
+    # target with the sentence that explains its status
+    revisions = page[page.index('id="revisions"') : page.index('id="outliers"')]
+    assert "08/2025</td><td>sửa</td>" in revisions
+    assert "Sở Xây dựng tỉnh Lạng Sơn</b>" in page[page.index('id="outliers"') :]
+    assert "so với mục tiêu" in page[page.index('id="explained"') :]
     # one report per province served; its first section counts every target by status
     # (no_units_registered included, when a group has no unit: every status has its row)
     import duckdb
