@@ -22,6 +22,7 @@ DAGS = [
     "chiso_monthly_close",
     "chiso_pipeline",
     "chiso_pipeline_models",
+    "chiso_reminders",
 ]
 
 
