@@ -58,14 +58,13 @@ def cmd_grant(args: argparse.Namespace) -> int:
 def cmd_exceptions(args: argparse.Namespace) -> int:
     """Every exception and the files it let in (from the warehouse's raw tables)."""
     from warehouse.backends import raw_connection
-    from warehouse.calendar import DDL, exceptions
+    from warehouse.calendar import exceptions
 
     settings = load_settings()
     settings.ensure_dirs()
     conn = raw_connection(settings)
     try:
-        granted = exceptions(conn)
-        conn.execute(DDL)
+        granted = exceptions(conn)  # creates the calendar's raw tables where missing
         uses = dict(
             conn.execute(
                 "select exception_id, count(*) from raw.reporting_exception_uses group by 1"
