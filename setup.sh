@@ -71,7 +71,7 @@ run_tests() {
     # one worker per core; tests sharing an expensive fixture stay on one worker
     # (tests/conftest.py), so it is made once
     say "pytest (${CHISO_TEST_WORKERS:-2} workers)"
-    pytest -n "${CHISO_TEST_WORKERS:-2}" --dist loadgroup "$@"
+    pytest -n "${CHISO_TEST_WORKERS:-2}" --dist loadgroup --max-worker-restart 0 "$@"
 }
 
 setup

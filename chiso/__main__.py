@@ -1,7 +1,5 @@
 """``python -m chiso`` is the ``chiso`` command."""
 
-import sys
+from chiso.cli import run
 
-from chiso.cli import main
-
-sys.exit(main())
+run()

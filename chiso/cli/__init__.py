@@ -42,12 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import signal
-
+    """Run one command; its exit status. Callable in-process (tests do): it changes no
+    process-wide state."""
     from warehouse.backends import WarehouseError
     from warehouse.settings import SettingsError
 
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `chiso ... | head` ends quietly
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
@@ -59,5 +58,16 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The ``chiso`` console script: ``main`` in a process of its own, where a closed pipe
+    (``chiso ... | head``) ends the command quietly. Only here: in a caller's process (a
+    pytest worker, an Airflow task) SIGPIPE's default would kill it the moment any socket's
+    peer hangs up."""
+    import signal
+
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

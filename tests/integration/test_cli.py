@@ -188,3 +188,31 @@ def test_a_month_with_no_figures_says_so_and_names_the_latest_month_with_some(tm
     assert "the latest month with figures is 2025-06 (chiso run --period 2025-06)" in out.stderr
     assert "What is published" in out.stderr and "unchanged" in out.stderr
     assert not (tmp_path / "published" / "chiso.duckdb").exists()
+
+
+def test_main_in_process_changes_no_signal_disposition(settings, capsys):
+    """Tests and Airflow tasks call ``main`` in their own process: it must not set SIGPIPE to
+    its default there (a peer hanging up on any socket would then kill the process), which
+    only the console script does."""
+    import signal
+
+    from chiso.cli import main
+
+    before = signal.getsignal(signal.SIGPIPE)
+    assert main(["calendar", "show", "--year", "2025"]) == 0
+    assert "2025" in capsys.readouterr().out
+    assert signal.getsignal(signal.SIGPIPE) == before != signal.SIG_DFL
+
+
+def test_the_console_script_ends_quietly_on_a_closed_pipe(tmp_path):
+    """``chiso ... | head -1``: no BrokenPipeError traceback. The second command writes after
+    ``head`` has gone (the pause lets it go)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHISO_")}
+    env["CHISO_DATA_DIR"] = str(tmp_path / "data")
+    show = f"{shlex.quote(CHISO)} calendar show --year 2025"
+    out = subprocess.run(
+        ["bash", "-c", f"({show}; sleep 1; {show}) | head -1"],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert out.stdout.count("\n") == 1
+    assert "Traceback" not in out.stderr and "BrokenPipe" not in out.stderr, out.stderr
