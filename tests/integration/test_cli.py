@@ -212,7 +212,10 @@ def test_the_console_script_ends_quietly_on_a_closed_pipe(tmp_path):
     show = f"{shlex.quote(CHISO)} calendar show --year 2025"
     out = subprocess.run(
         ["bash", "-c", f"({show}; sleep 1; {show}) | head -1"],
-        env=env, capture_output=True, text=True, timeout=600,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert out.stdout.count("\n") == 1
     assert "Traceback" not in out.stderr and "BrokenPipe" not in out.stderr, out.stderr
