@@ -3,7 +3,9 @@
 Landing paths are content-addressed, ``landing/<source>/<period>/<sha256><suffix>``, so the
 same bytes land once however often they are sent, and a landed file is never rewritten.
 Every write goes through a temporary file and ``os.replace``: a crash leaves either the
-whole file or none of it.
+whole file or none of it. A copy is on disk (fsync) before its name is: at once by default,
+or, for a batch (``durable=False``), by one :func:`flush_to_disk` of the whole batch, which
+the caller makes before it deletes any source.
 """
 
 from __future__ import annotations
@@ -31,14 +33,23 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _atomic_copy(source: Path, target: Path) -> None:
+def _atomic_copy(source: Path, target: Path, durable: bool = True) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
     shutil.copyfile(source, tmp)
     kill_point("landing_mid_copy")
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
+    if durable:
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
     os.replace(tmp, target)
+
+
+def flush_to_disk() -> None:
+    """Put every file written so far on disk: one flush for a batch of copies, where an
+    fsync each (about 1.5 ms apiece here) would bound the inbox to some 600 files a second.
+    A power cut before it leaves the sources in place; a copy whose name reached the disk
+    before its bytes is empty, and is copied again from its source (:func:`land`)."""
+    os.sync()
 
 
 def _atomic_write_text(target: Path, text: str) -> None:
@@ -69,10 +80,12 @@ def land(
     original_name: str,
     unit_code: str | None = None,
     received: datetime | None = None,
+    durable: bool = True,
 ) -> tuple[Path, bool]:
     """Copy ``source`` into the landing area (read-only) with a sidecar of its origin:
     original name, sender unit, period and when it was received (``received``, default
-    now; written once: the same bytes sent again keep their first receipt).
+    now; written once: the same bytes sent again keep their first receipt). With
+    ``durable=False`` the copy is on disk only after the caller's :func:`flush_to_disk`.
 
     Returns the landed path and whether it is new (False: these bytes had landed before).
     """
@@ -85,8 +98,11 @@ def land(
                 target = earlier
                 break
     is_new = not target.exists()
+    if not is_new and target.stat().st_size == 0 < source.stat().st_size:
+        # a power cut between a batch's rename and its flush: these bytes never landed
+        is_new = True
     if is_new:
-        _atomic_copy(source, target)
+        _atomic_copy(source, target, durable)
         target.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
     sidecar = target.with_name(target.name + ".meta.json")
     if not sidecar.exists():
@@ -138,13 +154,14 @@ def quarantine(
     unit_code: str | None = None,
     period: str | None = None,
     received: datetime | None = None,
+    durable: bool = True,
 ) -> Path:
     """Keep a rejected file with its error report (JSON for tools, text for people); the
     unit and period, when the file says them, let completeness show "sent, rejected"."""
     folder = quarantine_folder(quarantine_root, sha256, original_name)
     target = folder / safe_name(original_name)
-    if not target.exists():
-        _atomic_copy(source, target)
+    if not target.exists() or target.stat().st_size == 0 < source.stat().st_size:
+        _atomic_copy(source, target, durable)
     report = {
         "file": original_name,
         "sha256": sha256,
