@@ -89,15 +89,15 @@ def land(
 
     Returns the landed path and whether it is new (False: these bytes had landed before).
     """
-    target = landing_root / period / f"{sha256}{Path(original_name).suffix.lower()}"
+    own_suffix = Path(original_name).suffix.lower()
+    target = landing_root / period / f"{sha256}{own_suffix}"
+    is_new = not target.exists()
     # the same bytes landed under another extension (an .xls sent again named .xlsx) are
     # the same file: kept and loaded once
-    if not target.exists():
-        for suffix in LANDED_SUFFIXES:  # a stat each, not a scan of the month's folder
-            if (earlier := landing_root / period / f"{sha256}{suffix}").exists():
-                target = earlier
-                break
-    is_new = not target.exists()
+    for suffix in LANDED_SUFFIXES if is_new else ():  # a stat each, not a scan of the folder
+        if suffix != own_suffix and (earlier := target.with_name(f"{sha256}{suffix}")).exists():
+            target, is_new = earlier, False
+            break
     if not is_new and target.stat().st_size == 0 < source.stat().st_size:
         # a power cut between a batch's rename and its flush: these bytes never landed
         is_new = True

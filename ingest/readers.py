@@ -31,7 +31,7 @@ from ingest.registry import Registry
 from ingest.sources.unit_files import Report, read_received
 from warehouse.calendar import LockException
 
-FILES_PER_TASK = 32  # one round trip to a worker per 32 files: its cost is then noise
+FILES_PER_TASK = 16  # one round trip to a worker per 16 files: its cost is then noise
 TASKS_AHEAD = 4  # per worker: enough to keep it busy, few enough to bound memory
 MIN_FILES_FOR_WORKERS = 2 * FILES_PER_TASK  # below this the workers' start-up is not worth it
 

@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from ingest.inbox import ingest_inbox
+from ingest.readers import MIN_FILES_FOR_WORKERS
 from ingest.sources.unit_files import read_report
 
 
@@ -197,7 +198,7 @@ def test_worker_processes_load_what_one_process_loads(settings, sample_inbox, tm
 
     alone = tmp_path / "alone"
     shutil.copytree(settings.inbox_dir, alone / "inbox")  # with the mtimes: the receipts
-    assert len(sample_inbox) >= 2 * 32  # enough files for the workers to start
+    assert len(sample_inbox) >= MIN_FILES_FOR_WORKERS  # enough files for the workers
     parallel = ingest_inbox(replace(settings, ingest_workers=2), log=lambda _: None)
     saved = dict(os.environ)
     os.environ.update(chiso_environment(alone))
