@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from ingest.landing import flush_to_disk, land, quarantine, received_at, sha256_file
+from ingest.landing import LandingArea, flush_to_disk, quarantine, received_at, sha256_file
 from ingest.readers import Read, Readers, Request, local_day
 from ingest.registry import refresh as refresh_registry
 from ingest.sources.unit_files import Problem, Report
@@ -415,7 +415,7 @@ def _received_on(meta: dict, timezone: str) -> date:
 def _take_inbox(
     settings: Settings, readers: Readers, loader: _Loader, summary: IngestSummary, log
 ) -> None:
-    landing = settings.landing_dir / SOURCE
+    landing = LandingArea(settings.landing_dir / SOURCE)
     waiting, hidden = _inbox_files(settings.inbox_dir)
     for path in hidden:
         if datetime.now(UTC) - received_at(path) < HIDDEN_GRACE:
@@ -436,9 +436,8 @@ def _take_inbox(
         assert sha256 is not None and read.received is not None
         summary.received += 1
         if report.is_valid:
-            landed, is_new = land(
+            landed, is_new = landing.land(
                 path,
-                landing,
                 report.period,
                 sha256,
                 path.name,
