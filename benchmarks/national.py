@@ -577,8 +577,12 @@ def _inbox(period: str) -> dict:
     files = rejected = corrected = 0
     with open(settings.data_dir.parent / UNITS_FILE, encoding="utf-8", newline="") as handle:
         units = sorted(csv.DictReader(handle), key=lambda row: row["unit_code"])
+    catalog: dict[tuple[str, str], list] = {}  # (group, province) -> indicators
     for number, unit in enumerate(units):
-        indicators = reference.indicators_for_group(unit["unit_group"], unit["province_code"])
+        key = (unit["unit_group"], unit["province_code"])
+        if key not in catalog:
+            catalog[key] = reference.indicators_for_group(*key)
+        indicators = catalog[key]
         if not indicators:
             continue
         header = {
