@@ -9,7 +9,9 @@ number of files ahead of the caller, so memory grows with the batch, not with th
 
 Few files (a clerk's one upload) are read in the caller's process: starting the workers
 (a new interpreter each, ``spawn``: never a fork of a process holding a warehouse
-connection) costs about half a second.
+connection) costs about half a second. As in every program that uses ``spawn``, a script
+that ingests must keep its work under ``if __name__ == "__main__":``: each worker imports
+the script's file again (the ``chiso`` command, Airflow's processes and pytest do).
 """
 
 from __future__ import annotations
