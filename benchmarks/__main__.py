@@ -18,7 +18,11 @@ def main(argv: list[str] | None = None) -> int:
         "run at scale; airflow: the model-by-model DAG under a real scheduler",
     )
     parser.add_argument("--files", type=int, default=5000, help="ingest: how many files")
-    parser.add_argument("--scale", type=float, default=1.0, help="national: 0.1, 1 or 4")
+    parser.add_argument(
+        "--scale",
+        default="1",
+        help="national: 0.1, 1, 4 (multiples of the 1x country) or national (60,000 units)",
+    )
     parser.add_argument("--months", type=int, default=60, help="national: months of figures")
     parser.add_argument(
         "--keep", type=Path, help="national: make the data in this new directory and keep it"
@@ -31,9 +35,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.which == "national":
-        from benchmarks.national import bench_national
+        from benchmarks.national import bench_national, parse_scale
 
-        result = bench_national(args.scale, args.months, keep=args.keep)
+        try:
+            scale = parse_scale(args.scale)
+        except ValueError as exc:
+            parser.error(str(exc))
+        result = bench_national(scale, args.months, keep=args.keep)
     elif args.which == "airflow":
         from benchmarks.airflow import bench_airflow
 

@@ -48,6 +48,34 @@ UNIT_COLUMNS = [
 ]  # fmt: skip
 DEPARTMENTS_PER_PROVINCE = 20
 TEMPLATE_PROVINCE = "20"  # Lạng Sơn's targets, set by every province
+# ``--scale national``: the country's reporting units once schools and health facilities
+# report as the seeds ask. 34 provinces and 3,321 communes are the post-July-2025 units of
+# the administrative library (vietnamadminunits, Resolution 202/2025/QH15 and the communes'
+# resolutions); about 14 departments per province after the March 2025 reorganisation of
+# provincial departments; some 44,000 schools and 11,000 health facilities (the issue
+# "National scale for real": schools from preschool to upper secondary, commune health
+# stations and hospitals), spread over the communes in turn.
+NATIONAL = {"departments_per_province": 14, "school": 44_000, "health_facility": 11_000}
+REJECTED_EVERY = 33  # about 3 % of a month's files come with an error ...
+CORRECTED_EVERY = 50  # ... and 2 % are sent again, corrected, a week later
+
+
+def parse_scale(text: str) -> float | str:
+    """``--scale``: a number (0.1, 1, 4: multiples of the 1x country) or ``national``."""
+    if text == "national":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"--scale {text!r}: give a number (0.1, 1, 4) or 'national'") from None
+    if value <= 0:
+        raise ValueError(f"--scale {text!r}: give a number above 0")
+    return value
+
+
+def _spread(items: list, total: int) -> list[tuple[int, object]]:
+    """(copy number, item) for ``total`` units over ``items`` in turn."""
+    return [(number // len(items), items[number % len(items)]) for number in range(total)]
 
 
 def _copies(items: list, scale: float) -> list[tuple[int, object]]:
@@ -106,7 +134,7 @@ def _register(conn, workdir: Path) -> None:
             os.environ["CHISO_DBT_PROJECT_DIR"] = previous
 
 
-def prepare(workdir: Path, scale: float) -> dict[str, int]:
+def prepare(workdir: Path, scale: float | str) -> dict[str, int]:
     """A copy of the dbt project whose targets are national at ``scale``, and the
     synthetic country's units (``bench_units.csv``)."""
     from ingest.sources.admin_units import library_tables
@@ -122,18 +150,28 @@ def prepare(workdir: Path, scale: float) -> dict[str, int]:
     units: list[list[str]] = []
     for code, name in provinces:
         units.append([code, f"UBND {name}", "province", "", code, "", "", "2008-01-01", "", ""])
-        for copy, number in _copies(list(range(DEPARTMENTS_PER_PROVINCE)), scale):
+        departments = (
+            [(0, number) for number in range(NATIONAL["departments_per_province"])]
+            if scale == "national"
+            else _copies(list(range(DEPARTMENTS_PER_PROVINCE)), scale)
+        )
+        for copy, number in departments:
             unit = f"{code}.D{number:02d}{'' if not copy else f'x{copy}'}"
             units.append([unit, f"Sở {number} {name}", "department", code, code])
             units[-1] += ["", "", "2008-01-01", "", ""]
-    for copy, (province, commune, name) in _copies(communes, scale):
+    for copy, (province, commune, name) in _copies(communes, 1 if scale == "national" else scale):
         suffix = "" if not copy else f"x{copy}"
         units.append(
             [f"{province}.{commune}{suffix}", name, "commune", province, province, "post_2025"]
             + [f"post_2025-commune-{commune}", "2025-07-01", "", ""]
         )
     for group, every in (("school", 2), ("health_facility", 3)):
-        for copy, (province, commune, name) in _copies(communes[::every], scale):
+        spread = (
+            _spread(communes, NATIONAL[group])
+            if scale == "national"
+            else _copies(communes[::every], scale)
+        )
+        for copy, (province, commune, name) in spread:
             code = f"{province}.{group[0].upper()}{commune}{'' if not copy else f'x{copy}'}"
             units.append([code, f"{group} {name}", group, province, province])
             units[-1] += ["", "", "2008-01-01", "", ""]
@@ -518,8 +556,11 @@ def _pandas(period: str) -> dict:
 
 def _inbox(period: str) -> dict:
     """The month's report files in the inbox, as units send them: one per unit, half xlsx,
-    half csv, every indicator its group reports, figures a little above the month before."""
+    half csv, every indicator its group reports, figures a little above the month before;
+    about 3 % with an error (a numerator above its denominator: quarantined) and 2 % sent
+    again a week later with one figure corrected."""
     import zlib
+    from datetime import timedelta
 
     from ingest.template import report_rows, report_workbook, save_workbook, write_csv
     from warehouse import reference
@@ -533,11 +574,15 @@ def _inbox(period: str) -> dict:
     due_year, due_month = map(int, next_month(period).split("-"))
     received = datetime(due_year, due_month, 5, 2, tzinfo=UTC)
     started = time.monotonic()
-    files = 0
+    files = rejected = corrected = 0
     with open(settings.data_dir.parent / UNITS_FILE, encoding="utf-8", newline="") as handle:
         units = sorted(csv.DictReader(handle), key=lambda row: row["unit_code"])
+    catalog: dict[tuple[str, str], list] = {}  # (group, province) -> indicators
     for number, unit in enumerate(units):
-        indicators = reference.indicators_for_group(unit["unit_group"], unit["province_code"])
+        key = (unit["unit_group"], unit["province_code"])
+        if key not in catalog:
+            catalog[key] = reference.indicators_for_group(*key)
+        indicators = catalog[key]
         if not indicators:
             continue
         header = {
@@ -555,17 +600,80 @@ def _inbox(period: str) -> dict:
                 figures.append((indicator, denominator * (60 + seed % 39) // 100, denominator))
             else:
                 figures.append((indicator, None, None, 10 + seed % 90))
-        rows = report_rows(header, figures)
-        name = f"{unit['unit_code']}_{period}"
-        if number % 2:
-            path = settings.inbox_dir / f"{name}.csv"
-            write_csv(rows, path)
-        else:
-            path = settings.inbox_dir / f"{name}.xlsx"
-            save_workbook(report_workbook(rows), path)
-        os.utime(path, (received.timestamp(), received.timestamp()))  # the day it was sent
-        files += 1
-    return {"files": files, "seconds": time.monotonic() - started}
+        ratio = next((i for i, f in enumerate(figures) if f[0].kind == "ratio"), None)
+        versions = [(figures, received, "")]
+        if ratio is not None and number % REJECTED_EVERY == 7:  # a mistyped numerator
+            indicator, _, denominator = figures[ratio]
+            versions = [
+                (_with(figures, ratio, (indicator, denominator + 1, denominator)), received, "")
+            ]
+            rejected += 1
+        elif ratio is not None and number % CORRECTED_EVERY == 11:  # resent, one figure fixed
+            indicator, numerator, denominator = figures[ratio]
+            fixed = _with(figures, ratio, (indicator, numerator - 1, denominator))
+            versions.append((fixed, received + timedelta(days=7), "_ban_sua"))
+            corrected += 1
+        for version, arrived, suffix in versions:
+            rows = report_rows(header, version)
+            name = f"{unit['unit_code']}_{period}{suffix}"
+            if number % 2:
+                path = settings.inbox_dir / f"{name}.csv"
+                write_csv(rows, path)
+            else:
+                path = settings.inbox_dir / f"{name}.xlsx"
+                save_workbook(report_workbook(rows), path)
+            os.utime(path, (arrived.timestamp(), arrived.timestamp()))  # the day it came
+            files += 1
+    return {
+        "files": files,
+        "rejected": rejected,
+        "corrected": corrected,
+        "seconds": time.monotonic() - started,
+    }
+
+
+def _with(figures: list, index: int, figure: tuple) -> list:
+    return [figure if number == index else item for number, item in enumerate(figures)]
+
+
+def _read_floor(period: str) -> dict:
+    """The floor of ingestion: the month's inbox files opened and every cell read, nothing
+    else (python-calamine for workbooks, the csv module for csv), one process per core."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from warehouse.settings import load_settings
+
+    settings = load_settings()
+    paths = sorted(str(path) for path in settings.inbox_dir.iterdir())
+    workers = settings.ingest_workers
+    started = time.monotonic()
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        cells = sum(pool.map(_read_cells, [paths[n::workers] for n in range(workers)]))
+    return {
+        "files": len(paths),
+        "workers": workers,
+        "cells": cells,
+        "seconds": time.monotonic() - started,
+        "peak_mib": _peak_mib(),
+    }
+
+
+def _read_cells(paths: list[str]) -> int:
+    import python_calamine
+
+    cells = 0
+    for path in paths:
+        if path.endswith(".csv"):
+            with open(path, encoding="utf-8-sig", newline="") as handle:
+                cells += sum(len(row) for row in csv.reader(handle))
+            continue
+        workbook = python_calamine.CalamineWorkbook.from_path(path)
+        for name in workbook.sheet_names:
+            for row in workbook.get_sheet_by_name(name).to_python(skip_empty_area=False):
+                cells += len(row)
+        workbook.close()
+    return cells
 
 
 def _run(period: str) -> dict:
@@ -575,11 +683,13 @@ def _run(period: str) -> dict:
 
     started = time.monotonic()
     summary = run(period, load_settings(), log=lambda line: None)
+    ingest = next((line for line in summary.lines if " received" in line), "")
     return {
         "seconds": time.monotonic() - started,
         "stages": summary.stage_seconds,
         "peak_mib": _peak_mib(),
         "published_rows": sum(summary.published_rows.values()),
+        "ingest": ingest.strip(),
     }
 
 
@@ -618,7 +728,7 @@ def _child(kind: str, workdir: Path, period: str) -> dict:
 
 
 def bench_national(
-    scale: float = 1.0,
+    scale: float | str = 1.0,
     months: int = 60,
     end: str = "2025-09",
     keep: Path | None = None,
@@ -651,7 +761,9 @@ def bench_national(
         following = next_month(end)
         print(f"  run {first['seconds']:.1f} s; {following}'s report files ...", flush=True)
         inbox = _child("inbox", workdir, following)
-        print(f"  {inbox['files']:,} files; chiso run for {following} (monthly run) ...")
+        print(f"  {inbox['files']:,} files; the floor: reading them, nothing else ...")
+        read_floor = _child("read_floor", workdir, following)
+        print(f"  read floor {read_floor['seconds']:.1f} s; chiso run for {following} ...")
         monthly = _child("run", workdir, following)
         print(f"  monthly run {monthly['seconds']:.1f} s", flush=True)
         rebuild = close = None
@@ -676,9 +788,12 @@ def bench_national(
         "pandas": in_pandas,
         "first_run": first,
         "inbox": inbox,
+        "read_floor": read_floor,
         "monthly_run": monthly,
         "rebuild_run": rebuild,
         "monthly_close": close,
         "build_to_floor": build["seconds"] / floor["seconds"],
+        "ingest_files_per_second": inbox["files"] / monthly["stages"]["ingest"],
+        "ingest_to_read_floor": monthly["stages"]["ingest"] / read_floor["seconds"],
         "gate_share_of_build": gate["seconds"] / build["seconds"],
     }

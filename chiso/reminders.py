@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from ingest.inbox import local_day
+from ingest.readers import local_day
 from ingest.registry import Registry, Unit, from_warehouse
 from warehouse import calendar, reference
 from warehouse.backends import raw_connection

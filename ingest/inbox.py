@@ -1,12 +1,16 @@
 """Ingest stage for unit report files: inbox -> landing or quarantine -> raw schema.
 
-1. Every file in the inbox is read and validated. A valid file is copied, read-only and
-   content-addressed, into the landing area; a rejected one goes to the quarantine with its
-   error report. Only then is it removed from the inbox, so a crash loses nothing.
-2. Every landed file not yet in ``raw.unit_report_files`` is re-hashed (a changed landed
-   file is reported, never loaded) and loaded in one transaction.
+1. Landed files not yet in ``raw.unit_report_files`` (a run stopped between landing and
+   loading) are read again and loaded.
+2. The inbox, a batch at a time in the order the files were received: every file is read
+   and validated (in worker processes, :mod:`ingest.readers`). A valid file is copied,
+   read-only and content-addressed, into the landing area; a rejected one goes to the
+   quarantine with its error report. Once the batch's copies are on disk its files leave
+   the inbox, so a crash loses nothing; then its new landed files are loaded in one
+   transaction.
 
-Re-running is safe: the same bytes land once and load once.
+Every landed file is re-hashed before it loads (a changed landed file is reported, never
+loaded). Re-running is safe: the same bytes land once and load once.
 """
 
 from __future__ import annotations
@@ -16,11 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from ingest.landing import land, quarantine, received_at, sha256_file
+from ingest.landing import LandingArea, flush_to_disk, quarantine, received_at, sha256_file
+from ingest.readers import Read, Readers, Request, local_day
 from ingest.registry import refresh as refresh_registry
-from ingest.sources.unit_files import Problem, Report, read_received
+from ingest.sources.unit_files import Problem, Report
 from warehouse import calendar
 from warehouse.backends import raw_connection
 from warehouse.faults import kill_point
@@ -48,10 +52,13 @@ class IngestSummary:
     not_loadable: list[str] = field(default_factory=list)  # landed, fails today's rules
     warnings: list[str] = field(default_factory=list)  # loaded, but worth a look
     waiting: list[str] = field(default_factory=list)  # hidden files left for a later run
+    workers: int = 1  # processes that read the files (1: this one)
 
     def line(self) -> str:
         return (
-            f"{self.received} received, {self.landed} landed, {self.duplicates} duplicate, "
+            f"{self.received} received"
+            + (f" (read by {self.workers} worker processes)" if self.workers > 1 else "")
+            + f", {self.landed} landed, {self.duplicates} duplicate, "
             f"{len(self.quarantined)} quarantined; {self.loaded_files} files / "
             f"{self.loaded_rows} rows loaded, {self.already_loaded} already loaded, "
             f"{len(self.not_loadable)} not loadable, {len(self.warnings)} warning(s)"
@@ -90,11 +97,6 @@ def hidden_file_problem(name: str) -> Problem:
     )
 
 
-def local_day(moment: datetime, timezone: str) -> date:
-    """The calendar day of a moment where the instance is (settings.timezone)."""
-    return moment.astimezone(ZoneInfo(timezone)).date()
-
-
 def _landed_files(landing: Path) -> list[Path]:
     if not landing.exists():
         return []
@@ -120,18 +122,36 @@ JUMP_POINTS = 30.0  # a ratio moving more than this many points in a month is im
 JUMP_FACTOR = 3.0  # a denominator growing or shrinking more than this is implausible
 
 
-def _known_figures(conn) -> dict[tuple[str, str, str], tuple[float | None, float | None]]:
+class _KnownFigures:
     """(unit, indicator, month) -> (percent, denominator) of the submission that counts
-    (``raw.unit_report_submissions``, the one place that rule is written)."""
-    rows = conn.execute(
-        "select unit_code, indicator_code, period, "
-        "100.0 * numerator / nullif(denominator, 0), denominator "
-        "from raw.unit_report_submissions where submission_rank = 1"
-    ).fetchall()
-    return {(r[0], r[1], r[2]): (r[3], r[4]) for r in rows}
+    (``raw.unit_report_submissions``, the one place that rule is written), read a month at
+    a time when a report first asks for it (memory grows with the months loaded, not with
+    the history); the run's own loads are added as they go."""
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+        self.figures: dict[tuple[str, str, str], tuple[float | None, float | None]] = {}
+        self.months: set[str] = set()
+
+    def get(self, key: tuple[str, str, str]) -> tuple[float | None, float | None] | None:
+        month = key[2]
+        if month not in self.months:
+            self.months.add(month)
+            rows = self.conn.execute(
+                "select unit_code, indicator_code, period, "
+                "100.0 * numerator / nullif(denominator, 0), denominator "
+                "from raw.unit_report_submissions where submission_rank = 1 and period = ?",
+                [month],
+            ).fetchall()
+            for row in rows:
+                self.figures.setdefault((row[0], row[1], row[2]), (row[3], row[4]))
+        return self.figures.get(key)
+
+    def __setitem__(self, key: tuple[str, str, str], value) -> None:
+        self.figures[key] = value
 
 
-def jump_warnings(report: Report, known: dict) -> list[Problem]:
+def jump_warnings(report: Report, known) -> list[Problem]:
     """Warnings (the file is still loaded) for figures far from the unit's previous month."""
     warnings = []
     previous = previous_month(report.period)
@@ -242,6 +262,7 @@ def _reject(
     sha256: str | None = None,
     received: datetime | None = None,
 ) -> Path:
+    """Quarantine an inbox file with its problems (on disk at the batch's flush)."""
     return quarantine(
         path,
         settings.quarantine_dir / SOURCE,
@@ -252,35 +273,112 @@ def _reject(
         unit_code=report.unit_code,
         period=report.period,
         received=received or received_at(path),
+        durable=False,
     )
 
 
 def _to_load(landing: Path, loaded: set[str], summary: IngestSummary, log) -> list[tuple]:
     """The landed files not yet in raw, with their sidecars, in the order they were
-    received (so a correction's jump warnings compare with the file it corrects); a landed
-    file whose bytes changed is reported, never loaded."""
+    received (so a correction's jump warnings compare with the file it corrects). A landed
+    file without its sidecar is a run stopped between the two writes: its original is still
+    in the inbox, and lands again below."""
     out = []
     for landed in _landed_files(landing):
         sha256 = landed.name.split(".")[0]
         if sha256 in loaded:
             summary.already_loaded += 1
             continue
-        if sha256_file(landed) != sha256:
-            summary.integrity_errors.append(str(landed))
-            log(f"  INTEGRITY: {landed} no longer matches its sha256; not loaded")
-            continue
-        meta = json.loads(landed.with_name(landed.name + ".meta.json").read_text(encoding="utf-8"))
-        out.append((landed, meta))
+        sidecar = landed.with_name(landed.name + ".meta.json")
+        if sidecar.exists():
+            out.append((landed, json.loads(sidecar.read_text(encoding="utf-8"))))
     out.sort(key=lambda item: (item[1].get("received_at") or "", item[0].name))
     return out
+
+
+class _Loader:
+    """Landed files -> raw, in the order given, ``LOAD_BATCH_FILES`` to a transaction: each
+    re-hashed first (a landed file whose bytes changed is reported, never loaded) and its
+    figures held against the unit's previous month (jump warnings)."""
+
+    def __init__(self, conn, summary: IngestSummary, loaded: set[str], log) -> None:
+        self.conn, self.summary, self.loaded, self.log = conn, summary, loaded, log
+        self.known = _KnownFigures(conn)
+        self.batch = _Batch()
+
+    def add(
+        self,
+        landed: Path,
+        received: str | None,
+        report: Report,
+        exception: calendar.LockException | None,
+    ) -> None:
+        sha256 = landed.name.split(".")[0]
+        if sha256 in self.loaded:
+            return
+        if sha256_file(landed) != sha256:
+            self.summary.integrity_errors.append(str(landed))
+            self.log(f"  INTEGRITY: {landed} no longer matches its sha256; not loaded")
+            return
+        if not report.is_valid:  # the catalog or registry changed since it landed
+            self.summary.not_loadable.append(str(landed))
+            self.log(
+                f"  {report.file_name} ({landed.name}) no longer validates: {report.errors[0]}"
+            )
+            return
+        self.loaded.add(sha256)
+        for warning in jump_warnings(report, self.known):
+            self.summary.warnings.append(f"{report.file_name}: {warning}")
+            self.log(f"  warning {report.file_name}: {warning}")
+        for row in report.rows:
+            percent = (
+                100 * row.numerator / row.denominator
+                if row.numerator is not None and row.denominator
+                else None
+            )
+            self.known[(report.unit_code, row.indicator_code, report.period)] = (
+                percent,
+                row.denominator,
+            )
+        self.batch.files.append(_file_row(report, sha256, landed, received))
+        self.batch.values += _value_rows(report, sha256, received)
+        if exception is not None:
+            self.batch.uses.append(
+                (
+                    sha256,
+                    exception.exception_id,
+                    report.unit_code,
+                    report.period,
+                    received,
+                    datetime.now(UTC),
+                )
+            )
+        if len(self.batch.files) >= LOAD_BATCH_FILES:
+            self.flush()
+
+    def flush(self) -> None:
+        self.batch = _load_batch(self.conn, self.batch, self.summary)
+
+
+def _receipt(landed: Path, received: datetime, is_new: bool) -> str:
+    """When the landed bytes were first received: this file's receipt if it brought them,
+    else the sidecar's (written once)."""
+    if is_new:
+        return received.isoformat(timespec="microseconds")
+    sidecar = landed.with_name(landed.name + ".meta.json")
+    return json.loads(sidecar.read_text(encoding="utf-8")).get("received_at")
 
 
 def ingest_inbox(
     settings: Settings, log: Callable[[str], None] = print, take_inbox: bool = True
 ) -> IngestSummary:
-    """The inbox's files -> landing or quarantine, then every landed file not yet loaded ->
-    raw. ``take_inbox=False`` does only the second part (the Airflow pipeline: the inbox
-    belongs to the unit-files DAG, which emits the Asset when it loads something)."""
+    """Landed files not loaded yet (a run stopped between landing and loading), then the
+    inbox's files -> landing or quarantine -> raw, a batch at a time. ``take_inbox=False``
+    does only the first part (the Airflow pipeline: the inbox belongs to the unit-files
+    DAG, which emits the Asset when it loads something).
+
+    Files are read in worker processes (``settings.ingest_workers``), every write is made
+    here in the order the files were received; a batch's copies are put on disk together
+    before any of its files leaves the inbox."""
     settings.ensure_dirs()
     landing = settings.landing_dir / SOURCE
     summary = IngestSummary()
@@ -289,100 +387,87 @@ def ingest_inbox(
         ensure_raw_schema(conn)
         registry = refresh_registry(conn, settings.provinces)
         granted = calendar.exceptions(conn)
-        # reports read from the inbox in this run, by sha256, with the exception they use
-        parsed: dict[str, tuple[Report, calendar.LockException | None]] = {}
-        waiting, hidden = _inbox_files(settings.inbox_dir) if take_inbox else ([], [])
-        for path in hidden:
-            if datetime.now(UTC) - received_at(path) < HIDDEN_GRACE:
-                summary.waiting.append(path.name)
-                log(f"  waiting: {path.name} is hidden (an upload under way?); not read yet")
-                continue
-            summary.received += 1
-            _reject(settings, path, Report(path.name, ""), [hidden_file_problem(path.name)])
-            summary.quarantined.append(path.name)
-            log(f"  quarantined hidden file {path.name}")
-            path.unlink()
-        for path in waiting:
-            summary.received += 1
-            sha256 = sha256_file(path)
-            received = received_at(path)
-            report, exception = read_received(
-                path, path.name, registry, local_day(received, settings.timezone), granted
-            )
-            if report.is_valid:
-                _, is_new = land(
-                    path,
-                    landing,
-                    report.period,
-                    sha256,
-                    path.name,
-                    report.unit_code,
-                    received=received,
-                )
-                kill_point("ingest_after_landing")
-                parsed.setdefault(sha256, (report, exception))  # the same bytes: the first name
-                for warning in report.warnings:  # said for every file received, duplicates too
-                    summary.warnings.append(f"{path.name}: {warning}")
-                    log(f"  warning {path.name}: {warning}")
-                if is_new:
-                    summary.landed += 1
-                else:
-                    summary.duplicates += 1
-            else:
-                folder = _reject(settings, path, report, report.problems, sha256, received)
-                summary.quarantined.append(path.name)
-                log(f"  quarantined {path.name} -> {folder}")
-                for problem in report.errors[:5]:
-                    log(f"    {problem}")
-            path.unlink()
-        load_rejections(conn, settings.quarantine_dir / SOURCE)
         rows = conn.execute("select file_sha256 from raw.unit_report_files").fetchall()
-        loaded = {row[0] for row in rows}
-        batch = _Batch()
-        known = _known_figures(conn)
-        for landed, meta in _to_load(landing, loaded, summary, log):
-            sha256 = landed.name.split(".")[0]
-            received_on = (
-                local_day(datetime.fromisoformat(meta["received_at"]), settings.timezone)
-                if meta.get("received_at")
-                else date.today()
-            )
-            report, exception = parsed.get(sha256) or read_received(
-                landed, meta["original_name"], registry, received_on, granted
-            )
-            if not report.is_valid:  # the catalog or registry changed since it landed
-                summary.not_loadable.append(str(landed))
-                log(f"  {report.file_name} ({landed.name}) no longer validates: {report.errors[0]}")
-                continue
-            for warning in jump_warnings(report, known):
-                summary.warnings.append(f"{report.file_name}: {warning}")
-                log(f"  warning {report.file_name}: {warning}")
-            for row in report.rows:
-                percent = (
-                    100 * row.numerator / row.denominator
-                    if row.numerator is not None and row.denominator
-                    else None
-                )
-                known[(report.unit_code, row.indicator_code, report.period)] = (
-                    percent,
-                    row.denominator,
-                )
-            batch.files.append(_file_row(report, sha256, landed, meta.get("received_at")))
-            batch.values += _value_rows(report, sha256, meta.get("received_at"))
-            if exception is not None:
-                batch.uses.append(
-                    (
-                        sha256,
-                        exception.exception_id,
-                        report.unit_code,
-                        report.period,
-                        meta.get("received_at"),
-                        datetime.now(UTC),
-                    )
-                )
-            if len(batch.files) >= LOAD_BATCH_FILES:
-                batch = _load_batch(conn, batch, summary)
-        _load_batch(conn, batch, summary)
+        loader = _Loader(conn, summary, {row[0] for row in rows}, log)
+        with Readers(settings.ingest_workers, registry, granted, settings.timezone) as readers:
+            leftovers = _to_load(landing, loader.loaded, summary, log)
+            requests = [
+                Request(landed, meta["original_name"], _received_on(meta, settings.timezone))
+                for landed, meta in leftovers
+            ]
+            for (landed, meta), read in zip(leftovers, readers.read(requests), strict=True):
+                loader.add(landed, meta.get("received_at"), read.report, read.exception)
+            loader.flush()
+            if take_inbox:
+                _take_inbox(settings, readers, loader, summary, log)
+            summary.workers = readers.used
+        load_rejections(conn, settings.quarantine_dir / SOURCE)
     finally:
         conn.close()
     return summary
+
+
+def _received_on(meta: dict, timezone: str) -> date:
+    received = meta.get("received_at")
+    return local_day(datetime.fromisoformat(received), timezone) if received else date.today()
+
+
+def _take_inbox(
+    settings: Settings, readers: Readers, loader: _Loader, summary: IngestSummary, log
+) -> None:
+    landing = LandingArea(settings.landing_dir / SOURCE)
+    waiting, hidden = _inbox_files(settings.inbox_dir)
+    for path in hidden:
+        if datetime.now(UTC) - received_at(path) < HIDDEN_GRACE:
+            summary.waiting.append(path.name)
+            log(f"  waiting: {path.name} is hidden (an upload under way?); not read yet")
+            continue
+        summary.received += 1
+        _reject(settings, path, Report(path.name, ""), [hidden_file_problem(path.name)])
+        flush_to_disk()
+        summary.quarantined.append(path.name)
+        log(f"  quarantined hidden file {path.name}")
+        path.unlink()
+    taken: list[Path] = []  # landed or quarantined, on disk at the batch's flush
+    to_load: list[tuple[Path, str | None, Read]] = []
+    reads = readers.read([Request(path, path.name) for path in waiting])
+    for number, read in enumerate(reads, 1):
+        path, report, sha256 = read.request.path, read.report, read.sha256
+        assert sha256 is not None and read.received is not None
+        summary.received += 1
+        if report.is_valid:
+            landed, is_new = landing.land(
+                path,
+                report.period,
+                sha256,
+                path.name,
+                report.unit_code,
+                received=read.received,
+                durable=False,
+            )
+            kill_point("ingest_after_landing")
+            for warning in report.warnings:  # said for every file received, duplicates too
+                summary.warnings.append(f"{path.name}: {warning}")
+                log(f"  warning {path.name}: {warning}")
+            if is_new:
+                summary.landed += 1
+            else:
+                summary.duplicates += 1
+            to_load.append((landed, _receipt(landed, read.received, is_new), read))
+        else:
+            folder = _reject(settings, path, report, report.problems, sha256, read.received)
+            summary.quarantined.append(path.name)
+            log(f"  quarantined {path.name} -> {folder}")
+            for problem in report.errors[:5]:
+                log(f"    {problem}")
+        taken.append(path)
+        if len(taken) >= LOAD_BATCH_FILES or number == len(waiting):
+            flush_to_disk()  # the batch's copies are on disk: now its originals may go
+            for original in taken:
+                original.unlink()
+            for landed, received, done in to_load:  # the same bytes twice: the first name
+                loader.add(landed, received, done.report, done.exception)
+            loader.flush()
+            taken, to_load = [], []
+            if len(waiting) >= LOAD_BATCH_FILES:
+                log(f"  {number} of {len(waiting)} files read, {summary.loaded_files} loaded")

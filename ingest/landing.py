@@ -3,7 +3,9 @@
 Landing paths are content-addressed, ``landing/<source>/<period>/<sha256><suffix>``, so the
 same bytes land once however often they are sent, and a landed file is never rewritten.
 Every write goes through a temporary file and ``os.replace``: a crash leaves either the
-whole file or none of it.
+whole file or none of it. A copy is on disk (fsync) before its name is: at once by default,
+or, for a batch (``durable=False``), by one :func:`flush_to_disk` of the whole batch, which
+the caller makes before it deletes any source.
 """
 
 from __future__ import annotations
@@ -31,18 +33,31 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _atomic_copy(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
+def _atomic_copy(
+    source: Path, target: Path, durable: bool = True, folder_made: bool = False
+) -> None:
+    if not folder_made:
+        target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
     shutil.copyfile(source, tmp)
     kill_point("landing_mid_copy")
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
+    if durable:
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
     os.replace(tmp, target)
 
 
-def _atomic_write_text(target: Path, text: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
+def flush_to_disk() -> None:
+    """Put every file written so far on disk: one flush for a batch of copies, where an
+    fsync each (about 1.5 ms apiece here) would bound the inbox to some 600 files a second.
+    A power cut before it leaves the sources in place; a copy whose name reached the disk
+    before its bytes is empty, and is copied again from its source (:func:`land`)."""
+    os.sync()
+
+
+def _atomic_write_text(target: Path, text: str, folder_made: bool = False) -> None:
+    if not folder_made:
+        target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, target)
@@ -61,44 +76,72 @@ def safe_name(original_name: str) -> str:
     return name or "unnamed"
 
 
-def land(
-    source: Path,
-    landing_root: Path,
-    period: str,
-    sha256: str,
-    original_name: str,
-    unit_code: str | None = None,
-    received: datetime | None = None,
-) -> tuple[Path, bool]:
-    """Copy ``source`` into the landing area (read-only) with a sidecar of its origin:
-    original name, sender unit, period and when it was received (``received``, default
-    now; written once: the same bytes sent again keep their first receipt).
+class LandingArea:
+    """One source's landing area as one run writes it: each month's folder is listed once
+    (a set of names), not asked about file by file (a stat costs tens of microseconds
+    here, and a file asks about seven names). Only the run holding the lock writes the
+    landing area, so the listing stays true while the run lasts."""
 
-    Returns the landed path and whether it is new (False: these bytes had landed before).
-    """
-    target = landing_root / period / f"{sha256}{Path(original_name).suffix.lower()}"
-    # the same bytes landed under another extension (an .xls sent again named .xlsx) are
-    # the same file: kept and loaded once
-    if not target.exists():
-        for suffix in LANDED_SUFFIXES:  # a stat each, not a scan of the month's folder
-            if (earlier := landing_root / period / f"{sha256}{suffix}").exists():
-                target = earlier
-                break
-    is_new = not target.exists()
-    if is_new:
-        _atomic_copy(source, target)
-        target.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-    sidecar = target.with_name(target.name + ".meta.json")
-    if not sidecar.exists():
-        meta = {
-            "sha256": sha256,
-            "original_name": original_name,
-            "unit_code": unit_code,
-            "period": period,
-            "received_at": (received or datetime.now(UTC)).isoformat(timespec="microseconds"),
-        }
-        _atomic_write_text(sidecar, json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
-    return target, is_new
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._names: dict[str, set[str]] = {}
+
+    def _listing(self, period: str) -> set[str]:
+        names = self._names.get(period)
+        if names is None:
+            folder = self.root / period
+            folder.mkdir(parents=True, exist_ok=True)
+            names = set(os.listdir(folder))
+            self._names[period] = names
+        return names
+
+    def land(
+        self,
+        source: Path,
+        period: str,
+        sha256: str,
+        original_name: str,
+        unit_code: str | None = None,
+        received: datetime | None = None,
+        durable: bool = True,
+    ) -> tuple[Path, bool]:
+        """Copy ``source`` into the landing area (read-only) with a sidecar of its origin:
+        original name, sender unit, period and when it was received (``received``, default
+        now; written once: the same bytes sent again keep their first receipt). With
+        ``durable=False`` the copy is on disk only after the caller's :func:`flush_to_disk`.
+
+        Returns the landed path and whether it is new (False: these bytes had landed before).
+        """
+        names = self._listing(period)
+        own = f"{sha256}{Path(original_name).suffix.lower()}"
+        # the same bytes landed under another extension (an .xls sent again named .xlsx)
+        # are the same file: kept and loaded once
+        name = next(
+            (n for n in (own, *(sha256 + suffix for suffix in LANDED_SUFFIXES)) if n in names),
+            own,
+        )
+        target = self.root / period / name
+        is_new = name not in names
+        if not is_new and target.stat().st_size == 0 < source.stat().st_size:
+            # a power cut between a batch's rename and its flush: these bytes never landed
+            is_new = True
+        if is_new:
+            _atomic_copy(source, target, durable, folder_made=True)
+            target.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+            names.add(name)
+        sidecar = f"{name}.meta.json"
+        if sidecar not in names:
+            meta = {
+                "sha256": sha256,
+                "original_name": original_name,
+                "unit_code": unit_code,
+                "period": period,
+                "received_at": (received or datetime.now(UTC)).isoformat(timespec="microseconds"),
+            }
+            text = json.dumps(meta, ensure_ascii=False, indent=2) + "\n"
+            _atomic_write_text(target.with_name(sidecar), text, folder_made=True)
+            names.add(sidecar)
+        return target, is_new
 
 
 def land_bytes(data: bytes, folder: Path, sha256: str, suffix: str, meta: dict) -> Path:
@@ -138,13 +181,14 @@ def quarantine(
     unit_code: str | None = None,
     period: str | None = None,
     received: datetime | None = None,
+    durable: bool = True,
 ) -> Path:
     """Keep a rejected file with its error report (JSON for tools, text for people); the
     unit and period, when the file says them, let completeness show "sent, rejected"."""
     folder = quarantine_folder(quarantine_root, sha256, original_name)
     target = folder / safe_name(original_name)
-    if not target.exists():
-        _atomic_copy(source, target)
+    if not target.exists() or target.stat().st_size == 0 < source.stat().st_size:
+        _atomic_copy(source, target, durable)
     report = {
         "file": original_name,
         "sha256": sha256,

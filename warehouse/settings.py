@@ -35,12 +35,14 @@ checkout runs with no configuration. All runtime data lives under one directory,
 | CHISO_FAULT_KILL_AT, CHISO_FAULT_PAUSE_BEFORE_REPLACE | (tests) kill or pause at a named point |
 | CHISO_MAX_FILE_BYTES   | 20 MiB (a larger report file is rejected) |
 | CHISO_MAX_XLSX_EXPANDED_BYTES | 200 MiB (xlsx unpacked: zip bombs)  |
+| CHISO_INGEST_WORKERS   | the machine's cores (processes reading report files; 1: in-process) |
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -50,7 +52,14 @@ TIMEZONE_DEFAULT = "Asia/Ho_Chi_Minh"
 
 def _path(name: str, default: Path) -> Path:
     value = os.environ.get(name)
-    return Path(value).expanduser().resolve() if value else default
+    return _resolved(value) if value else default
+
+
+@lru_cache(maxsize=64)
+def _resolved(value: str) -> Path:
+    """A path setting made absolute, once per value: settings are read for every report
+    file, and resolving is a system call per path component."""
+    return Path(value).expanduser().resolve()
 
 
 WAREHOUSES = ("duckdb", "postgres")
@@ -110,6 +119,7 @@ class Settings:
     alert_webhook: str | None = None
     template_url: str | None = None
     cosmos_mode: str = "watcher"
+    ingest_workers: int = 1
     fault_pause_before_replace: float = 0.0
 
     @property
@@ -209,6 +219,15 @@ def _choice(
     return value
 
 
+def _positive(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(f"{name}={value!r}: give a whole number, 1 or more")
+    return int(value)
+
+
 def load_settings() -> Settings:
     """Read the settings from the environment (call again after changing it)."""
     data = _path("CHISO_DATA_DIR", PROJECT_ROOT / "data")
@@ -248,6 +267,7 @@ def load_settings() -> Settings:
         alert_webhook=os.environ.get("CHISO_ALERT_WEBHOOK") or None,
         template_url=os.environ.get("CHISO_TEMPLATE_URL") or None,
         cosmos_mode=_choice("CHISO_COSMOS_MODE", "watcher", ("watcher", "runner", "subprocess")),
+        ingest_workers=_positive("CHISO_INGEST_WORKERS", len(os.sched_getaffinity(0))),
         fault_pause_before_replace=float(os.environ.get("CHISO_FAULT_PAUSE_BEFORE_REPLACE", 0)),
     )
 

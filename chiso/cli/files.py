@@ -23,8 +23,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_validate_file(args: argparse.Namespace) -> int:
-    from ingest.inbox import local_day
     from ingest.landing import received_at
+    from ingest.readers import local_day
     from ingest.registry import for_settings
     from ingest.sources.unit_files import read_received
     from warehouse.calendar import exceptions_for_settings

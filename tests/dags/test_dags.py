@@ -426,7 +426,8 @@ def test_reminders_dag_posts_once_per_unit_and_period_before_and_after_the_due_d
     from pathlib import Path
 
     from chiso.samples.report_files import generate, reported_indicators
-    from ingest.inbox import ingest_inbox, local_day
+    from ingest.inbox import ingest_inbox
+    from ingest.readers import local_day
     from ingest.registry import default_registry
     from warehouse.calendar import schedule
     from warehouse.settings import load_settings

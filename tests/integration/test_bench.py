@@ -28,7 +28,25 @@ def test_the_national_benchmark_builds_gates_runs_the_floor_and_a_monthly_run():
     # the real pipeline: a first publication, then next month's files through the inbox
     first, monthly = result["first_run"], result["monthly_run"]
     assert set(first["stages"]) == {"ingest", "build", "gate", "publish"}
-    assert result["inbox"]["files"] == sum(
-        result["units"][g] for g in result["units"] if g != "targets"
-    )
+    inbox, units = result["inbox"], sum(v for g, v in result["units"].items() if g != "targets")
+    assert inbox["files"] == units + inbox["corrected"] and inbox["rejected"] > 0
+    assert f"{inbox['files']} received" in monthly["ingest"]
+    assert f"{inbox['rejected']} quarantined" in monthly["ingest"]
+    assert result["read_floor"]["files"] == inbox["files"] and result["read_floor"]["cells"] > 0
     assert monthly["published_rows"] > first["published_rows"]
+
+
+def test_the_national_preset_has_the_countrys_units(tmp_path):
+    """``--scale national``: about 60,000 reporting units, the counts its docstring cites."""
+    from benchmarks.national import parse_scale, prepare
+
+    counts = prepare(tmp_path, parse_scale("national"))
+    assert counts["province"] == 34 and counts["department"] == 34 * 14
+    assert (counts["commune"], counts["school"], counts["health_facility"]) == (
+        3_321,
+        44_000,
+        11_000,
+    )
+    assert sum(v for g, v in counts.items() if g != "targets") == 58_831
+    with pytest.raises(ValueError, match="national"):
+        parse_scale("everything")

@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from ingest.inbox import ingest_inbox
+from ingest.readers import MIN_FILES_FOR_WORKERS
 from ingest.sources.unit_files import read_report
 
 
@@ -184,3 +185,53 @@ def test_an_airflow_task_and_a_cli_run_never_write_at_once(settings):
         holder.kill()
         holder.wait()
     tasks.ingest()  # the holder was killed: its lock went with it, nothing stale is left
+
+
+def test_worker_processes_load_what_one_process_loads(settings, sample_inbox, tmp_path):
+    """The same files read by two worker processes and by this one alone: the same raw
+    tables, row for row (lineage timestamps aside), and the same summary."""
+    import shutil
+    from dataclasses import replace
+
+    from tests.conftest import chiso_environment
+    from warehouse.settings import load_settings
+
+    alone = tmp_path / "alone"
+    shutil.copytree(settings.inbox_dir, alone / "inbox")  # with the mtimes: the receipts
+    assert len(sample_inbox) >= MIN_FILES_FOR_WORKERS  # enough files for the workers
+    parallel = ingest_inbox(replace(settings, ingest_workers=2), log=lambda _: None)
+    saved = dict(os.environ)
+    os.environ.update(chiso_environment(alone))
+    try:
+        single = ingest_inbox(replace(load_settings(), ingest_workers=1), log=lambda _: None)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    assert (parallel.workers, single.workers) == (2, 1)
+    assert parallel.line().replace(" (read by 2 worker processes)", "") == single.line()
+
+    def raw(path):
+        drop = {"loaded_at", "recorded_at", "landed_path", "fetched_at"}
+        conn = duckdb.connect(str(path), read_only=True)
+        try:
+            out = {}
+            for (table,) in conn.execute(
+                "select table_name from information_schema.tables where table_schema = 'raw'"
+            ).fetchall():
+                columns = [
+                    c
+                    for (c,) in conn.execute(
+                        "select column_name from information_schema.columns "
+                        "where table_schema = 'raw' and table_name = ? order by ordinal_position",
+                        [table],
+                    ).fetchall()
+                    if c not in drop
+                ]
+                rows = conn.execute(f"select {', '.join(columns)} from raw.{table}").fetchall()
+                out[table] = sorted(rows, key=repr)
+            return out
+        finally:
+            conn.close()
+
+    assert raw(settings.warehouse_path) == raw(alone / "warehouse" / "chiso.duckdb")
+    assert raw(settings.warehouse_path)["unit_report_files"]

@@ -16,6 +16,7 @@ import pytest
 
 from chiso.samples.report_files import generate
 from ingest.landing import sha256_file
+from ingest.readers import MIN_FILES_FOR_WORKERS
 from tests.conftest import VENV_BIN, table_contents
 
 pytestmark = pytest.mark.slow
@@ -46,9 +47,14 @@ def published_may(tmp_path_factory):
 def june_uninterrupted(published_may, tmp_path_factory):
     data = tmp_path_factory.mktemp("crash") / "june"
     shutil.copytree(published_may[0], data)
-    generate(data / "inbox", start="2025-06", end="2025-06")
+    june = generate(data / "inbox", start="2025-06", end="2025-06")
     out = chiso(data, "run", "--period", "2025-06")
     assert out.returncode == 0, out.stderr[-3000:]
+    # the month is read by worker processes (as every kill below reads it), where the
+    # machine has the cores for them
+    assert len(june) >= MIN_FILES_FOR_WORKERS
+    if len(os.sched_getaffinity(0)) > 1:
+        assert "worker processes" in out.stdout, out.stdout[-2000:]
     return table_contents(data / "published" / "chiso.duckdb")
 
 
