@@ -1,31 +1,37 @@
 """Report files read and validated in worker processes, one per core.
 
 Reading a report (opening the workbook, finding the sheet and header, parsing and checking
-every figure, the calendar's lock) is pure: it writes nothing. So the inbox hands it to a
-pool of worker processes and keeps every write to itself, in the order the files were
-received: landing, quarantine, the raw load and the crash points stay in one process, as
-they were before the reading moved out. Results come back in the order asked, a bounded
-number of files ahead of the caller, so memory grows with the batch, not with the month.
+every figure, the calendar's lock) is pure: it writes nothing. So the inbox hands it to
+worker processes and keeps every write to itself, in the order the files were received:
+landing, quarantine, the raw load and the crash points stay in one process, as they were
+before the reading moved out. Results come back in the order asked, a bounded number of
+files ahead of the caller, so memory grows with the batch, not with the month.
+
+The workers are interpreters of our own (``python -c`` importing this module), talking
+pickles over their stdin and stdout: not ``multiprocessing``, whose ``spawn`` and
+``forkserver`` import the caller's main script again in every worker (under Airflow that
+is the ``airflow`` script, whose import fails inside a task, where the metadata database is
+blocked) and whose ``fork`` would copy a process holding a warehouse connection. A worker
+reads until its stdin ends, so it ends with the run that started it, killed or not.
 
 Few files (a clerk's one upload) are read in the caller's process: starting the workers
-(a new interpreter each, ``spawn``: never a fork of a process holding a warehouse
-connection) costs about half a second. As in every program that uses ``spawn``, a script
-that ingests must keep its work under ``if __name__ == "__main__":``: each worker imports
-the script's file again (the ``chiso`` command, Airflow's processes and pytest do).
+costs about half a second.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.connection
 import os
-import threading
+import pickle
+import subprocess
+import sys
+import traceback
 from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from ingest.landing import received_at, sha256_file
@@ -69,24 +75,6 @@ class _Context:
     timezone: str
 
 
-_worker_context: _Context | None = None  # a worker's, set once when it starts
-
-
-def _start_worker(context: _Context) -> None:
-    global _worker_context
-    _worker_context = context
-    threading.Thread(target=_exit_with_parent, daemon=True).start()
-
-
-def _exit_with_parent() -> None:
-    """A worker outlives no killed inbox run: it would hold the run's stdout open (a caller
-    waiting for its end would wait for ever) and sit idle."""
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        multiprocessing.connection.wait([parent.sentinel])
-        os._exit(1)
-
-
 def _read(request: Request, context: _Context) -> Read:
     if request.received_on is not None:
         report, exception = read_received(
@@ -108,9 +96,78 @@ def _read(request: Request, context: _Context) -> Read:
     return Read(request, report, exception, sha256, received)
 
 
-def _read_task(requests: list[Request]) -> list[Read]:
-    assert _worker_context is not None, "a reader worker was started without its context"
-    return [_read(request, _worker_context) for request in requests]
+class ReaderError(RuntimeError):
+    """A worker failed: its traceback, or how it ended."""
+
+
+def _serve() -> None:
+    """A worker's life: the context, then lists of requests until stdin ends; each list
+    answered with its reads, or with the error that stopped it. Anything printed goes to
+    stderr: stdout carries only the answers."""
+    answers = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    requests = sys.stdin.buffer
+    try:
+        context: _Context = pickle.load(requests)
+        while True:
+            try:
+                task: list[Request] = pickle.load(requests)
+            except EOFError:
+                return
+            try:
+                answer = ("reads", [_read(request, context) for request in task])
+            except Exception:  # a bug in reading: the caller raises it with this traceback
+                answer = ("error", traceback.format_exc())
+            pickle.dump(answer, answers, protocol=pickle.HIGHEST_PROTOCOL)
+            answers.flush()
+    except (BrokenPipeError, KeyboardInterrupt):  # the run that started it is gone
+        return
+
+
+class _Worker:
+    def __init__(self) -> None:
+        root = str(Path(__file__).resolve().parents[1])  # this very code, whatever the cwd
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                f"import sys; sys.path.insert(0, {root!r}); "
+                "from ingest.readers import _serve; _serve()",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.requests: BinaryIO = self.process.stdin
+        self.answers: BinaryIO = self.process.stdout
+
+    def send(self, message: object) -> None:
+        self.send_pickled(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def send_pickled(self, message: bytes) -> None:
+        self.requests.write(message)
+        self.requests.flush()
+
+    def receive(self) -> list[Read]:
+        try:
+            kind, value = pickle.load(self.answers)
+        except EOFError:
+            code = self.process.wait()
+            raise ReaderError(
+                f"a reader worker (pid {self.process.pid}) ended with exit code {code} "
+                "before answering; its stderr is above"
+            ) from None
+        if kind == "error":
+            raise ReaderError(f"a reader worker failed:\n{value}")
+        return value
+
+    def stop(self, kill: bool) -> None:
+        if kill:
+            self.process.kill()
+        for stream in (self.requests, self.answers):
+            with suppress(OSError):  # a pipe to a dead worker
+                stream.close()
+        self.process.wait()
 
 
 class Readers:
@@ -122,16 +179,16 @@ class Readers:
     ) -> None:
         self.workers = workers
         self.context = _Context(registry, tuple(granted), timezone)
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: list[_Worker] = []
         self.used = 1  # the processes that have read files: this one, or the workers
 
     def __enter__(self) -> Readers:
         return self
 
-    def __exit__(self, *exc_info) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
+    def __exit__(self, exc_type, *exc_info) -> None:
+        for worker in self._pool:
+            worker.stop(kill=exc_type is not None)  # on an error, unread answers are moot
+        self._pool = []
 
     def read(self, requests: Sequence[Request]) -> Iterator[Read]:
         """Each request's reading, in the order given."""
@@ -140,25 +197,22 @@ class Readers:
                 yield _read(request, self.context)
             return
         pool = self._start()
-        pending: deque[Future] = deque()
-        tasks = (
-            list(requests[start : start + FILES_PER_TASK])
-            for start in range(0, len(requests), FILES_PER_TASK)
-        )
-        for task in tasks:
-            pending.append(pool.submit(_read_task, task))
-            if len(pending) >= self.workers * TASKS_AHEAD:
-                yield from pending.popleft().result()
+        # task i goes to worker i mod n, which answers its tasks in the order sent
+        pending: deque[_Worker] = deque()
+        for number, start in enumerate(range(0, len(requests), FILES_PER_TASK)):
+            worker = pool[number % len(pool)]
+            worker.send(list(requests[start : start + FILES_PER_TASK]))
+            pending.append(worker)
+            if len(pending) >= len(pool) * TASKS_AHEAD:
+                yield from pending.popleft().receive()
         while pending:
-            yield from pending.popleft().result()
+            yield from pending.popleft().receive()
 
-    def _start(self) -> ProcessPoolExecutor:
-        if self._pool is None:
+    def _start(self) -> list[_Worker]:
+        if not self._pool:
             self.used = self.workers
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_worker,
-                initargs=(self.context,),
-            )
+            self._pool = [_Worker() for _ in range(self.workers)]  # all start at once
+            context = pickle.dumps(self.context, protocol=pickle.HIGHEST_PROTOCOL)
+            for worker in self._pool:
+                worker.send_pickled(context)
         return self._pool

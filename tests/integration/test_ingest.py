@@ -235,3 +235,52 @@ def test_worker_processes_load_what_one_process_loads(settings, sample_inbox, tm
 
     assert raw(settings.warehouse_path) == raw(alone / "warehouse" / "chiso.duckdb")
     assert raw(settings.warehouse_path)["unit_report_files"]
+
+
+def test_reader_workers_never_import_the_callers_main_script(settings, sample_inbox, tmp_path):
+    """A worker is an interpreter of chiso's own: a script that ingests at its top level, and
+    cannot be imported twice (as Airflow's ``airflow`` script cannot inside a task, where the
+    metadata database is blocked), still has its files read by two workers."""
+    import subprocess
+    import sys
+
+    from tests.conftest import chiso_environment
+    from warehouse.settings import PROJECT_ROOT
+
+    script = tmp_path / "ingest_at_top_level.py"
+    script.write_text(
+        "import sys\n"
+        "if __name__ != '__main__':\n"
+        "    sys.exit('this script was imported again by a reader')\n"
+        "from dataclasses import replace\n"
+        "from ingest.inbox import ingest_inbox\n"
+        "from warehouse.settings import load_settings\n"
+        "summary = ingest_inbox(replace(load_settings(), ingest_workers=2), log=lambda _: None)\n"
+        "print(summary.workers, summary.loaded_files)\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        env=chiso_environment(settings.data_dir),
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["2", str(len(sample_inbox))]
+
+
+def test_a_reader_worker_failure_is_raised_with_its_traceback(tmp_path):
+    """A bug while reading (here: the file vanished under the reader) stops the run with the
+    worker's own traceback; the workers are gone after the block."""
+    from ingest.readers import ReaderError, Readers, Request
+    from ingest.registry import Registry
+
+    gone = [Request(tmp_path / f"gone_{n}.xlsx", f"gone_{n}.xlsx") for n in range(40)]
+    readers = Readers(2, Registry({}, []), [], "Asia/Ho_Chi_Minh")
+    with pytest.raises(ReaderError, match="FileNotFoundError") as failure, readers:
+        pool = readers._start()
+        list(readers.read(gone))
+    assert "gone_0.xlsx" in str(failure.value)
+    assert all(worker.process.poll() is not None for worker in pool)
