@@ -1,7 +1,9 @@
 """The README's "see it all in the Airflow UI" steps, as a new user runs them, under a real
-scheduler: `airflow standalone` lists the five DAGs with no import error, and triggered
-through the REST API, the model-by-model DAG in cosmos' watcher mode (one `dbt build`, a
-sensor per model: what `dag.test()` cannot drive) runs to success and publishes."""
+scheduler: `airflow standalone` lists the DAGs with no import error, and triggered through
+the REST API, the model-by-model DAG in cosmos' watcher mode (one `dbt build`, a sensor per
+model: what `dag.test()` cannot drive) runs to success and publishes, its ingest task
+reading the files in two worker processes (inside a task, where Airflow blocks its
+metadata database: what `dag.test()` does not)."""
 
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ def test_standalone_lists_the_dags_and_a_watcher_mode_run_publishes(tmp_path):
     data = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHISO_", "AIRFLOW"))}
     env["CHISO_DATA_DIR"] = str(data)  # cosmos in its default mode: watcher
+    env["CHISO_INGEST_WORKERS"] = "2"
     sample = subprocess.run(
         [str(VENV_BIN / "chiso"), "sample", "--start", "2025-04", "--end", "2025-06"],
         env=env,
@@ -53,3 +56,7 @@ def test_standalone_lists_the_dags_and_a_watcher_mode_run_publishes(tmp_path):
     finally:
         conn.close()
     assert period == "2025-06" and rows > 0
+    (ingest_log,) = (tmp_path / "airflow" / "logs").glob(
+        "dag_id=chiso_pipeline_models/*/task_id=ingest/attempt=*.log"
+    )
+    assert "(read by 2 worker processes)" in ingest_log.read_text(encoding="utf-8")
