@@ -8,20 +8,14 @@ by the environment (AIRFLOW_HOME with a migrated SQLite database, the dags folde
 import json
 import sys
 
+from airflow.dag_processing.dagbag import DagBag
 
-def main() -> None:
-    from airflow.dag_processing.dagbag import DagBag
-
-    dag_id = sys.argv[1]
-    conf = json.loads(sys.argv[2]) if len(sys.argv) > 2 else None
-    bag = DagBag(collect_dags=True)
-    if bag.import_errors:
-        print(json.dumps({"import_errors": {str(k): v for k, v in bag.import_errors.items()}}))
-        sys.exit(1)
-    run = bag.get_dag(dag_id).test(run_conf=conf)
-    tasks = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
-    print("RESULT " + json.dumps({"state": str(run.state), "tasks": tasks}))
-
-
-if __name__ == "__main__":  # the ingest's reader processes import this file again (spawn)
-    main()
+dag_id = sys.argv[1]
+conf = json.loads(sys.argv[2]) if len(sys.argv) > 2 else None
+bag = DagBag(collect_dags=True)
+if bag.import_errors:
+    print(json.dumps({"import_errors": {str(k): v for k, v in bag.import_errors.items()}}))
+    sys.exit(1)
+run = bag.get_dag(dag_id).test(run_conf=conf)
+tasks = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+print("RESULT " + json.dumps({"state": str(run.state), "tasks": tasks}))
