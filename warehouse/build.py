@@ -1,8 +1,13 @@
-"""The build stage: ``dbt build`` (seeds, models and dbt tests) on the work warehouse.
+"""The build stage: ``dbt build`` (seeds, models and dbt data tests) on the work warehouse.
 
 dbt runs in-process through its programmatic runner, so a run pays dbt's start-up once.
 Results are read back from ``run_results.json``: a model that fails to build stops the run
 here; failing dbt tests are handed to the quality gate, which decides on publication.
+
+dbt's unit tests are not part of a run: they check the models' logic on fixed inputs, so
+their verdict depends on the code, not on the month's data, and dbt's own guidance is to
+run them in development and CI only: :func:`dbt_unit_tests` (``chiso dbt-unit-tests``),
+which the test suite runs.
 """
 
 from __future__ import annotations
@@ -81,10 +86,31 @@ def dbt_build(settings: Settings, as_of_period: str) -> BuildResult:
     """Run ``dbt build`` as of a month; dbt prints its own per-model progress."""
     results_path = settings.dbt_target_dir / "run_results.json"
     results_path.unlink(missing_ok=True)
-    run_dbt(settings, "build", "--vars", json.dumps({"as_of_period": as_of_period}))
+    run_dbt(
+        settings,
+        "build",
+        "--exclude-resource-type",
+        "unit_test",
+        "--vars",
+        json.dumps({"as_of_period": as_of_period}),
+    )
     if not results_path.exists():
         raise BuildError(f"dbt build wrote no results ({results_path}); see {settings.dbt_log_dir}")
     return read_results(settings.dbt_target_dir)
+
+
+def dbt_unit_tests(settings: Settings) -> BuildResult:
+    """Every dbt unit test, on the work warehouse a run has built (dbt reads the columns of
+    each tested model and its inputs there; the tests themselves read fixed inputs and
+    write nothing)."""
+    if settings.warehouse == "duckdb" and not settings.warehouse_path.exists():
+        raise BuildError(
+            f"no work warehouse at {settings.warehouse_path}: the unit tests need the models "
+            "built once (chiso demo, or chiso run)"
+        )
+    target = settings.dbt_target_dir.with_name(settings.dbt_target_dir.name + "-unit-tests")
+    run_dbt(settings, "test", "--select", "test_type:unit", target_path=target)
+    return read_results(target)
 
 
 def read_results(target_dir: Path) -> BuildResult:

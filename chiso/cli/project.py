@@ -1,4 +1,5 @@
-"""``chiso catalog``, ``dbt-manifest``: the project's own files (seeds, dbt)."""
+"""``chiso catalog``, ``dbt-manifest``, ``dbt-unit-tests``: the project's own files (seeds,
+dbt)."""
 
 from __future__ import annotations
 
@@ -57,6 +58,21 @@ def cmd_dbt_manifest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_dbt_unit_tests(args: argparse.Namespace) -> int:
+    from warehouse.build import BuildError, dbt_unit_tests
+
+    try:
+        result = dbt_unit_tests(load_settings())
+    except BuildError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    failed = [test for test in result.tests if test.status != "pass"]
+    for test in failed:
+        print(f"{test.status.upper()}: {test.name} ({test.model}): {test.message}", file=sys.stderr)
+    print(f"dbt unit tests: {result.tests_passed} passed, {len(failed)} failed")
+    return EXIT_FAILED if failed or not result.tests else EXIT_OK
+
+
 def register(commands) -> None:
     catalog = commands.add_parser(
         "catalog", help="check the indicator catalog and targets (seeds); --summary counts them"
@@ -68,3 +84,10 @@ def register(commands) -> None:
         "dbt-manifest", help="parse the dbt project (for the cosmos DAG; no warehouse needed)"
     )
     manifest.set_defaults(func=cmd_dbt_manifest)
+
+    unit_tests = commands.add_parser(
+        "dbt-unit-tests",
+        help="run the dbt unit tests on a scratch warehouse (runs leave them out: they test "
+        "the models' code, not the month's data)",
+    )
+    unit_tests.set_defaults(func=cmd_dbt_unit_tests)

@@ -7,14 +7,13 @@ metadata database: what `dag.test()` does not)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 
 import duckdb
 import pytest
 
 from benchmarks.airflow import standalone
-from tests.conftest import VENV_BIN
+from tests.conftest import VENV_BIN, chiso_environment
 
 pytestmark = pytest.mark.slow
 
@@ -30,9 +29,8 @@ DAGS = [
 
 def test_standalone_lists_the_dags_and_a_watcher_mode_run_publishes(tmp_path):
     data = tmp_path / "data"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHISO_", "AIRFLOW"))}
-    env["CHISO_DATA_DIR"] = str(data)  # cosmos in its default mode: watcher
-    env["CHISO_INGEST_WORKERS"] = "2"
+    env = {k: v for k, v in chiso_environment(data).items() if not k.startswith("AIRFLOW")}
+    env["CHISO_INGEST_WORKERS"] = "2"  # cosmos in its default mode: watcher
     sample = subprocess.run(
         [str(VENV_BIN / "chiso"), "sample", "--start", "2025-04", "--end", "2025-06"],
         env=env,

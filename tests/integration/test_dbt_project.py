@@ -118,6 +118,41 @@ def test_every_published_mart_is_under_an_enforced_contract(published, manifest)
         assert not untyped, f"{table}: {untyped}"
 
 
+def test_runs_leave_the_unit_tests_out_and_chiso_runs_them_all(demo, demo_copy, manifest):
+    """A run's build has no unit test (they test the code, not the month: dbt's guidance is
+    development and CI); ``chiso dbt-unit-tests`` runs every one on the built warehouse."""
+    import subprocess
+
+    from tests.conftest import VENV_BIN, chiso_environment
+
+    run_results = json.loads((demo.data / "dbt" / "target" / "run_results.json").read_text())
+    kinds = {result["unique_id"].split(".")[0] for result in run_results["results"]}
+    assert "unit_test" not in kinds and {"model", "test"} <= kinds
+    expected = len(manifest["unit_tests"])
+    assert expected >= 15
+    env = chiso_environment(demo_copy, CHISO_PROVINCES="20,08,14")  # as the demo served
+    done = subprocess.run(
+        [str(VENV_BIN / "chiso"), "dbt-unit-tests"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert f"dbt unit tests: {expected} passed, 0 failed" in done.stdout
+
+
+def test_chiso_dbt_unit_tests_without_a_built_warehouse_says_what_to_do(tmp_path):
+    import subprocess
+
+    from tests.conftest import VENV_BIN, chiso_environment
+
+    done = subprocess.run(
+        [str(VENV_BIN / "chiso"), "dbt-unit-tests"],
+        env=chiso_environment(tmp_path / "data"),
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0
+    assert "no work warehouse" in done.stderr and "chiso demo, or chiso run" in done.stderr
+
+
 def test_completeness_counts_each_report_from_when_it_was_received(demo):
     """The sample's files say they were sent on the 5th (on time); about one in twenty
     arrived days later (its time in the inbox). Those are late: the receipt counts, in

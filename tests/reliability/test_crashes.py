@@ -17,15 +17,13 @@ import pytest
 from chiso.samples.report_files import generate
 from ingest.landing import sha256_file
 from ingest.readers import MIN_FILES_FOR_WORKERS
-from tests.conftest import VENV_BIN, table_contents
+from tests.conftest import VENV_BIN, chiso_environment, table_contents
 
 pytestmark = pytest.mark.slow
 
 
 def chiso(data: Path, *arguments: str, kill_at: str | None = None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHISO_")}
-    env["CHISO_DATA_DIR"] = str(data)
-    env["CHISO_DATA_DOCS"] = "0"
+    env = chiso_environment(data, CHISO_DATA_DOCS="0")
     if kill_at:
         env["CHISO_FAULT_KILL_AT"] = kill_at
     return subprocess.run(
