@@ -21,7 +21,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--scale",
         default="1",
-        help="national: 0.1, 1, 4 (multiples of the 1x country) or national (60,000 units)",
+        help="national: 0.1, 1, 4 (multiples of the 1x country) or national (60,000 units); "
+        "several, comma-separated (1,4,national), run one after another with their growth",
+    )
+    parser.add_argument(
+        "--plot", type=Path, help="national, several scales: draw the costs log-log as SVG here"
     )
     parser.add_argument("--months", type=int, default=60, help="national: months of figures")
     parser.add_argument(
@@ -36,12 +40,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.which == "national":
         from benchmarks.national import bench_national, parse_scale
+        from benchmarks.scaling import growth, loglog_svg
 
         try:
-            scale = parse_scale(args.scale)
+            scales = [parse_scale(text) for text in args.scale.split(",")]
         except ValueError as exc:
             parser.error(str(exc))
-        result = bench_national(scale, args.months, keep=args.keep)
+        if len(scales) > 1 and args.keep:
+            parser.error("--keep takes one scale")
+        runs = []
+        for scale in scales:
+            runs.append(bench_national(scale, args.months, keep=args.keep))
+            print(json.dumps(runs[-1], indent=2), flush=True)  # each as soon as it is done
+        if len(runs) == 1:
+            return 0
+        result = {"scales": [run["scale"] for run in runs], "growth": growth(runs)}
+        if args.plot:
+            args.plot.write_text(loglog_svg(runs), encoding="utf-8")
+            result["plot"] = str(args.plot)
     elif args.which == "airflow":
         from benchmarks.airflow import bench_airflow
 

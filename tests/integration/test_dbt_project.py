@@ -66,7 +66,7 @@ def test_every_model_has_a_tested_grain(manifest):
         if node["resource_type"] != "test" or not node.get("attached_node"):
             continue
         test = node.get("test_metadata", {}).get("name")
-        if test in ("unique", "unique_combination"):
+        if test in ("primary_key", "unique", "unique_combination"):
             grains.setdefault(node["attached_node"].split(".")[-1], set()).add(test)
     assert set(_models(manifest)) - set(grains) == set()
 
