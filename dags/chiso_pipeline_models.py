@@ -132,6 +132,11 @@ def chiso_pipeline_models():
         operator_args={
             **MODEL_POOL,
             "vars": {"as_of_period": "{{ ti.xcom_pull(task_ids='resolve_period') }}"},
+            # a model task whose end the supervisor fails to report to the API server (seen
+            # on a loaded machine: "Failed to report terminal task state", apache/airflow
+            # #73249) is tried again instead of failing the run: dbt is idempotent here
+            "retries": 1,
+            "retry_delay": pendulum.duration(seconds=15),
         },
     )
     if MODE == "watcher":

@@ -33,6 +33,18 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(group))
 
 
+@pytest.fixture(autouse=True)
+def _environment_restored():
+    """Whatever a test leaves in the environment is undone after it: an in-process run
+    exports its settings for dbt (``export_warehouse_environment``), and a later test on
+    the same worker must not inherit them (its sample would depend on the order)."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def shared_folder(name: str) -> Path:
     """A folder of ../shared (seed documents, real data); skip, with the reason, if absent."""
     folder = SHARED / name

@@ -22,8 +22,13 @@ from tests.conftest import VENV_BIN, chiso_environment, table_contents
 pytestmark = pytest.mark.slow
 
 
+# Lạng Sơn and Sơn La: a month of their sample is enough files for the reader workers, which
+# every kill below then runs beside
+PROVINCES = ("20", "14")
+
+
 def chiso(data: Path, *arguments: str, kill_at: str | None = None):
-    env = chiso_environment(data, CHISO_DATA_DOCS="0")
+    env = chiso_environment(data, CHISO_DATA_DOCS="0", CHISO_PROVINCES=",".join(PROVINCES))
     if kill_at:
         env["CHISO_FAULT_KILL_AT"] = kill_at
     return subprocess.run(
@@ -35,7 +40,7 @@ def chiso(data: Path, *arguments: str, kill_at: str | None = None):
 def published_may(tmp_path_factory):
     """A data directory where May 2025 is published; June's files not yet sent."""
     data = tmp_path_factory.mktemp("crash") / "may"
-    generate(data / "inbox", start="2025-03", end="2025-05")
+    generate(data / "inbox", start="2025-03", end="2025-05", provinces=PROVINCES)
     out = chiso(data, "run", "--period", "2025-05")
     assert out.returncode == 0, out.stderr[-3000:]
     return data, table_contents(data / "published" / "chiso.duckdb")
@@ -45,7 +50,7 @@ def published_may(tmp_path_factory):
 def june_uninterrupted(published_may, tmp_path_factory):
     data = tmp_path_factory.mktemp("crash") / "june"
     shutil.copytree(published_may[0], data)
-    june = generate(data / "inbox", start="2025-06", end="2025-06")
+    june = generate(data / "inbox", start="2025-06", end="2025-06", provinces=PROVINCES)
     out = chiso(data, "run", "--period", "2025-06")
     assert out.returncode == 0, out.stderr[-3000:]
     # the month is read by worker processes (as every kill below reads it), where the
@@ -93,7 +98,7 @@ def test_a_run_killed_inside_a_stage_then_rerun_equals_an_uninterrupted_run(
     may, may_contents = published_may
     data = tmp_path / "data"
     shutil.copytree(may, data)
-    june_files = generate(data / "inbox", start="2025-06", end="2025-06")
+    june_files = generate(data / "inbox", start="2025-06", end="2025-06", provinces=PROVINCES)
     loaded_before = len(list((data / "landing" / "unit_files").glob("*/*.meta.json")))
 
     killed = chiso(data, "run", "--period", "2025-06", kill_at=kill_at)

@@ -1,3 +1,9 @@
+{#- A table, not a view like the other staging models: ranking the submissions is the
+    dearest step of the staging layer, and its tests and two models each read it (a view
+    would rank every figure again for each; on PostgreSQL the planner also misjudges the
+    ranking's three-column join and turns its readers into nested loops). -#}
+{{ config(materialized='table') }}
+
 with
 
 source as (
