@@ -199,6 +199,9 @@ class PostgresWarehouse(Warehouse):
                         + query.replace("{since}", "?::timestamptz"),
                         [since] * query.count("{since}"),
                     )
+                for table in [PUBLICATION_TABLE, *(SOURCE_PREFIX + n for n in source_queries)]:
+                    # made here, not by dbt: their statistics too (the gate queries them)
+                    conn.execute(f"analyze {_ident(schema)}.{_ident(table)}")
                 conn.execute("commit")
             except BaseException:
                 conn.execute("rollback")
