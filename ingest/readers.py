@@ -180,6 +180,7 @@ class Readers:
         self.workers = workers
         self.context = _Context(registry, tuple(granted), timezone)
         self._pool: list[_Worker] = []
+        self._pending: deque[_Worker] = deque()  # workers owing an answer, in order asked
         self.used = 1  # the processes that have read files: this one, or the workers
 
     def __enter__(self) -> Readers:
@@ -197,8 +198,10 @@ class Readers:
                 yield _read(request, self.context)
             return
         pool = self._start()
+        pending = self._pending
+        while pending:  # a read left unfinished by its caller: its answers are not this one's
+            pending.popleft().receive()
         # task i goes to worker i mod n, which answers its tasks in the order sent
-        pending: deque[_Worker] = deque()
         for number, start in enumerate(range(0, len(requests), FILES_PER_TASK)):
             worker = pool[number % len(pool)]
             worker.send(list(requests[start : start + FILES_PER_TASK]))

@@ -284,3 +284,19 @@ def test_a_reader_worker_failure_is_raised_with_its_traceback(tmp_path):
         list(readers.read(gone))
     assert "gone_0.xlsx" in str(failure.value)
     assert all(worker.process.poll() is not None for worker in pool)
+
+
+def test_a_read_left_unfinished_never_hands_its_answers_to_the_next(settings, sample_inbox):
+    """Workers answer in the order asked: a caller that stops taking one read's results
+    must not get them from its next read."""
+    from ingest.readers import Readers, Request
+    from ingest.registry import built_in
+
+    paths = sorted(sample_inbox)[: 3 * MIN_FILES_FOR_WORKERS]
+    first = [Request(path, path.name) for path in paths[: 2 * MIN_FILES_FOR_WORKERS]]
+    second = [Request(path, path.name) for path in paths[2 * MIN_FILES_FOR_WORKERS :]]
+    with Readers(2, built_in(settings.provinces), [], settings.timezone) as readers:
+        unfinished = readers.read(first)
+        assert next(unfinished).request == first[0]
+        unfinished.close()  # the caller moved on with answers still owed
+        assert [read.request for read in readers.read(second)] == second
