@@ -87,7 +87,7 @@ def register(commands) -> None:
 
     unit_tests = commands.add_parser(
         "dbt-unit-tests",
-        help="run the dbt unit tests on a scratch warehouse (runs leave them out: they test "
-        "the models' code, not the month's data)",
+        help="run the dbt unit tests on the built work warehouse (runs leave them out: they "
+        "test the models' code, not the month's data)",
     )
     unit_tests.set_defaults(func=cmd_dbt_unit_tests)
