@@ -5,8 +5,9 @@ province as a unit, 20 departments per province, every one of the 3,321 communes
 for every second commune and a health facility for every third; the targets Lạng Sơn set
 for its province, departments, communes, schools and health facilities, set by every
 province; a figure for every ratio indicator a unit's group reports, every month. ``scale``
-multiplies the departments, communes, schools and health facilities (0.1: every tenth;
-4: four of each). Figures go straight into the raw tables (the file-ingest path has its
+multiplies the departments, schools and health facilities (0.1: every tenth; 4: four of
+each); communes are sampled below 1x but never copied above it (a copy would be a commune
+without an administrative unit, which the registry refuses). Figures go straight into the raw tables (the file-ingest path has its
 own benchmark, ``python -m benchmarks ingest``), deterministically (hashes, no random state).
 
 Measured, each in a fresh process (so peak memory is its own): the dbt build (seeds, 29
@@ -39,8 +40,7 @@ from warehouse.settings import PROJECT_ROOT
 
 GROUPS = ("province", "department", "commune", "school", "health_facility")
 # the synthetic country's units: the registry has the real provinces and communes, the
-# departments through the seed, and imports the others (and the communes' copies above 1x)
-# as lists
+# departments through the seed, and imports the others as lists
 UNITS_FILE = "bench_units.csv"
 UNIT_COLUMNS = [
     "unit_code", "unit_name_vi", "unit_group", "parent_unit_code", "province_code", "scheme",
@@ -159,7 +159,10 @@ def prepare(workdir: Path, scale: float | str) -> dict[str, int]:
             unit = f"{code}.D{number:02d}{'' if not copy else f'x{copy}'}"
             units.append([unit, f"Sở {number} {name}", "department", code, code])
             units[-1] += ["", "", "2008-01-01", "", ""]
-    for copy, (province, commune, name) in _copies(communes, 1 if scale == "national" else scale):
+    # communes are sampled below 1x but never copied above it: the country has 3,321, and a
+    # copy would be a commune without its administrative unit (the registry's test fails)
+    commune_scale = 1 if scale == "national" else min(scale, 1)
+    for copy, (province, commune, name) in _copies(communes, commune_scale):
         suffix = "" if not copy else f"x{copy}"
         units.append(
             [f"{province}.{commune}{suffix}", name, "commune", province, province, "post_2025"]

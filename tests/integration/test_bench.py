@@ -50,3 +50,19 @@ def test_the_national_preset_has_the_countrys_units(tmp_path):
     assert sum(v for g, v in counts.items() if g != "targets") == 58_831
     with pytest.raises(ValueError, match="national"):
         parse_scale("everything")
+
+
+def test_above_1x_communes_are_not_copied_so_each_keeps_its_administrative_unit(tmp_path):
+    """A copied commune would be an imported unit without an administrative unit, which
+    the registry's own dbt test refuses (the 4x build once skipped every mart for it)."""
+    import csv
+
+    from benchmarks.national import UNITS_FILE, prepare, served_provinces
+    from ingest.registry import built_in
+
+    counts = prepare(tmp_path, 2)
+    assert counts["commune"] == 3_321 and counts["department"] == 34 * 20 * 2
+    known = built_in(tuple(served_provinces().split(","))).units
+    with open(tmp_path / UNITS_FILE, encoding="utf-8", newline="") as handle:
+        communes = [row for row in csv.DictReader(handle) if row["unit_group"] == "commune"]
+    assert all(known[row["unit_code"]].admin_unit_id for row in communes)
