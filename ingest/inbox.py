@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -311,11 +312,14 @@ class _Loader:
         received: str | None,
         report: Report,
         exception: calendar.LockException | None,
+        hashed: bool = False,
     ) -> None:
+        """``hashed``: ``landed`` holds the very bytes hashed when they were read (staged
+        by the reader and renamed into place in this run), so it is not hashed again."""
         sha256 = landed.name.split(".")[0]
         if sha256 in self.loaded:
             return
-        if sha256_file(landed) != sha256:
+        if not hashed and sha256_file(landed) != sha256:
             self.summary.integrity_errors.append(str(landed))
             self.log(f"  INTEGRITY: {landed} no longer matches its sha256; not loaded")
             return
@@ -389,7 +393,7 @@ def ingest_inbox(
         granted = calendar.exceptions(conn)
         rows = conn.execute("select file_sha256 from raw.unit_report_files").fetchall()
         loader = _Loader(conn, summary, {row[0] for row in rows}, log)
-        with Readers(settings.ingest_workers, registry, granted, settings.timezone) as readers:
+        with Readers(settings, registry, granted, stage_in=landing) as readers:
             leftovers = _to_load(landing, loader.loaded, summary, log)
             requests = [
                 Request(landed, meta["original_name"], _received_on(meta, settings.timezone))
@@ -416,6 +420,8 @@ def _take_inbox(
     settings: Settings, readers: Readers, loader: _Loader, summary: IngestSummary, log
 ) -> None:
     landing = LandingArea(settings.landing_dir / SOURCE)
+    if stale := landing.remove_stale_stages():
+        log(f"  removed {stale} staged cop(ies) a stopped run left (their files are read again)")
     waiting, hidden = _inbox_files(settings.inbox_dir)
     for path in hidden:
         if datetime.now(UTC) - received_at(path) < HIDDEN_GRACE:
@@ -428,8 +434,31 @@ def _take_inbox(
         summary.quarantined.append(path.name)
         log(f"  quarantined hidden file {path.name}")
         path.unlink()
+    with ThreadPoolExecutor(1, thread_name_prefix="inbox-unlink") as unlinker:
+        _take_files(waiting, landing, readers, loader, summary, settings, unlinker, log)
+
+
+def _unlink_all(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink()
+
+
+def _take_files(
+    waiting: list[Path],
+    landing: LandingArea,
+    readers: Readers,
+    loader: _Loader,
+    summary: IngestSummary,
+    settings: Settings,
+    unlinker: ThreadPoolExecutor,
+    log,
+) -> None:
+    """The inbox's files, a batch at a time; a flushed batch's originals are removed by
+    ``unlinker``'s thread (an unlink costs up to half a millisecond in a large folder, and
+    releases the GIL) while the next batch is read and landed."""
     taken: list[Path] = []  # landed or quarantined, on disk at the batch's flush
-    to_load: list[tuple[Path, str | None, Read]] = []
+    to_load: list[tuple[Path, str | None, Read, bool]] = []
+    removing: Future | None = None
     reads = readers.read([Request(path, path.name) for path in waiting])
     for number, read in enumerate(reads, 1):
         path, report, sha256 = read.request.path, read.report, read.sha256
@@ -444,6 +473,7 @@ def _take_inbox(
                 report.unit_code,
                 received=read.received,
                 durable=False,
+                staged=read.staged,
             )
             kill_point("ingest_after_landing")
             for warning in report.warnings:  # said for every file received, duplicates too
@@ -453,7 +483,8 @@ def _take_inbox(
                 summary.landed += 1
             else:
                 summary.duplicates += 1
-            to_load.append((landed, _receipt(landed, read.received, is_new), read))
+            hashed = is_new and read.staged is not None
+            to_load.append((landed, _receipt(landed, read.received, is_new), read, hashed))
         else:
             folder = _reject(settings, path, report, report.problems, sha256, read.received)
             summary.quarantined.append(path.name)
@@ -463,11 +494,14 @@ def _take_inbox(
         taken.append(path)
         if len(taken) >= LOAD_BATCH_FILES or number == len(waiting):
             flush_to_disk()  # the batch's copies are on disk: now its originals may go
-            for original in taken:
-                original.unlink()
-            for landed, received, done in to_load:  # the same bytes twice: the first name
-                loader.add(landed, received, done.report, done.exception)
+            if removing is not None:
+                removing.result()  # the previous batch's are gone (or its error is raised)
+            removing = unlinker.submit(_unlink_all, taken)
+            for landed, received, done, hashed in to_load:  # the same bytes twice: the first
+                loader.add(landed, received, done.report, done.exception, hashed)
             loader.flush()
             taken, to_load = [], []
             if len(waiting) >= LOAD_BATCH_FILES:
                 log(f"  {number} of {len(waiting)} files read, {summary.loaded_files} loaded")
+    if removing is not None:
+        removing.result()

@@ -11,11 +11,13 @@ the caller makes before it deletes any source.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import re
 import shutil
 import stat
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -76,6 +78,57 @@ def safe_name(original_name: str) -> str:
     return name or "unnamed"
 
 
+STAGE_SUFFIX = ".stage"  # a copy a reader worker made, not landed yet (a hidden name)
+_staged_count = itertools.count()
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A valid inbox file's bytes and sidecar, written by the reader worker beside where
+    they land (hidden names ending in ``.stage``); :meth:`LandingArea.land` renames them
+    into place in the order the files were received, or removes them."""
+
+    copy: Path
+    sidecar: Path
+
+
+def _sidecar_text(
+    sha256: str, original_name: str, unit_code: str | None, period: str, received: datetime | None
+) -> str:
+    meta = {
+        "sha256": sha256,
+        "original_name": original_name,
+        "unit_code": unit_code,
+        "period": period,
+        "received_at": (received or datetime.now(UTC)).isoformat(timespec="microseconds"),
+    }
+    return json.dumps(meta, ensure_ascii=False, indent=2) + "\n"
+
+
+def stage(
+    data: bytes,
+    landing_root: Path,
+    period: str,
+    sha256: str,
+    original_name: str,
+    unit_code: str | None,
+    received: datetime,
+) -> Staged:
+    """Write a file's bytes (read-only) and its sidecar next to their landing place, for
+    the run's process to rename into place: the copying leaves the run's process, the
+    decision (first received wins) stays with it. Not on disk until the batch's flush."""
+    folder = landing_root / period
+    folder.mkdir(parents=True, exist_ok=True)
+    token = f"{sha256}.{os.getpid()}.{next(_staged_count)}"
+    copy, sidecar = folder / f".{token}{STAGE_SUFFIX}", folder / f".{token}.meta{STAGE_SUFFIX}"
+    with open(copy, "wb") as handle:
+        handle.write(data)
+    copy.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+    text = _sidecar_text(sha256, original_name, unit_code, period, received)
+    sidecar.write_text(text, encoding="utf-8")
+    return Staged(copy, sidecar)
+
+
 class LandingArea:
     """One source's landing area as one run writes it: each month's folder is listed once
     (a set of names), not asked about file by file (a stat costs tens of microseconds
@@ -104,11 +157,14 @@ class LandingArea:
         unit_code: str | None = None,
         received: datetime | None = None,
         durable: bool = True,
+        staged: Staged | None = None,
     ) -> tuple[Path, bool]:
         """Copy ``source`` into the landing area (read-only) with a sidecar of its origin:
         original name, sender unit, period and when it was received (``received``, default
         now; written once: the same bytes sent again keep their first receipt). With
         ``durable=False`` the copy is on disk only after the caller's :func:`flush_to_disk`.
+        ``staged``: the copy and sidecar a reader worker wrote (:func:`stage`), renamed into
+        place instead of copying, or removed when these bytes had landed before.
 
         Returns the landed path and whether it is new (False: these bytes had landed before).
         """
@@ -125,23 +181,38 @@ class LandingArea:
         if not is_new and target.stat().st_size == 0 < source.stat().st_size:
             # a power cut between a batch's rename and its flush: these bytes never landed
             is_new = True
-        if is_new:
+        if is_new and staged is not None:
+            os.replace(staged.copy, target)
+            names.add(name)
+            kill_point("landing_mid_copy")  # the copy in place, its sidecar not yet
+        elif is_new:
             _atomic_copy(source, target, durable, folder_made=True)
             target.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
             names.add(name)
+        elif staged is not None:
+            os.unlink(staged.copy)
         sidecar = f"{name}.meta.json"
         if sidecar not in names:
-            meta = {
-                "sha256": sha256,
-                "original_name": original_name,
-                "unit_code": unit_code,
-                "period": period,
-                "received_at": (received or datetime.now(UTC)).isoformat(timespec="microseconds"),
-            }
-            text = json.dumps(meta, ensure_ascii=False, indent=2) + "\n"
-            _atomic_write_text(target.with_name(sidecar), text, folder_made=True)
+            if staged is not None:
+                os.replace(staged.sidecar, target.with_name(sidecar))
+            else:
+                text = _sidecar_text(sha256, original_name, unit_code, period, received)
+                _atomic_write_text(target.with_name(sidecar), text, folder_made=True)
             names.add(sidecar)
+        elif staged is not None:  # the first receipt's sidecar stays
+            os.unlink(staged.sidecar)
         return target, is_new
+
+    def remove_stale_stages(self) -> int:
+        """Remove the staged copies a stopped run left (never landed: their originals are
+        still in the inbox, and are read again); the number removed."""
+        removed = 0
+        for folder in self.root.glob("*/") if self.root.exists() else ():
+            for name in os.listdir(folder):
+                if name.endswith(STAGE_SUFFIX):
+                    (folder / name).unlink()
+                    removed += 1
+        return removed
 
 
 def land_bytes(data: bytes, folder: Path, sha256: str, suffix: str, meta: dict) -> Path:

@@ -63,6 +63,8 @@ def reveal(text: str) -> str:
 
 def hidden_characters(text: str) -> list[str]:
     """The invisible or decomposed characters in ``text`` (empty: it is what it looks like)."""
+    if text.isascii() and text.isprintable():  # most cells: nothing to look for
+        return []
     return [
         ch
         for ch in text

@@ -20,6 +20,7 @@ costs about half a second.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import subprocess
@@ -34,10 +35,11 @@ from pathlib import Path
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
-from ingest.landing import received_at, sha256_file
+from ingest.landing import Staged, received_at, sha256_file, stage
 from ingest.registry import Registry
 from ingest.sources.unit_files import Report, read_received
 from warehouse.calendar import LockException
+from warehouse.settings import Settings
 
 FILES_PER_TASK = 16  # one round trip to a worker per 16 files: its cost is then noise
 TASKS_AHEAD = 4  # per worker: enough to keep it busy, few enough to bound memory
@@ -66,34 +68,40 @@ class Read:
     exception: LockException | None  # the lock exception that let it in, if one did
     sha256: str | None = None  # inbox files only
     received: datetime | None = None  # inbox files only
+    staged: Staged | None = None  # a valid inbox file's copy, ready to land
 
 
 @dataclass(frozen=True)
 class _Context:
     registry: Registry
     granted: tuple[LockException, ...]
-    timezone: str
+    settings: Settings
+    stage_in: Path | None  # the landing area valid inbox files are staged in, if any
 
 
 def _read(request: Request, context: _Context) -> Read:
+    settings, granted = context.settings, list(context.granted)
+    path, name = request.path, request.name
     if request.received_on is not None:
         report, exception = read_received(
-            request.path,
-            request.name,
-            context.registry,
-            request.received_on,
-            list(context.granted),
+            path, name, context.registry, request.received_on, granted, settings
         )
         return Read(request, report, exception)
-    sha256, received = sha256_file(request.path), received_at(request.path)
+    received = received_at(path)
+    # one read of the bytes: those hashed are those validated and those staged to land
+    data = path.read_bytes() if path.stat().st_size <= settings.max_file_bytes else None
+    sha256 = hashlib.sha256(data).hexdigest() if data is not None else sha256_file(path)
+    received_on = local_day(received, settings.timezone)
     report, exception = read_received(
-        request.path,
-        request.name,
-        context.registry,
-        local_day(received, context.timezone),
-        list(context.granted),
+        path, name, context.registry, received_on, granted, settings, data
     )
-    return Read(request, report, exception, sha256, received)
+    staged = None
+    if data is not None and report.is_valid and context.stage_in is not None:
+        assert report.period is not None
+        staged = stage(
+            data, context.stage_in, report.period, sha256, name, report.unit_code, received
+        )
+    return Read(request, report, exception, sha256, received, staged)
 
 
 class ReaderError(RuntimeError):
@@ -171,14 +179,20 @@ class _Worker:
 
 
 class Readers:
-    """``with Readers(workers, registry, granted, timezone) as readers: readers.read(...)``;
-    the worker processes start at the first large read and stop with the block."""
+    """``with Readers(settings, registry, granted) as readers: readers.read(...)``; the
+    worker processes (``settings.ingest_workers``) start at the first large read and stop
+    with the block. With ``stage_in`` (a landing area), each valid inbox file's copy and
+    sidecar are staged there by the process that read it (:func:`ingest.landing.stage`)."""
 
     def __init__(
-        self, workers: int, registry: Registry, granted: list[LockException], timezone: str
+        self,
+        settings: Settings,
+        registry: Registry,
+        granted: list[LockException],
+        stage_in: Path | None = None,
     ) -> None:
-        self.workers = workers
-        self.context = _Context(registry, tuple(granted), timezone)
+        self.workers = settings.ingest_workers
+        self.context = _Context(registry, tuple(granted), settings, stage_in)
         self._pool: list[_Worker] = []
         self._pending: deque[_Worker] = deque()  # workers owing an answer, in order asked
         self.used = 1  # the processes that have read files: this one, or the workers

@@ -24,6 +24,7 @@ import unicodedata
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -264,18 +265,20 @@ def read_workbook(
     max_bytes: int,
     max_expanded: int,
     recognised: Callable[[list[list[object]]], bool] = bool,
+    data: bytes | None = None,
 ) -> Workbook:
     """Every sheet of a report file, with its cell facts; raises :class:`ParseError`
     (both languages) for a file that must not or cannot be read. ``recognised`` tells a
-    CSV's delimiter: the first of ';', ',', tab whose rows it accepts."""
+    CSV's delimiter: the first of ';', ',', tab whose rows it accepts. ``data``: the
+    file's bytes, when the caller has read them (and hashed or kept these very bytes)."""
     named = check_name(file_name)
-    size = path.stat().st_size
+    size = path.stat().st_size if data is None else len(data)
     if size > max_bytes:
         raise refuse(
             f"tệp quá lớn ({size:,} byte, tối đa {max_bytes:,})",
             f"the file is too large ({size:,} bytes, at most {max_bytes:,})",
         )
-    data = path.read_bytes()
+    data = path.read_bytes() if data is None else data
     actual = sniff(data, max_expanded)
     warnings = []
     if actual != named:
@@ -422,6 +425,7 @@ def _check_extent(name: str, last_row: int, last_col: int) -> None:
         )
 
 
+@cache  # asked for every cell a report names
 def column_letter(index: int) -> str:
     """The letters of a 0-based column index: 0 -> A, 16383 -> XFD."""
     letters = ""

@@ -3,8 +3,9 @@ point when CHISO_FAULT_KILL_AT names it. No cleanup, no exception handler, no fl
 what a power cut or an OOM kill leaves behind. Unset (always, outside tests), it costs one
 dictionary lookup.
 
-Points: landing_mid_copy, ingest_after_landing, ingest_mid_batch, build_before_candidate,
-candidate_mid_write, gate_before_verdict, publish_before_replace, snapshot_mid_write.
+Points: landing_mid_copy (inside a copy, or between a staged copy and its sidecar),
+ingest_after_landing, ingest_mid_batch, build_before_candidate, candidate_mid_write,
+gate_before_verdict, publish_before_replace, snapshot_mid_write.
 """
 
 from __future__ import annotations

@@ -88,17 +88,22 @@ def indicators() -> dict[str, Indicator]:
 def indicators_for_group(group: str, province_code: str) -> list[Indicator]:
     """Indicators units of a group report: those a target sets for the group in the
     province, measured from unit reports; sorted by code."""
-    catalog = indicators()
+    return list(_indicators_for_group(_seed_dir(), group, province_code))
+
+
+@cache  # asked for every report file read: the targets are scanned once per group
+def _indicators_for_group(seed_dir: Path, group: str, province_code: str) -> tuple:
+    catalog = _indicators(seed_dir)
     codes = {
         target["indicator_code"]
-        for target in targets()
+        for target in _targets(seed_dir)
         if (target["unit_group"], target["province_code"]) == (group, province_code)
     }
-    return [
+    return tuple(
         catalog[code]
         for code in sorted(codes)
         if catalog[code].measured_by in ("unit_report", "both")
-    ]
+    )
 
 
 def groups_with_targets(province_code: str) -> set[str]:

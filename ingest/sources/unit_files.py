@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ingest.parsing import (
     ParseError,
@@ -35,6 +36,9 @@ from ingest.workbook import CellFacts, Sheet, column_letter, read_workbook
 from warehouse import reference
 from warehouse.calendar import LockException, lock_for
 from warehouse.periods import next_month
+
+if TYPE_CHECKING:
+    from warehouse.settings import Settings
 
 TITLE = "BÁO CÁO CHỈ SỐ CHUYỂN ĐỔI SỐ (Digital transformation indicator report)"
 SHEET_NAME = "Báo cáo"
@@ -281,14 +285,17 @@ def read_report(
     file_name: str | None = None,
     registry: Registry | None = None,
     received_on: date | None = None,
+    settings: Settings | None = None,
+    data: bytes | None = None,
 ) -> Report:
     """Read and validate one report file against the registry of reporting units (the
     warehouse's, with imported lists; else the built-in one of the configured provinces);
     ``received_on`` (default today) is when chiso got it, for the plausibility of the date
-    sent. Problems are collected, never raised."""
+    sent; ``settings`` (default: read now) its size limits; ``data`` the file's bytes, if
+    the caller has read them. Problems are collected, never raised."""
     from warehouse.settings import load_settings
 
-    settings = load_settings()
+    settings = settings or load_settings()
     registry = registry or default_registry()
     path = Path(path)
     file_name = file_name or path.name
@@ -300,6 +307,7 @@ def read_report(
             settings.max_file_bytes,
             settings.max_xlsx_expanded_bytes,
             recognised=_has_table,
+            data=data,
         )
     except ParseError as exc:
         report.problems.append(Problem(exc.vi, exc.en))
@@ -405,10 +413,12 @@ def read_received(
     registry: Registry,
     received_on: date,
     granted: list[LockException],
+    settings: Settings | None = None,
+    data: bytes | None = None,
 ) -> tuple[Report, LockException | None]:
     """A file as the inbox reads it on the day it was received: read and validated, then
     held against the reporting calendar's locks (with the exception that let it in)."""
-    report = read_report(path, file_name, registry, received_on)
+    report = read_report(path, file_name, registry, received_on, settings, data)
     return report, check_lock(report, registry, received_on, granted)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 
 import duckdb
 import pytest
@@ -12,6 +13,7 @@ from openpyxl import load_workbook
 from ingest.inbox import ingest_inbox
 from ingest.readers import MIN_FILES_FOR_WORKERS
 from ingest.sources.unit_files import read_report
+from warehouse.settings import load_settings
 
 
 @pytest.fixture
@@ -278,7 +280,8 @@ def test_a_reader_worker_failure_is_raised_with_its_traceback(tmp_path):
     from ingest.registry import Registry
 
     gone = [Request(tmp_path / f"gone_{n}.xlsx", f"gone_{n}.xlsx") for n in range(40)]
-    readers = Readers(2, Registry({}, []), [], "Asia/Ho_Chi_Minh")
+    settings = replace(load_settings(), ingest_workers=2)
+    readers = Readers(settings, Registry({}, []), [])
     with pytest.raises(ReaderError, match="FileNotFoundError") as failure, readers:
         pool = readers._start()
         list(readers.read(gone))
@@ -295,7 +298,8 @@ def test_a_read_left_unfinished_never_hands_its_answers_to_the_next(settings, sa
     paths = sorted(sample_inbox)[: 3 * MIN_FILES_FOR_WORKERS]
     first = [Request(path, path.name) for path in paths[: 2 * MIN_FILES_FOR_WORKERS]]
     second = [Request(path, path.name) for path in paths[2 * MIN_FILES_FOR_WORKERS :]]
-    with Readers(2, built_in(settings.provinces), [], settings.timezone) as readers:
+    two = replace(settings, ingest_workers=2)
+    with Readers(two, built_in(settings.provinces), []) as readers:
         unfinished = readers.read(first)
         assert next(unfinished).request == first[0]
         unfinished.close()  # the caller moved on with answers still owed
