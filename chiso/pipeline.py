@@ -75,16 +75,18 @@ def stage_ingest(settings: Settings, log: Log = print, take_inbox: bool = True) 
 
 
 def stage_build(
-    settings: Settings, period: str, run_id: str
+    settings: Settings, period: str, run_id: str, full_refresh: bool = False
 ) -> tuple[BuildResult, Candidate | None]:
-    """Check the catalog, dbt build; if its tests pass, set the marts aside as the candidate."""
+    """Check the catalog, dbt build (the incremental models by month, or in full with
+    ``full_refresh`` or a changed project); if its tests pass, set the marts aside as the
+    candidate."""
     from expectations.gate import load_suites, source_queries
     from warehouse.catalog import check
 
     backend = open_warehouse(settings)
     check(settings.dbt_project_dir / "seeds")  # names the file and line of a bad edit
     check_month_has_figures(settings, period)
-    build = backend.build(period)
+    build = backend.build(period, full_refresh)
     kill_point("build_before_candidate")
     failed_tests = [t for t in build.tests if t.status in ("fail", "error")]
     if failed_tests or build.skipped:
@@ -222,8 +224,12 @@ def stage_publish(settings: Settings, candidate: Candidate) -> str:
     return open_warehouse(settings).publish(candidate, record)
 
 
-def run(period: str, settings: Settings, log: Log = print) -> RunSummary:
-    """Run every stage for ``period`` (YYYY-MM). Raises on a failed stage or gate."""
+def run(
+    period: str, settings: Settings, log: Log = print, full_refresh: bool = False
+) -> RunSummary:
+    """Run every stage for ``period`` (YYYY-MM). Raises on a failed stage or gate.
+    ``full_refresh``: rebuild the incremental models from raw (a run does by itself when
+    the project changed since the last build)."""
     from expectations.gate import SuiteRunner
     from warehouse.lock import run_lock
 
@@ -248,11 +254,12 @@ def run(period: str, settings: Settings, log: Log = print) -> RunSummary:
         runner = SuiteRunner() if settings.warehouse == "duckdb" else None
         try:
             build, candidate = timed(
-                "build", 2, lambda: stage_build(settings, period, summary.run_id)
+                "build", 2, lambda: stage_build(settings, period, summary.run_id, full_refresh)
             )
             summary.lines.append(
-                f"build:   {build.models_built} models, {build.tests_passed}/{len(build.tests)} "
-                "dbt tests passed"
+                f"build:   {build.models_built} models "
+                f"({'in full' if build.full_refresh else 'incremental models by month'}), "
+                f"{build.tests_passed}/{len(build.tests)} dbt tests passed"
             )
             gate = timed(
                 "gate",

@@ -132,6 +132,10 @@ def chiso_pipeline_models():
         operator_args={
             **MODEL_POOL,
             "vars": {"as_of_period": "{{ ti.xcom_pull(task_ids='resolve_period') }}"},
+            # every month of the incremental models, as it is here to see and time each
+            # model: which months changed is decided by `chiso run` and chiso_pipeline's
+            # build task (warehouse/build.py), which also rebuild in full after an upgrade
+            "full_refresh": True,
             # a model task whose end the supervisor fails to report to the API server (seen
             # on a loaded machine: "Failed to report terminal task state", apache/airflow
             # #73249) is tried again instead of failing the run: dbt is idempotent here

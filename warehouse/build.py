@@ -12,8 +12,10 @@ which the test suite runs.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from warehouse.settings import Settings, export_warehouse_environment
@@ -46,6 +48,7 @@ class BuildResult:
     models_built: int = 0
     skipped: list[str] = field(default_factory=list)  # models dbt skipped after a failure
     tests: list[TestOutcome] = field(default_factory=list)
+    full_refresh: bool = False  # the incremental models were rebuilt from raw
 
     @property
     def tests_passed(self) -> int:
@@ -82,8 +85,9 @@ def run_dbt(settings: Settings, command: str, *extra: str, target_path: Path | N
         raise BuildError(f"dbt {command} could not run: {result.exception}")
 
 
-def dbt_build(settings: Settings, as_of_period: str) -> BuildResult:
-    """Run ``dbt build`` as of a month; dbt prints its own per-model progress."""
+def dbt_build(settings: Settings, as_of_period: str, full_refresh: bool = False) -> BuildResult:
+    """Run ``dbt build`` as of a month; dbt prints its own per-model progress.
+    ``full_refresh``: the incremental models are rebuilt from raw instead of by month."""
     results_path = settings.dbt_target_dir / "run_results.json"
     results_path.unlink(missing_ok=True)
     run_dbt(
@@ -93,10 +97,63 @@ def dbt_build(settings: Settings, as_of_period: str) -> BuildResult:
         "unit_test",
         "--vars",
         json.dumps({"as_of_period": as_of_period}),
+        *(["--full-refresh"] if full_refresh else []),
     )
     if not results_path.exists():
         raise BuildError(f"dbt build wrote no results ({results_path}); see {settings.dbt_log_dir}")
     return read_results(settings.dbt_target_dir)
+
+
+BUILD_STATE_DDL = """
+create table if not exists raw.build_state (
+    project_fingerprint varchar not null,
+    built_at timestamptz not null
+)
+"""
+
+
+def project_fingerprint(settings: Settings) -> str:
+    """What the incremental models' kept months were computed with: the dbt project's
+    models, macros, seeds and settings file, the raw views it reads (warehouse/raw.py) and
+    the provinces served. Any change, an upgrade of chiso or a province editing a seed,
+    makes the next build a full one."""
+    from warehouse.raw import RAW_DDL
+
+    project = settings.dbt_project_dir
+    digest = hashlib.sha256()
+    files = [project / "dbt_project.yml"] + sorted(
+        path
+        for folder in ("models", "macros", "seeds")
+        for path in (project / folder).rglob("*")
+        if path.is_file()
+    )
+    for path in files:
+        digest.update(str(path.relative_to(project)).encode("utf-8") + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    digest.update(RAW_DDL.encode("utf-8") + b"\0")
+    digest.update(",".join(settings.provinces).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def needs_full_refresh(conn, fingerprint: str) -> bool:
+    """Whether the last build that finished was made with another project than
+    ``fingerprint`` (or none is recorded)."""
+    conn.execute(BUILD_STATE_DDL)
+    row = conn.execute(
+        "select project_fingerprint from raw.build_state order by built_at desc limit 1"
+    ).fetchone()
+    return row is None or row[0] != fingerprint
+
+
+def record_build(conn, fingerprint: str) -> None:
+    """After a build in which every model built: its project's fingerprint."""
+    conn.execute(BUILD_STATE_DDL)
+    conn.execute("begin transaction")
+    conn.execute("delete from raw.build_state")
+    conn.execute(
+        "insert into raw.build_state values (?, ?)", [fingerprint, datetime.now(UTC)]
+    )
+    conn.execute("commit")
 
 
 def dbt_unit_tests(settings: Settings) -> BuildResult:

@@ -49,7 +49,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     where = backend.published_location
     print(f"chiso run for {args.period} (data directory: {settings.data_dir})")
     try:
-        summary = run(args.period, settings)
+        summary = run(args.period, settings, full_refresh=args.full_refresh)
     except GateFailed as exc:
         _print_summary(exc.summary, settings)
         print(f"\nNOT PUBLISHED: {exc}", file=sys.stderr)
@@ -213,6 +213,12 @@ def _province_status(backend, month: str, province: str) -> None:
 def register(commands) -> None:
     run = commands.add_parser("run", help="ingest -> dbt build -> quality gate -> publish")
     run.add_argument("--period", required=True, type=period, help="month, YYYY-MM")
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the incremental models from raw instead of the changed months only "
+        "(a run does it by itself after an upgrade or a seed edit)",
+    )
     run.set_defaults(func=cmd_run)
 
     demo = commands.add_parser("demo", help="write sample files into the inbox and run them")

@@ -23,7 +23,13 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 
-from warehouse.build import BuildResult, dbt_build
+from warehouse.build import (
+    BuildResult,
+    dbt_build,
+    needs_full_refresh,
+    project_fingerprint,
+    record_build,
+)
 from warehouse.settings import Settings
 
 MARTS_SCHEMA = "marts"
@@ -123,10 +129,26 @@ class Warehouse(ABC):
         closes it."""
 
     # -- building -----------------------------------------------------------------------
-    def build(self, period: str) -> BuildResult:
+    def build(self, period: str, full_refresh: bool = False) -> BuildResult:
         """``dbt build`` as of ``period`` on this engine (seeds, models, dbt tests), with a
-        sample of each failing test's rows in its message."""
-        return self.with_failing_rows(dbt_build(self.settings, period))
+        sample of each failing test's rows in its message. The incremental models build
+        only the months whose inputs changed, unless ``full_refresh`` or the project
+        changed since the last build (:func:`warehouse.build.project_fingerprint`)."""
+        fingerprint = project_fingerprint(self.settings)
+        conn = self.raw()
+        try:
+            full_refresh = needs_full_refresh(conn, fingerprint) or full_refresh
+        finally:
+            conn.close()
+        build = dbt_build(self.settings, period, full_refresh)
+        if not build.skipped:  # every model built, with this project
+            conn = self.raw()
+            try:
+                record_build(conn, fingerprint)
+            finally:
+                conn.close()
+        build.full_refresh = full_refresh
+        return self.with_failing_rows(build)
 
     def with_failing_rows(self, build: BuildResult, limit: int = 3) -> BuildResult:
         failed = [t for t in build.tests if t.status in ("fail", "warn") and t.failures_relation]

@@ -124,7 +124,7 @@ class PostgresWarehouse(Warehouse):
     def raw(self) -> PgConnection:
         return PgConnection(self.settings.postgres)
 
-    def build(self, period: str) -> BuildResult:
+    def build(self, period: str, full_refresh: bool = False) -> BuildResult:
         """As on every engine, after refreshing the planner's statistics of ``raw``: a run
         has just loaded it, and autovacuum's own ANALYZE comes later; without them the
         planner takes a month's new rows for none and the build's joins for nested loops
@@ -136,7 +136,7 @@ class PostgresWarehouse(Warehouse):
                 conn.execute(f"analyze raw.{_ident(table)}")
         finally:
             conn.close()
-        return super().build(period)
+        return super().build(period, full_refresh)
 
     @property
     def published_location(self) -> str:

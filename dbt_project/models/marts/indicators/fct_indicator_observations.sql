@@ -5,9 +5,27 @@
 -- units, the year's rank as its December). When sources disagree for the same unit,
 -- indicator and month, every figure stays; is_selected marks the one the marts use, by
 -- var observation_source_precedence, and selection_reason says why.
+--
+-- Incremental by month: a run computes again only the months whose figures differ from
+-- what the table holds (a file that came or now counts instead of another, a late
+-- correction of an old month, a portal or DTI answer), every source of such a month
+-- together, since the comparison of sources is within a unit, indicator and month. Months
+-- after the as-of month are removed first (a rerun of an earlier month). A new version of
+-- the project, its seeds or its settings rebuilds the table in full (warehouse/build.py).
 
 {%- set as_of_period = var('as_of_period') %}
 {%- set precedence = var('observation_source_precedence') %}
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='period',
+    on_schema_change='fail',
+    pre_hook=(
+        "{% if is_incremental() and var('as_of_period') %}delete from {{ this }} "
+        "where period > '{{ var('as_of_period') }}'{% endif %}"
+    ),
+) }}
 
 with
 
@@ -123,6 +141,57 @@ combined as (
 
 ),
 
+{%- if is_incremental() %}
+
+{#- what decides a month's rows: a unit report's file (its bytes decide its figures); a
+    portal or DTI figure itself (a year's DTI ranks move with every province's score) -#}
+{%- set decided_by -%}
+    period, source, file_sha256,
+    case when source = 'unit_report' then null else unit_code end as unit_code,
+    case when source = 'unit_report' then null else indicator_code end as indicator_code,
+    case when source = 'unit_report' then null else numerator end as numerator,
+    case when source = 'unit_report' then null else denominator end as denominator,
+    case when source = 'unit_report' then null else reported_value end as reported_value
+{%- endset %}
+
+built as (
+
+    select distinct {{ decided_by }} from {{ this }}
+
+),
+
+wanted as (
+
+    select distinct {{ decided_by }}
+    from (
+        select combined.*
+        from combined
+        inner join indicators
+            on combined.indicator_code = indicators.indicator_code
+        {%- if as_of_period %}
+        where combined.period <= '{{ as_of_period }}'
+        {%- endif %}
+    ) as kept
+
+),
+
+changed_months as (
+
+    select period from (
+        select * from wanted
+        except
+        select * from built
+    ) as arrived
+    union
+    select period from (
+        select * from built
+        except
+        select * from wanted
+    ) as withdrawn
+
+),
+{%- endif %}
+
 valued as (
 
     select
@@ -142,9 +211,15 @@ valued as (
     from combined
     inner join indicators
         on combined.indicator_code = indicators.indicator_code
-    {%- if as_of_period %}
-    where combined.period <= '{{ as_of_period }}'
-    {%- endif %}
+    where
+        {%- if as_of_period %}
+        combined.period <= '{{ as_of_period }}'
+        {%- else %}
+        true
+        {%- endif %}
+        {%- if is_incremental() %}
+        and combined.period in (select changed_months.period from changed_months)
+        {%- endif %}
 
 ),
 
