@@ -90,7 +90,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"to {settings.inbox_dir}"
     )
     print(ingest_sample_sources(settings, DEFAULT_START, DEFAULT_END, log=print))
-    args.period = DEFAULT_END
+    args.period, args.full_refresh = DEFAULT_END, False
     return cmd_run(args)
 
 
