@@ -150,9 +150,7 @@ def record_build(conn, fingerprint: str) -> None:
     conn.execute(BUILD_STATE_DDL)
     conn.execute("begin transaction")
     conn.execute("delete from raw.build_state")
-    conn.execute(
-        "insert into raw.build_state values (?, ?)", [fingerprint, datetime.now(UTC)]
-    )
+    conn.execute("insert into raw.build_state values (?, ?)", [fingerprint, datetime.now(UTC)])
     conn.execute("commit")
 
 

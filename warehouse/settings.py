@@ -41,6 +41,7 @@ checkout runs with no configuration. All runtime data lives under one directory,
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -120,6 +121,7 @@ class Settings:
     template_url: str | None = None
     cosmos_mode: str = "watcher"
     ingest_workers: int = 1
+    duckdb_memory_limit: str = "4GB"  # dbt's DuckDB spills to disk beyond it
     fault_pause_before_replace: float = 0.0
 
     @property
@@ -228,6 +230,13 @@ def _positive(name: str, default: int) -> int:
     return int(value)
 
 
+def _memory(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip() or default
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value):
+        raise SettingsError(f"{name}={value!r}: give a size with its unit, e.g. 4GB or 1500MiB")
+    return value
+
+
 def load_settings() -> Settings:
     """Read the settings from the environment (call again after changing it)."""
     data = _path("CHISO_DATA_DIR", PROJECT_ROOT / "data")
@@ -268,6 +277,7 @@ def load_settings() -> Settings:
         template_url=os.environ.get("CHISO_TEMPLATE_URL") or None,
         cosmos_mode=_choice("CHISO_COSMOS_MODE", "watcher", ("watcher", "runner", "subprocess")),
         ingest_workers=_positive("CHISO_INGEST_WORKERS", len(os.sched_getaffinity(0))),
+        duckdb_memory_limit=_memory("CHISO_DUCKDB_MEMORY_LIMIT", "4GB"),
         fault_pause_before_replace=float(os.environ.get("CHISO_FAULT_PAUSE_BEFORE_REPLACE", 0)),
     )
 
@@ -282,6 +292,7 @@ def export_warehouse_environment(settings: Settings) -> None:
     os.environ["CHISO_DBT_TARGET"] = settings.warehouse
     os.environ["CHISO_PROVINCES"] = ",".join(settings.provinces)  # dbt's served provinces
     os.environ["CHISO_TIMEZONE"] = settings.timezone  # dbt's local_date
+    os.environ["CHISO_DUCKDB_MEMORY_LIMIT"] = settings.duckdb_memory_limit  # dbt's profile
     if settings.warehouse == "postgres":
         os.environ.update(settings.postgres.environment())
 

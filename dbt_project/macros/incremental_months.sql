@@ -11,3 +11,19 @@
         where built.file_sha256 = files.file_sha256
     )
 {%- endmacro %}
+
+{% macro month_checksum(columns) -%}
+    {#- an order-independent checksum of a month's rows over ``columns``: with the row
+        count, a month whose rows differ in any of them differs (a sum of 64-bit hashes) -#}
+    {{ return(adapter.dispatch('month_checksum', 'chiso')(columns)) }}
+{%- endmacro %}
+
+{% macro duckdb__month_checksum(columns) -%}
+    sum(hash({{ columns | join(', ') }}))
+{%- endmacro %}
+
+{% macro postgres__month_checksum(columns) -%}
+    sum(hashtextextended(concat_ws('|'
+        {%- for column in columns %}, coalesce(cast({{ column }} as text), '\N'){% endfor -%}
+    ), 0))
+{%- endmacro %}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
@@ -304,3 +305,37 @@ def test_a_read_left_unfinished_never_hands_its_answers_to_the_next(settings, sa
         assert next(unfinished).request == first[0]
         unfinished.close()  # the caller moved on with answers still owed
         assert [read.request for read in readers.read(second)] == second
+
+
+def test_staged_copies_land_first_received_first_and_none_is_left(settings, sample_inbox):
+    """The reader workers write each valid file's copy and sidecar beside its landing
+    place; the run renames them in the order received: the same bytes sent twice keep the
+    first receipt, every landed file holds the bytes its name says, and no staged copy
+    stays (one a stopped run left is removed)."""
+    import shutil
+    from dataclasses import replace
+
+    from ingest.landing import STAGE_SUFFIX, sha256_file
+    from tests.clerk_files import received
+
+    first = sorted(sample_inbox)[0]
+    again = settings.inbox_dir / f"gui_lai_{first.name}"
+    shutil.copyfile(first, again)
+    received(again, datetime.fromtimestamp(first.stat().st_mtime, UTC) + timedelta(days=1))
+    stale = settings.landing_dir / "unit_files" / "2025-06" / f".{'0' * 64}.1.0{STAGE_SUFFIX}"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"left by a run that was killed")
+    lines: list[str] = []
+    sent_twice = sha256_file(first)
+
+    summary = ingest_inbox(replace(settings, ingest_workers=2), log=lines.append)
+    assert summary.workers == 2 and summary.duplicates == 1
+    assert summary.landed == summary.loaded_files == len(sample_inbox)
+    assert any("removed 1 staged" in line for line in lines)
+    landing = settings.landing_dir / "unit_files"
+    assert not [p for p in landing.rglob("*") if p.name.endswith(STAGE_SUFFIX)]
+    copies = [p for p in landing.glob("*/*") if not p.name.endswith(".json")]
+    assert len(copies) == len(sample_inbox)
+    assert all(sha256_file(p) == p.name.split(".")[0] for p in copies)
+    (sidecar,) = landing.glob(f"*/{sent_twice}.*.meta.json")
+    assert json.loads(sidecar.read_text(encoding="utf-8"))["original_name"] == first.name

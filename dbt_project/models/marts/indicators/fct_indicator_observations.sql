@@ -143,26 +143,24 @@ combined as (
 
 {%- if is_incremental() %}
 
-{#- what decides a month's rows: a unit report's file (its bytes decide its figures); a
-    portal or DTI figure itself (a year's DTI ranks move with every province's score) -#}
-{%- set decided_by -%}
-    period, source, file_sha256,
-    case when source = 'unit_report' then null else unit_code end as unit_code,
-    case when source = 'unit_report' then null else indicator_code end as indicator_code,
-    case when source = 'unit_report' then null else numerator end as numerator,
-    case when source = 'unit_report' then null else denominator end as denominator,
-    case when source = 'unit_report' then null else reported_value end as reported_value
-{%- endset %}
+{#- a month's rows are decided by these columns (the rest is computed from them and the
+    catalog): a month whose row count or checksum over them differs is built again -#}
+{%- set deciding = [
+    'source', 'file_sha256', 'unit_code', 'indicator_code', 'numerator', 'denominator',
+    'reported_value',
+] %}
 
 built as (
 
-    select distinct {{ decided_by }} from {{ this }}
+    select period, count(*) as row_count, {{ month_checksum(deciding) }} as checksum
+    from {{ this }}
+    group by period
 
 ),
 
 wanted as (
 
-    select distinct {{ decided_by }}
+    select period, count(*) as row_count, {{ month_checksum(deciding) }} as checksum
     from (
         select combined.*
         from combined
@@ -172,22 +170,18 @@ wanted as (
         where combined.period <= '{{ as_of_period }}'
         {%- endif %}
     ) as kept
+    group by period
 
 ),
 
 changed_months as (
 
-    select period from (
-        select * from wanted
-        except
-        select * from built
-    ) as arrived
-    union
-    select period from (
-        select * from built
-        except
-        select * from wanted
-    ) as withdrawn
+    select coalesce(wanted.period, built.period) as period
+    from wanted
+    full outer join built on wanted.period = built.period
+    where
+        wanted.row_count is distinct from built.row_count
+        or wanted.checksum is distinct from built.checksum
 
 ),
 {%- endif %}
