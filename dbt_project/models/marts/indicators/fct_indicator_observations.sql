@@ -205,15 +205,16 @@ valued as (
     from combined
     inner join indicators
         on combined.indicator_code = indicators.indicator_code
+    -- noqa: disable=LT02
     where
-        {%- if as_of_period %}
-        combined.period <= '{{ as_of_period }}'
-        {%- else %}
         true
+        {%- if as_of_period %}
+        and combined.period <= '{{ as_of_period }}'
         {%- endif %}
         {%- if is_incremental() %}
         and combined.period in (select changed_months.period from changed_months)
         {%- endif %}
+    -- noqa: enable=LT02
 
 ),
 
