@@ -1,15 +1,30 @@
 {#- The months an incremental model builds again: those whose inputs differ from what the
-    model holds. Both engines; the comparisons are anti-joins on the file hash, so a month
-    with nothing new costs a scan of hashes, not the ranking or the windows. -#}
+    model holds, by a row count and checksum per month on both sides (both engines): a
+    month with nothing new costs a scan of its deciding columns, not the ranking or the
+    windows. -#}
 
-{% macro months_with_files_not_in(relation) -%}
-    {#- months with a landed file (raw.unit_report_files) the relation has no row of -#}
-    select distinct files.period
-    from {{ source('unit_reports', 'unit_report_files') }} as files
-    where not exists (
-        select 1 from {{ relation }} as built
-        where built.file_sha256 = files.file_sha256
-    )
+{% macro months_changed_in_raw(relation) -%}
+    {#- months whose raw figures (raw.unit_report_values: whatever loaded them) differ in
+        row count or checksum from what the relation holds -#}
+    {%- set deciding = [
+        'file_sha256', 'source_row', 'numerator', 'denominator', 'reported_value',
+        'received_at', 'sent_on',
+    ] %}
+    select coalesce(wanted.period, built.period)
+    from (
+        select period, count(*) as row_count, {{ month_checksum(deciding) }} as checksum
+        from {{ source('unit_reports', 'unit_report_values') }}
+        group by period
+    ) as wanted
+    full outer join (
+        select period, count(*) as row_count, {{ month_checksum(deciding) }} as checksum
+        from {{ relation }}
+        group by period
+    ) as built
+        on wanted.period = built.period
+    where
+        wanted.row_count is distinct from built.row_count
+        or wanted.checksum is distinct from built.checksum
 {%- endmacro %}
 
 {% macro month_checksum(columns) -%}

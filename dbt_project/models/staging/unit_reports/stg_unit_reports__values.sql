@@ -3,8 +3,9 @@
     would rank every figure again for each; on PostgreSQL the planner also misjudges the
     ranking's three-column join and turns its readers into nested loops).
 
-    Incremental by month: a run ranks again only the months that received a file since
-    the last build (a late correction for an old month included: its whole month is ranked
+    Incremental by month: a run ranks again only the months whose raw figures differ from
+    what it holds (a row count and checksum per month: a file received since the last
+    build, or figures loaded by any other path) (a late correction for an old month included: its whole month is ranked
     again, so the file that counts is decided as in a full build). Raw keeps every file
     and is never edited, so a month's rows depend on that month's files alone. A new
     version of the project or its seeds rebuilds it in full (warehouse/build.py). -#}
@@ -21,7 +22,7 @@ source as (
 
     select * from {{ source('unit_reports', 'unit_report_submissions') }}
     {%- if is_incremental() %}
-    where period in ({{ months_with_files_not_in(this) }})
+    where period in ({{ months_changed_in_raw(this) }})
     {%- endif %}
 
 ),
