@@ -3,22 +3,18 @@
     month with nothing new costs a scan of its deciding columns, not the ranking or the
     windows. -#}
 
-{% macro months_changed_in_raw(relation) -%}
-    {#- months whose raw figures (raw.unit_report_values: whatever loaded them) differ in
-        row count or checksum from what the relation holds -#}
-    {%- set deciding = [
-        'file_sha256', 'source_row', 'numerator', 'denominator', 'reported_value',
-        'received_at', 'sent_on',
-    ] %}
-    select coalesce(wanted.period, built.period)
+{% macro months_that_differ(wanted, built, columns) -%}
+    {#- the months (a query of one column, period) whose rows in ``wanted`` (a relation or
+        a CTE's name) differ in row count or checksum over ``columns`` from ``built`` -#}
+    select coalesce(wanted.period, built.period) as period
     from (
-        select period, count(*) as row_count, {{ month_checksum(deciding) }} as checksum
-        from {{ source('unit_reports', 'unit_report_values') }}
+        select period, count(*) as row_count, {{ month_checksum(columns) }} as checksum
+        from {{ wanted }}
         group by period
     ) as wanted
     full outer join (
-        select period, count(*) as row_count, {{ month_checksum(deciding) }} as checksum
-        from {{ relation }}
+        select period, count(*) as row_count, {{ month_checksum(columns) }} as checksum
+        from {{ built }}
         group by period
     ) as built
         on wanted.period = built.period

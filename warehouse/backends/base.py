@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 
@@ -135,18 +135,12 @@ class Warehouse(ABC):
         only the months whose inputs changed, unless ``full_refresh`` or the project
         changed since the last build (:func:`warehouse.build.project_fingerprint`)."""
         fingerprint = project_fingerprint(self.settings)
-        conn = self.raw()
-        try:
+        with closing(self.raw()) as conn:
             full_refresh = needs_full_refresh(conn, fingerprint) or full_refresh
-        finally:
-            conn.close()
         build = dbt_build(self.settings, period, full_refresh)
         if not build.skipped:  # every model built, with this project
-            conn = self.raw()
-            try:
+            with closing(self.raw()) as conn:
                 record_build(conn, fingerprint)
-            finally:
-                conn.close()
         build.full_refresh = full_refresh
         return self.with_failing_rows(build)
 

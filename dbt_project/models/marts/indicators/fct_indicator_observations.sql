@@ -150,38 +150,21 @@ combined as (
     'reported_value',
 ] %}
 
-built as (
+kept as (
 
-    select period, count(*) as row_count, {{ month_checksum(deciding) }} as checksum
-    from {{ this }}
-    group by period
-
-),
-
-wanted as (
-
-    select period, count(*) as row_count, {{ month_checksum(deciding) }} as checksum
-    from (
-        select combined.*
-        from combined
-        inner join indicators
-            on combined.indicator_code = indicators.indicator_code
-        {%- if as_of_period %}
-        where combined.period <= '{{ as_of_period }}'
-        {%- endif %}
-    ) as kept
-    group by period
+    select combined.*
+    from combined
+    inner join indicators
+        on combined.indicator_code = indicators.indicator_code
+    {%- if as_of_period %}
+    where combined.period <= '{{ as_of_period }}'
+    {%- endif %}
 
 ),
 
 changed_months as (
 
-    select coalesce(wanted.period, built.period) as period
-    from wanted
-    full outer join built on wanted.period = built.period
-    where
-        wanted.row_count is distinct from built.row_count
-        or wanted.checksum is distinct from built.checksum
+    {{ months_that_differ('kept', this, deciding) }}
 
 ),
 {%- endif %}

@@ -5,10 +5,10 @@
 
     Incremental by month: a run ranks again only the months whose raw figures differ from
     what it holds (a row count and checksum per month: a file received since the last
-    build, or figures loaded by any other path) (a late correction for an old month included: its whole month is ranked
-    again, so the file that counts is decided as in a full build). Raw keeps every file
-    and is never edited, so a month's rows depend on that month's files alone. A new
-    version of the project or its seeds rebuilds it in full (warehouse/build.py). -#}
+    build, a late correction of an old month, figures loaded by any other path); such a
+    month is ranked again whole, so the file that counts is decided as in a full build. A
+    month's rows depend on that month's raw figures alone. A new version of the project or
+    its seeds rebuilds it in full (warehouse/build.py). -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -22,7 +22,12 @@ source as (
 
     select * from {{ source('unit_reports', 'unit_report_submissions') }}
     {%- if is_incremental() %}
-    where period in ({{ months_changed_in_raw(this) }})
+    where period in (
+        {{ months_that_differ(source('unit_reports', 'unit_report_values'), this, [
+            'file_sha256', 'source_row', 'numerator', 'denominator', 'reported_value',
+            'received_at', 'sent_on',
+        ]) }}
+    )
     {%- endif %}
 
 ),
