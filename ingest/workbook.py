@@ -24,7 +24,7 @@ import unicodedata
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -229,13 +229,24 @@ def _encrypted() -> ParseError:
 def sniff(data: bytes, max_expanded: int) -> str:
     """What the bytes are: xlsx, xlsb, ods (checked as zips), xls (an OLE file), csv (text);
     an error saying what they are when they are no spreadsheet."""
+    file_format, archive = _sniff(data, max_expanded)
+    if archive is not None:
+        archive.close()
+    return file_format
+
+
+def _sniff(data: bytes, max_expanded: int) -> tuple[str, zipfile.ZipFile | None]:
+    """:func:`sniff`, and a zip's archive left open for its reader (opened once)."""
     if data.startswith(_ZIP):
         file_format, archive = _zip_format(data, max_expanded)
-        with archive:
+        try:
             _check_zip_contents(file_format, archive)
-        return file_format
+        except BaseException:
+            archive.close()
+            raise
+        return file_format, archive
     if data.startswith(_CFB):
-        return _cfb_format(data)
+        return _cfb_format(data), None
     if data.startswith(b"%PDF"):
         raise refuse(
             "tệp là PDF (bản in hoặc bản quét); hãy gửi chính tệp Excel đã điền số liệu",
@@ -244,7 +255,7 @@ def sniff(data: bytes, max_expanded: int) -> str:
     if not data.strip():
         raise refuse("tệp rỗng (0 byte có nội dung)", "the file is empty")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "csv"  # Excel's "Unicode Text": UTF-16 with its byte-order mark
+        return "csv", None  # Excel's "Unicode Text": UTF-16 with its byte-order mark
     head = data[:4096]
     if head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4:
         raise refuse(
@@ -256,7 +267,7 @@ def sniff(data: bytes, max_expanded: int) -> str:
             "tệp không phải bảng tính hay CSV; hãy gửi tệp báo cáo theo mẫu",
             "the file is neither a spreadsheet nor a CSV; send the report on the template",
         )
-    return "csv"
+    return "csv", None
 
 
 def read_workbook(
@@ -279,7 +290,16 @@ def read_workbook(
             f"the file is too large ({size:,} bytes, at most {max_bytes:,})",
         )
     data = path.read_bytes() if data is None else data
-    actual = sniff(data, max_expanded)
+    actual, archive = _sniff(data, max_expanded)
+    try:
+        sheets = (
+            [_read_csv(data, recognised)]
+            if actual == "csv"
+            else _read_sheets(data, actual, archive)
+        )
+    finally:
+        if archive is not None:
+            archive.close()
     warnings = []
     if actual != named:
         warnings.append(
@@ -290,22 +310,21 @@ def read_workbook(
                 f"it was read as what it is — next time save it with its own extension",
             )
         )
-    sheets = [_read_csv(data, recognised)] if actual == "csv" else _read_sheets(data, actual)
     return Workbook(actual, sheets, warnings)
 
 
 def _cell_text(value: object) -> object:
-    return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
+    if isinstance(value, str) and not value.isascii():  # ASCII is NFC already
+        return unicodedata.normalize("NFC", value)
+    return value
 
 
-def _read_sheets(data: bytes, file_format: str) -> list[Sheet]:
+def _read_sheets(data: bytes, file_format: str, archive: zipfile.ZipFile | None) -> list[Sheet]:
     import python_calamine
 
     try:  # read first: a sheet's extent is checked before calamine lays it out
-        facts = {
-            unicodedata.normalize("NFC", name): value
-            for name, value in _FACTS.get(file_format, lambda data: {})(data).items()
-        }
+        found = _FACTS[file_format](data, archive) if file_format in _FACTS else {}
+        facts = {unicodedata.normalize("NFC", name): value for name, value in found.items()}
     except ParseError:
         raise
     except Exception as exc:  # a damaged part (styles, a sheet's XML, BIFF records)
@@ -442,44 +461,62 @@ def is_percent_format(code: str) -> bool:
     return "%" in code
 
 
-def _xlsx_facts(data: bytes) -> dict[str, CellFacts]:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        names = set(archive.namelist())
-        percent_styles: set[int] = set()
-        if "xl/styles.xml" in names:
-            styles = ElementTree.fromstring(archive.read("xl/styles.xml"))
-            custom = {
-                int(fmt.get("numFmtId", -1)): fmt.get("formatCode", "")
-                for fmt in styles.iter(f"{_SSML}numFmt")
-            }
-            cell_xfs = styles.find(f"{_SSML}cellXfs")
-            for index, xf in enumerate(cell_xfs if cell_xfs is not None else []):
-                fmt_id = int(xf.get("numFmtId", 0))
-                if fmt_id in (9, 10) or is_percent_format(custom.get(fmt_id, "")):
-                    percent_styles.add(index)
-        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-        rels_name = "xl/_rels/workbook.xml.rels"
-        rels = ElementTree.fromstring(archive.read(rels_name)) if rels_name in names else None
-        targets = {
-            rel.get("Id"): rel.get("Target", "")
-            for rel in (rels.iter(f"{_PKG_REL}Relationship") if rels is not None else [])
+def _xlsx_facts(data: bytes, archive: zipfile.ZipFile | None) -> dict[str, CellFacts]:
+    assert archive is not None
+    names = set(archive.namelist())
+    rels_name = "xl/_rels/workbook.xml.rels"
+    percent_styles, sheets = _xlsx_layout(
+        archive.read("xl/styles.xml") if "xl/styles.xml" in names else b"",
+        archive.read("xl/workbook.xml"),
+        archive.read(rels_name) if rels_name in names else b"",
+    )
+    out: dict[str, CellFacts] = {}
+    for name, part in sheets:
+        if part not in names:
+            continue
+        xml = archive.read(part)
+        extent = _xlsx_extent(xml)
+        if not percent_styles and b"<f" not in xml and b't="e"' not in xml:
+            out[name] = CellFacts(extent=extent)
+            continue
+        facts = _xlsx_sheet_facts(xml, percent_styles)
+        out[name] = CellFacts(
+            facts.percent, facts.formula_without_value, facts.errors, extent=extent
+        )
+    return out
+
+
+@lru_cache(maxsize=64)
+def _xlsx_layout(
+    styles_xml: bytes, workbook_xml: bytes, rels_xml: bytes
+) -> tuple[frozenset[int], tuple[tuple[str, str], ...]]:
+    """The cell styles that show '%', and each sheet's name and part, from a workbook's
+    styles, workbook and relationships XML. Files made from one template share these
+    bytes, so they are parsed once per template, not once per file."""
+    percent_styles: set[int] = set()
+    if styles_xml:
+        styles = ElementTree.fromstring(styles_xml)
+        custom = {
+            int(fmt.get("numFmtId", -1)): fmt.get("formatCode", "")
+            for fmt in styles.iter(f"{_SSML}numFmt")
         }
-        out: dict[str, CellFacts] = {}
-        for sheet in book.iter(f"{_SSML}sheet"):
-            target = targets.get(sheet.get(f"{_REL}id"), "")
-            part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-            if part not in names:
-                continue
-            xml = archive.read(part)
-            extent = _xlsx_extent(xml)
-            if not percent_styles and b"<f" not in xml and b't="e"' not in xml:
-                out[sheet.get("name")] = CellFacts(extent=extent)
-                continue
-            facts = _xlsx_sheet_facts(xml, percent_styles)
-            out[sheet.get("name")] = CellFacts(
-                facts.percent, facts.formula_without_value, facts.errors, extent=extent
-            )
-        return out
+        cell_xfs = styles.find(f"{_SSML}cellXfs")
+        for index, xf in enumerate(cell_xfs if cell_xfs is not None else []):
+            fmt_id = int(xf.get("numFmtId", 0))
+            if fmt_id in (9, 10) or is_percent_format(custom.get(fmt_id, "")):
+                percent_styles.add(index)
+    book = ElementTree.fromstring(workbook_xml)
+    rels = ElementTree.fromstring(rels_xml) if rels_xml else None
+    targets = {
+        rel.get("Id"): rel.get("Target", "")
+        for rel in (rels.iter(f"{_PKG_REL}Relationship") if rels is not None else [])
+    }
+    sheets = []
+    for sheet in book.iter(f"{_SSML}sheet"):
+        target = targets.get(sheet.get(f"{_REL}id"), "")
+        part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        sheets.append((sheet.get("name"), part))
+    return frozenset(percent_styles), tuple(sheets)
 
 
 _CELL_REF_BYTES = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d{1,7})"')
@@ -518,10 +555,10 @@ _ODS = {
 }
 
 
-def _ods_facts(data: bytes) -> dict[str, CellFacts]:
+def _ods_facts(data: bytes, archive: zipfile.ZipFile | None) -> dict[str, CellFacts]:
     table, office = _ODS["table"], _ODS["office"]
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        root = ElementTree.fromstring(archive.read("content.xml"))
+    assert archive is not None
+    root = ElementTree.fromstring(archive.read("content.xml"))
     out: dict[str, CellFacts] = {}
     for sheet in root.iter(f"{table}table"):
         percent, no_value, errors = set(), set(), {}
@@ -555,7 +592,7 @@ def _ods_facts(data: bytes) -> dict[str, CellFacts]:
     return out
 
 
-def _xls_facts(data: bytes) -> dict[str, CellFacts]:
+def _xls_facts(data: bytes, archive: zipfile.ZipFile | None) -> dict[str, CellFacts]:
     """Percent-formatted cells of an .xls (BIFF8): its FORMAT and XF records say which
     cell styles show '%', and each number cell names its style; and each sheet's extent.
     Formulas in an .xls always keep their saved value (Excel writes it), so only

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -128,6 +129,7 @@ class Report:
         return not self.errors
 
 
+@lru_cache(maxsize=8192)  # every row of every file names the same few cells
 def _cell(row: int, col: int) -> str:
     """A1-style reference for 0-based row and column indexes."""
     return f"{column_letter(col)}{row + 1}"
@@ -527,28 +529,33 @@ def _looks_like_a_figure(value: object) -> bool:
 class _Cells:
     """One table row's cells, with what the file says of them beyond their values."""
 
+    __slots__ = ("index", "columns", "facts", "values")
+
     def __init__(self, rows, index: int, columns: dict[str, int], facts: CellFacts):
-        self.row, self.index, self.columns, self.facts = rows[index], index, columns, facts
+        row = rows[index]
+        self.index, self.columns, self.facts = index, columns, facts
+        self.values = {key: row[col] if col < len(row) else None for key, col in columns.items()}
 
     def position(self, key: str) -> tuple[int, int] | None:
         col = self.columns.get(key)
         return (self.index, col) if col is not None else None
 
     def ref(self, key: str) -> str | None:
-        where = self.position(key)
-        return _cell(*where) if where else None
+        col = self.columns.get(key)
+        return _cell(self.index, col) if col is not None else None
 
     def get(self, key: str) -> object:
-        col = self.columns.get(key)
-        return self.row[col] if col is not None and col < len(self.row) else None
+        return self.values.get(key)
 
     def is_percent(self, key: str) -> bool:
-        return self.position(key) in self.facts.percent
+        return bool(self.facts.percent) and self.position(key) in self.facts.percent
 
     def trouble(self, key: str) -> ParseError | None:
         """A cell whose value cannot be read at all: an uncalculated formula, an error."""
-        where, value = self.position(key), self.get(key)
-        if where in self.facts.formula_without_value:
+        value = self.values.get(key)
+        facts = self.facts
+        where = self.position(key) if facts.formula_without_value or facts.errors else None
+        if where is not None and where in facts.formula_without_value:
             return ParseError(
                 "ô chứa công thức chưa được tính (tệp lưu công thức mà không lưu kết quả); "
                 "hãy mở tệp bằng Excel, để Excel tính xong rồi lưu lại — hoặc thay công thức "
@@ -557,7 +564,7 @@ class _Cells:
                 "the file in Excel, let it calculate and save it — or replace the formula "
                 "with its value (Paste Values)",
             )
-        error = self.facts.errors.get(where) if where else None
+        error = facts.errors.get(where) if where is not None else None
         if error is None and isinstance(value, str) and value.strip().upper() in _EXCEL_ERRORS:
             error = value.strip()
         if error is not None:
