@@ -6,12 +6,20 @@
 --     x 1.2533 stands in), an outlier when |M| > var outlier_z_limit;
 --   * the bounds the history sets: its minimum and maximum, widened by its largest
 --     month-to-month step (a series that grows steadily stays inside), an outlier outside.
--- A series needs var outlier_min_history changes before it is judged. Outliers are gate
--- warnings and a follow-up list, never blocking on their own.
+-- The history is the var outlier_history_months months before the as-of month: a unit's
+-- behaviour of recent years, not of its first reports, and a cost that stays the same as
+-- the years of figures grow. A series needs var outlier_min_history changes in it before
+-- it is judged. Outliers are gate warnings and a follow-up list, never blocking on their
+-- own.
 
 {%- set as_of_period = var('as_of_period') %}
 {%- set z_limit = var('outlier_z_limit') %}
 {%- set min_history = var('outlier_min_history') %}
+{%- set history_months = var('outlier_history_months') | int %}
+{%- if as_of_period %}
+    {%- set first_month = (as_of_period[:4] | int) * 12 + (as_of_period[5:7] | int) - 1 - history_months %}
+    {%- set history_from = "%04d-%02d" | format(first_month // 12, first_month % 12 + 1) %}
+{%- endif %}
 
 with
 
@@ -26,7 +34,16 @@ observations as (
         source_file_name
 
     from {{ ref('fct_indicator_observations') }}
-    where is_selected and value is not null
+    -- noqa: disable=LT02
+    where
+        is_selected
+        and value is not null
+        {%- if as_of_period %}
+            -- the window's months as literals: older months are never read
+            and period >= '{{ history_from }}'
+            and period <= '{{ as_of_period }}'
+        {%- endif %}
+    -- noqa: enable=LT02
 
 ),
 
@@ -38,6 +55,17 @@ as_of as (
             as as_of_period
 
     from observations
+
+),
+
+window_start as (
+
+    select
+        as_of_period,
+        {{ dbt.dateadd('month', -history_months, "cast(as_of_period || '-01' as date)") }}
+            as history_from_on
+
+    from as_of
 
 ),
 
@@ -59,8 +87,10 @@ stepped as (
         ) as previous_value
 
     from observations
-    cross join as_of
-    where observations.period <= as_of.as_of_period
+    cross join window_start
+    where
+        observations.period <= window_start.as_of_period
+        and cast(observations.period || '-01' as date) >= window_start.history_from_on
 
 ),
 
