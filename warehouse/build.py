@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from warehouse.settings import Settings, export_warehouse_environment
+from warehouse.settings import Settings, export_as_of_period, export_warehouse_environment
 
 
 class BuildError(RuntimeError):
@@ -75,11 +75,19 @@ def dbt_args(
     ]
 
 
-def run_dbt(settings: Settings, command: str, *extra: str, target_path: Path | None = None) -> None:
-    """Invoke dbt in-process against the configured warehouse (its dbt target)."""
+def run_dbt(
+    settings: Settings,
+    command: str,
+    *extra: str,
+    target_path: Path | None = None,
+    as_of_period: str = "",
+) -> None:
+    """Invoke dbt in-process against the configured warehouse (its dbt target), the marts
+    as of ``as_of_period`` (empty: the latest month observed)."""
     from dbt.cli.main import dbtRunner
 
     export_warehouse_environment(settings)
+    export_as_of_period(as_of_period)
     result = dbtRunner().invoke(dbt_args(settings, command, *extra, target_path=target_path))
     if result.exception is not None:
         raise BuildError(f"dbt {command} could not run: {result.exception}")
@@ -95,9 +103,8 @@ def dbt_build(settings: Settings, as_of_period: str, full_refresh: bool = False)
         "build",
         "--exclude-resource-type",
         "unit_test",
-        "--vars",
-        json.dumps({"as_of_period": as_of_period}),
         *(["--full-refresh"] if full_refresh else []),
+        as_of_period=as_of_period,  # not --vars: a new month would re-parse the whole project
     )
     if not results_path.exists():
         raise BuildError(f"dbt build wrote no results ({results_path}); see {settings.dbt_log_dir}")

@@ -297,6 +297,12 @@ def export_warehouse_environment(settings: Settings) -> None:
         os.environ.update(settings.postgres.environment())
 
 
+def export_as_of_period(as_of_period: str) -> None:
+    """The month dbt's marts are as of ('' for the latest observed), read through the macro
+    ``as_of_period``: set before each dbt invocation, so never left from an earlier one."""
+    os.environ["CHISO_AS_OF_PERIOD"] = as_of_period
+
+
 def quiet_great_expectations() -> None:
     """Great Expectations reports usage unless told not to (and this machine has no network)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")

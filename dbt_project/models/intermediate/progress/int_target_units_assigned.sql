@@ -4,7 +4,7 @@
 -- deadline, and that exist by the as-of month (a commune created in July 2025 is not
 -- measured as of June 2025).
 
-{%- set as_of_period = var('as_of_period') %}
+{%- set as_of_period = as_of_period() %}
 
 with
 

@@ -6,7 +6,7 @@
 -- chiso received it (in the instance's time zone), never from the date it states as sent
 -- (ngày gửi), which a clerk types and the reader only checks for sense.
 
-{%- set as_of_period = var('as_of_period') %}
+{%- set as_of_period = as_of_period() %}
 {%- set start_on = "cast('" ~ var('reporting_start_period') ~ "-01' as date)" %}
 {%- set end_on = dbt.dateadd('month', 1, "cast('" ~ as_of_period ~ "-01' as date)")
     if as_of_period else dbt.dateadd('month', 1, dbt.date_trunc('month', 'current_date')) %}

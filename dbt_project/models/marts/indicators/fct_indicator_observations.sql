@@ -13,7 +13,7 @@
 -- after the as-of month are removed first (a rerun of an earlier month). A new version of
 -- the project, its seeds or its settings rebuilds the table in full (warehouse/build.py).
 
-{%- set as_of_period = var('as_of_period') %}
+{%- set as_of_period = as_of_period() %}
 {%- set precedence = var('observation_source_precedence') %}
 
 {{ config(
@@ -22,8 +22,8 @@
     unique_key='period',
     on_schema_change='fail',
     pre_hook=(
-        "{% if is_incremental() and var('as_of_period') %}delete from {{ this }} "
-        "where period > '{{ var('as_of_period') }}'{% endif %}"
+        "{% if is_incremental() and as_of_period() %}delete from {{ this }} "
+        "where period > '{{ as_of_period() }}'{% endif %}"
     ),
 ) }}
 

@@ -12,7 +12,7 @@
 -- it is judged. Outliers are gate warnings and a follow-up list, never blocking on their
 -- own.
 
-{%- set as_of_period = var('as_of_period') %}
+{%- set as_of_period = as_of_period() %}
 {%- set z_limit = var('outlier_z_limit') %}
 {%- set min_history = var('outlier_min_history') %}
 {%- set history_months = var('outlier_history_months') | int %}
