@@ -128,16 +128,14 @@ def verify_snapshots() -> int:
 def report(period: str) -> list[str]:
     """The monthly report for ``period``, one per province the instance serves, in
     <data>/reports (and its PDF when Chromium is installed); reads what is published."""
-    from warehouse.report import chromium, to_pdf, write_report
+    from warehouse.report import chromium, to_pdfs, write_report
 
     settings = load_settings()
-    written = []
-    for province in settings.provinces:
-        path = write_report(settings, check_period(period), settings.data_dir / "reports", province)
-        if chromium():
-            to_pdf(path)
-        written.append(str(path))
-    return written
+    out = settings.data_dir / "reports"
+    paths = [write_report(settings, check_period(period), out, p) for p in settings.provinces]
+    if chromium():
+        to_pdfs(paths)
+    return [str(path) for path in paths]
 
 
 def ingest_unit_files() -> str:

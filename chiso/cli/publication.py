@@ -80,19 +80,20 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     import subprocess
 
-    from warehouse.report import ReportError, to_pdf, to_png, write_report
+    from warehouse.report import ReportError, to_pdfs, to_png, write_report
 
     settings = load_settings()
     out = Path(args.out) if args.out else settings.data_dir / "reports"
     provinces = [args.province] if args.province else list(settings.provinces)
     try:
+        paths = []
         for province in provinces:
-            path = write_report(settings, args.period, out, province)
-            print(f"report written: {path}")
-            if args.pdf:
-                print(f"PDF written: {to_pdf(path)}")
-            if args.png:
-                print(f"screenshot written: {to_png(path)}")
+            paths.append(write_report(settings, args.period, out, province))
+            print(f"report written: {paths[-1]}")
+        for pdf in to_pdfs(paths) if args.pdf else []:
+            print(f"PDF written: {pdf}")
+        for path in paths if args.png else []:
+            print(f"screenshot written: {to_png(path)}")
     except (ReportError, OSError, subprocess.SubprocessError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
