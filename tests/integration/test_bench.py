@@ -32,6 +32,8 @@ def test_the_national_benchmark_builds_gates_runs_the_floor_and_a_monthly_run():
     assert inbox["files"] == units + inbox["corrected"] and inbox["rejected"] > 0
     assert f"{inbox['files']} received" in monthly["ingest"]
     assert f"{inbox['rejected']} quarantined" in monthly["ingest"]
+    # each unit's series goes on from the month before: no figure jumps (a jump warning)
+    assert inbox["continued_series"] > 0 and monthly["ingest"].endswith(" 0 warning(s)")
     assert result["read_floor"]["files"] == inbox["files"] and result["read_floor"]["cells"] > 0
     assert monthly["published_rows"] > first["published_rows"]
 
