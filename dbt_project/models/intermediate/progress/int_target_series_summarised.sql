@@ -45,10 +45,7 @@ series as (
         measured.value,
         measured.measured_on,
         measured.month_index,
-        row_number() over (
-            partition by target_units.target_id, target_units.unit_code
-            order by measured.measured_on
-        ) as point_number,
+        -- the latest points by one window; the first (the baseline) by an aggregate
         row_number() over (
             partition by target_units.target_id, target_units.unit_code
             order by measured.measured_on desc
@@ -82,9 +79,9 @@ series_summary as (
         target_id,
         unit_code,
         count(*) as observation_count,
-        max(case when point_number = 1 then period end) as baseline_period,
-        max(case when point_number = 1 then value end) as baseline_value,
-        max(case when point_number = 1 then measured_on end) as baseline_measured_on,
+        {{ first_by('period', 'measured_on') }} as baseline_period,
+        {{ first_by('value', 'measured_on') }} as baseline_value,
+        min(measured_on) as baseline_measured_on,
         max(case when points_from_latest = 1 then period end) as latest_period,
         max(case when points_from_latest = 1 then value end) as latest_value,
         max(case when points_from_latest = 1 then measured_on end) as latest_measured_on,
