@@ -4,6 +4,11 @@
 -- six. A target a later document replaced takes the figures of its validity only; where the
 -- indicator changes method (dim_indicator.method_break_on) within the series, the series
 -- restarts there: the figures before the break are not its baseline.
+-- A table, not a view like the other intermediate models: this is the join of every
+-- target x unit with every month of its figures, the dearest step of target progress,
+-- and its grain test would otherwise compute it a second time.
+
+{{ config(materialized='table') }}
 
 with
 
