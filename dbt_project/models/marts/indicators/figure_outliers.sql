@@ -25,13 +25,13 @@ with
 
 observations as (
 
+    -- only what the windows need: at national scale the history is some 14 M figures,
+    -- and every column carried through the windows is held for each of them
     select
         unit_code,
         indicator_code,
         period,
-        value,
-        file_sha256,
-        source_file_name
+        value
 
     from {{ ref('fct_indicator_observations') }}
     -- noqa: disable=LT02
@@ -96,9 +96,19 @@ stepped as (
 
 current_figures as (
 
-    select stepped.*
+    -- the as-of month's figures, with the file each came from
+    select
+        stepped.*,
+        files.source_file_name
+
     from stepped
     inner join as_of on stepped.period = as_of.as_of_period
+    inner join {{ ref('fct_indicator_observations') }} as files
+        on
+            stepped.unit_code = files.unit_code
+            and stepped.indicator_code = files.indicator_code
+            and stepped.period = files.period
+            and files.is_selected
 
 ),
 
