@@ -603,7 +603,8 @@ def _inbox(period: str) -> dict:
             (unit, code): (numerator, denominator)
             for unit, code, numerator, denominator in conn.execute(
                 "select unit_code, indicator_code, numerator, denominator "
-                "from raw.unit_report_values where period = ? and denominator > 0",
+                "from raw.unit_report_values "
+                "where period = ? and denominator > 0 and numerator is not null",
                 [previous_month(period)],
             ).fetchall()
         }

@@ -486,7 +486,7 @@ def _xlsx_facts(data: bytes, archive: zipfile.ZipFile | None) -> dict[str, CellF
     return out
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=16)
 def _xlsx_layout(
     styles_xml: bytes, workbook_xml: bytes, rels_xml: bytes
 ) -> tuple[frozenset[int], tuple[tuple[str, str], ...]]:

@@ -551,7 +551,9 @@ def _headless(*arguments: str) -> subprocess.CompletedProcess:
         raise ReportError("this needs Chromium (apt-get install chromium); the HTML is written")
     # a profile of its own: two at once must not meet in one (the second would hand its
     # page to the first and exit); no background connections (none reach out of here)
-    with tempfile.TemporaryDirectory(prefix="chiso-chromium-") as profile:
+    with tempfile.TemporaryDirectory(
+        prefix="chiso-chromium-", ignore_cleanup_errors=True
+    ) as profile:
         return subprocess.run(
             [
                 browser,
