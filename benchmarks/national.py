@@ -779,7 +779,9 @@ def _child(kind: str, workdir: Path, period: str) -> dict:
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
     if out.returncode != 0 or not lines:
-        raise RuntimeError(f"bench {kind} failed: {out.stderr[-3000:]}")
+        raise RuntimeError(
+            f"bench {kind} failed (exit code {out.returncode}): {out.stderr[-3000:]}"
+        )
     return json.loads(lines[-1][len("RESULT ") :])
 
 
