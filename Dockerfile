@@ -14,7 +14,7 @@ COPY constraints.txt pyproject.toml README.md ./
 COPY ingest ingest
 COPY warehouse warehouse
 COPY expectations expectations
-RUN pip install -c constraints.txt ".[postgres]" && pip check
+RUN pip install -c constraints.txt ".[postgres,celery]" && pip check
 
 COPY dags dags
 COPY dbt_project dbt_project

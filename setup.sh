@@ -35,6 +35,10 @@ setup() {
     if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
         apt_install postgresql
     fi
+    # Redis: the Celery broker of the scale-out topology, started natively by its test
+    if ! command -v redis-server >/dev/null 2>&1; then
+        apt_install redis-server
+    fi
     # headless Chromium: the monthly report's PDF, and the test that renders its charts
     if ! command -v chromium >/dev/null 2>&1; then
         apt_install chromium
@@ -55,7 +59,7 @@ PY
     if [ "$(cat "$VENV/.setup-stamp" 2>/dev/null)" != "$stamp" ]; then
         say "installing chiso and its pinned dependencies into $VENV (a few minutes the first time)"
         "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-            -c constraints.txt -e ".[dev,postgres]"
+            -c constraints.txt -e ".[dev,postgres,celery]"
         "$VENV/bin/python" -m pip check
         echo "$stamp" > "$VENV/.setup-stamp"
     fi

@@ -69,7 +69,7 @@ def test_dockerfile_copies_what_exists_and_installs_from_the_lock():
         if line.startswith("COPY "):
             for source in line.split()[1:-1]:
                 assert (PROJECT_ROOT / source).exists(), source
-    assert 'pip install -c constraints.txt ".[postgres]"' in DOCKERFILE
+    assert 'pip install -c constraints.txt ".[postgres,celery]"' in DOCKERFILE
     pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     lock = _lock()
     project = pyproject["project"]
