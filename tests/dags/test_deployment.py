@@ -26,35 +26,86 @@ def _lock() -> dict[str, str]:
     return pins
 
 
-def test_compose_runs_the_airflow_3_services_on_postgres():
+def _interpolated(value: str, env: dict[str, str]) -> str:
+    """What docker compose makes of ``${NAME}``, ``${NAME:-default}`` and ``${NAME:?error}``."""
+
+    def one(match: re.Match) -> str:
+        name, op, rest = match.group(1), match.group(2), match.group(3)
+        if name in env:
+            return env[name]
+        assert op == ":-", f"{name} has no value and no default"
+        return rest
+
+    return re.sub(r"\$\{([A-Z_]+)(?:(:-|:\?)([^}]*))?\}", one, value)
+
+
+def test_compose_is_airflows_celery_topology_on_postgres():
     services = COMPOSE["services"]
     assert {
         "postgres",
+        "redis",
         "airflow-init",
         "airflow-apiserver",
         "airflow-scheduler",
         "airflow-dag-processor",
         "airflow-triggerer",
+        "airflow-worker",
     } <= set(services)
     for name, service in services.items():
         if name.startswith("airflow"):
             assert service["build"] == "."
             env = service["environment"]
+            assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+            assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://redis:")
+            assert env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql://")
             assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://")
             assert env["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/chiso/dags"
+            # the landing area and inbox are shared by every worker
             assert "chiso-data:/opt/chiso/data" in service["volumes"]
+        if name != "airflow-init":  # a one-shot job
+            assert service["healthcheck"]["test"], f"{name} has no health check"
+    worker = services["airflow-worker"]
+    assert worker["command"] == ["celery", "worker"]
+    assert worker["deploy"]["replicas"] >= 2
+    for name in ("airflow-scheduler", "airflow-worker", "airflow-apiserver"):
+        assert {"postgres", "redis", "warehouse-postgres"} <= set(services[name]["depends_on"])
 
 
-def test_the_optional_warehouse_service_matches_what_chiso_connects_to():
+def test_production_runs_the_postgres_warehouse_through_an_airflow_connection(monkeypatch):
+    """The settings, given the worker's environment, connect to warehouse-postgres as the
+    user and database that service creates."""
+    from warehouse.settings import load_settings
+
     services = COMPOSE["services"]
     warehouse = services["warehouse-postgres"]
-    assert warehouse["profiles"] == ["warehouse"]
+    assert "profiles" not in warehouse  # started by default
     assert warehouse["image"].startswith("postgres:")
-    env = services["airflow-scheduler"]["environment"]
-    assert env["CHISO_PG_HOST"] == "warehouse-postgres"
-    assert env["CHISO_PG_USER"] == warehouse["environment"]["POSTGRES_USER"]
-    assert env["CHISO_PG_DBNAME"] == warehouse["environment"]["POSTGRES_DB"]
+    env = services["airflow-worker"]["environment"]
+    assert not any(name.startswith("CHISO_PG_") for name in env)  # only the connection
+    secrets = {"CHISO_PG_PASSWORD": "s3cret", "POSTGRES_PASSWORD": "m", "AIRFLOW_JWT_SECRET": "j"}
+    for name in list(env) + ["CHISO_PG_HOST", "CHISO_PG_USER", "CHISO_WAREHOUSE"]:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        if name.startswith(("CHISO_", "AIRFLOW_CONN_")):
+            monkeypatch.setenv(name, _interpolated(str(value), secrets))
+    settings = load_settings()
+    assert settings.warehouse == "postgres"
+    assert settings.postgres.host == "warehouse-postgres"
+    assert settings.postgres.user == warehouse["environment"]["POSTGRES_USER"]
+    assert settings.postgres.dbname == warehouse["environment"]["POSTGRES_DB"]
+    assert settings.postgres.password == "s3cret"
+    assert "s3cret" not in repr(settings)
     assert "warehouse-data" in COMPOSE["volumes"]
+
+
+def test_env_example_lists_every_secret_the_compose_file_requires():
+    required = set(
+        re.findall(r"\$\{([A-Z_]+):\?", (PROJECT_ROOT / "docker-compose.yml").read_text())
+    )
+    example = (PROJECT_ROOT / ".env.example").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^([A-Z_]+)=", example, flags=re.MULTILINE))
+    assert required == listed
+    assert {"AIRFLOW_JWT_SECRET", "POSTGRES_PASSWORD", "CHISO_PG_PASSWORD"} <= required
 
 
 def test_every_chiso_setting_the_deployment_sets_exists():
