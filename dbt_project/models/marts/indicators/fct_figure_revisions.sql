@@ -6,9 +6,33 @@
 
 with
 
-report_values as (
+all_report_values as (
 
     select * from {{ ref('stg_unit_reports__values') }}
+
+),
+
+corrected_months as (
+
+    -- the unit-months with more than one file: every other figure has no revision, and
+    -- leaving it out here keeps the joins below to the few per cent a month corrects
+    select
+        unit_code,
+        period
+    from all_report_values
+    group by unit_code, period
+    having max(submission_rank) > 1
+
+),
+
+report_values as (
+
+    select all_report_values.*
+    from all_report_values
+    inner join corrected_months  -- one row per unit-month: no figure is repeated
+        on
+            all_report_values.unit_code = corrected_months.unit_code
+            and all_report_values.period = corrected_months.period
 
 ),
 
@@ -50,14 +74,22 @@ replacements as (
 
 indicator_pairs as (
 
-    -- every indicator either file has
-    select distinct
+    -- every indicator either file has (two equi-joins: a join on either file would not be one)
+    select
         replacements.*,
         report_values.indicator_code
-
     from replacements
     inner join report_values
-        on report_values.file_sha256 in (replacements.old_file_sha256, replacements.new_file_sha256)
+        on replacements.old_file_sha256 = report_values.file_sha256
+
+    union
+
+    select
+        replacements.*,
+        report_values.indicator_code
+    from replacements
+    inner join report_values
+        on replacements.new_file_sha256 = report_values.file_sha256
 
 ),
 
