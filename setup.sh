@@ -35,7 +35,7 @@ setup() {
     if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
         apt_install postgresql
     fi
-    # Redis: the Celery broker of the scale-out topology, started natively by its test
+    # Redis: the Celery broker of the scale-out topology (docker-compose.yml), for running it natively
     if ! command -v redis-server >/dev/null 2>&1; then
         apt_install redis-server
     fi
