@@ -1,5 +1,9 @@
 # chiso's Airflow image for docker-compose.yml: Airflow 3 + dbt + Great Expectations +
 # the chiso packages, all at the versions pinned in constraints.txt.
+#
+# The whole checkout is copied (what is not needed is listed in .dockerignore), so a package
+# added to pyproject.toml is in the image without editing this file.
+# tests/dags/test_image.py performs these steps without a Docker engine.
 FROM python:3.11-slim-bookworm
 
 ENV PIP_NO_CACHE_DIR=1 \
@@ -10,14 +14,9 @@ ENV PIP_NO_CACHE_DIR=1 \
     CHISO_TIMEZONE=Asia/Ho_Chi_Minh
 
 WORKDIR /opt/chiso
-COPY constraints.txt pyproject.toml README.md ./
-COPY ingest ingest
-COPY warehouse warehouse
-COPY expectations expectations
+COPY . .
 RUN pip install -c constraints.txt ".[postgres,celery]" && pip check
 
-COPY dags dags
-COPY dbt_project dbt_project
 RUN useradd --uid 50000 --create-home airflow \
     && mkdir -p "$AIRFLOW_HOME" "$CHISO_DATA_DIR" \
     && chown -R airflow "$AIRFLOW_HOME" "$CHISO_DATA_DIR" /opt/chiso/dbt_project

@@ -78,23 +78,51 @@ class Airflow:
     def import_errors(self) -> list[dict]:
         return self.call("GET", "/api/v2/importErrors")["import_errors"]
 
+    def unpause(self, dag_id: str) -> None:
+        self.call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
+
+    def runs(self, dag_id: str) -> list[dict]:
+        return self.call("GET", f"/api/v2/dags/{dag_id}/dagRuns?limit=100")["dag_runs"]
+
+    def task_instances(self, dag_id: str) -> list[dict]:
+        """Every task instance of every run of ``dag_id``."""
+        return self.call("GET", f"/api/v2/dags/{dag_id}/dagRuns/~/taskInstances?limit=1000")[
+            "task_instances"
+        ]
+
     def run(self, dag_id: str, conf: dict, timeout: float = 900, log=print) -> dict:
         """Unpause ``dag_id``, trigger it with ``conf``, wait for it to end; return the run
         (with ``tasks``: each task instance's id, state and duration)."""
-        self.call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
+        self.unpause(dag_id)
         run = self.call(
             "POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf}
         )
-        run_id = run["dag_run_id"]
-        started, state = time.monotonic(), run["state"]
+        return self.finished(dag_id, run["dag_run_id"], timeout, log)
+
+    def first_run(self, dag_id: str, run_type: str, timeout: float = 900, log=print) -> dict:
+        """Wait for the scheduler to start a run of ``run_type`` (scheduled,
+        asset_triggered), then for it to end; return it as :meth:`run` does."""
+        started = time.monotonic()
+        while True:
+            runs = [run for run in self.runs(dag_id) if run["run_type"] == run_type]
+            if runs:
+                left = timeout - (time.monotonic() - started)
+                return self.finished(dag_id, runs[0]["dag_run_id"], left, log)
+            if time.monotonic() - started > timeout:
+                raise AirflowError(f"no {run_type} run of {dag_id} after {timeout:.0f} s")
+            time.sleep(2)
+
+    def finished(self, dag_id: str, run_id: str, timeout: float, log=print) -> dict:
+        started, state = time.monotonic(), None
         while state not in ("success", "failed"):
             if time.monotonic() - started > timeout:
                 raise AirflowError(f"{dag_id} run {run_id} still {state} after {timeout:.0f} s")
-            time.sleep(2)
             run = self.call("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")
             if run["state"] != state:
                 state = run["state"]
                 log(f"  {dag_id}: {state} after {time.monotonic() - started:.0f} s")
+            if state not in ("success", "failed"):
+                time.sleep(2)
         tasks = self.call(
             "GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=1000"
         )["task_instances"]
@@ -137,6 +165,8 @@ def standalone(
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        # the README's sizing: four LocalExecutor task processes per core (most wait on dbt)
+        "AIRFLOW__CORE__PARALLELISM": str(4 * len(os.sched_getaffinity(0))),
         "AIRFLOW__API__PORT": str(port),
         # task processes report to the API server's execution API: on this port, not 8080
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",

@@ -21,12 +21,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from warehouse.errors import ChisoError
 from warehouse.settings import load_settings
 
 USER, DATABASE = "chiso", "chiso"
 
 
-class LocalServerError(RuntimeError):
+class LocalServerError(ChisoError):
     pass
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from warehouse.backends import Candidate, Warehouse, open_warehouse
-from warehouse.build import BuildResult
+from warehouse.build import BuildResult, NodeDone, dbt_log_file
+from warehouse.errors import ChisoError
 from warehouse.faults import kill_point
 from warehouse.periods import check_period
 from warehouse.settings import Settings
@@ -32,7 +33,7 @@ class RunSummary:
     gate_passed: bool | None = None
 
 
-class GateFailed(RuntimeError):
+class GateFailed(ChisoError):
     """The gate blocked publication; what is published was left untouched."""
 
     def __init__(self, message: str, summary: RunSummary | None = None):
@@ -45,18 +46,21 @@ def new_run_id(period: str) -> str:
     return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}_{period}"
 
 
-class EmptyMonth(ValueError):
+class EmptyMonth(ChisoError):
     """No source has a figure for the month asked for: nothing to build or publish."""
 
 
-def stage_ingest(settings: Settings, log: Log = print, take_inbox: bool = True) -> str:
+def stage_ingest(
+    settings: Settings, log: Log = print, take_inbox: bool = True, progress=None
+) -> str:
     """The inbox into landing and raw (``take_inbox=False``: only landed files not yet
-    loaded), then the reference sources every build reads."""
+    loaded), then the reference sources every build reads. ``progress`` hears of each file
+    read (:class:`chiso.progress.Progress`)."""
     from ingest.inbox import IngestError, ingest_inbox
     from ingest.sources import admin_units, dti, portal_766, provision, snapshots
     from warehouse.calendar import load_deadlines
 
-    summary = ingest_inbox(settings, log=log, take_inbox=take_inbox)
+    summary = ingest_inbox(settings, log=log, take_inbox=take_inbox, progress=progress)
     if summary.integrity_errors:
         raise IngestError(
             "landed files failed their integrity check, not loaded: "
@@ -75,18 +79,22 @@ def stage_ingest(settings: Settings, log: Log = print, take_inbox: bool = True) 
 
 
 def stage_build(
-    settings: Settings, period: str, run_id: str, full_refresh: bool = False
+    settings: Settings,
+    period: str,
+    run_id: str,
+    full_refresh: bool = False,
+    on_node: NodeDone | None = None,
 ) -> tuple[BuildResult, Candidate | None]:
     """Check the catalog, dbt build (the incremental models by month, or in full with
     ``full_refresh`` or a changed project); if its tests pass, set the marts aside as the
-    candidate."""
+    candidate. ``on_node`` hears of each seed, model and test dbt finishes."""
     from expectations.gate import load_suites, source_queries
     from warehouse.catalog import check
 
     backend = open_warehouse(settings)
     check(settings.dbt_project_dir / "seeds")  # names the file and line of a bad edit
     check_month_has_figures(settings, period)
-    build = backend.build(period, full_refresh)
+    build = backend.build(period, full_refresh, on_node)
     kill_point("build_before_candidate")
     failed_tests = [t for t in build.tests if t.status in ("fail", "error")]
     if failed_tests or build.skipped:
@@ -118,6 +126,32 @@ def check_month_has_figures(settings: Settings, period: str) -> None:
         f"no figures for {period} ({found}): nothing to build or publish for that month; "
         f"{hint}, or put the month's report files in the inbox ({settings.inbox_dir})"
     )
+
+
+class NotDueYet(Exception):
+    """A scheduled run came before any report for its month was due, and none came early:
+    nothing to build yet (the run is skipped, not failed)."""
+
+
+def check_due(settings: Settings, period: str, today: date) -> None:
+    """For a scheduled run on ``today``: raise :class:`NotDueYet` when no unit's report for
+    ``period`` is due yet (seeds/reporting_calendar.csv) and no source has a figure for it.
+    A month that was due and got nothing is left to the build, which fails on it
+    (:class:`EmptyMonth`) and alerts."""
+    from warehouse.calendar import first_due_on
+    from warehouse.raw import figures_in_month
+
+    due = first_due_on(settings.provinces, period)
+    if due is not None and today >= due:
+        return
+    conn = open_warehouse(settings).raw()
+    try:
+        counts = figures_in_month(conn, period)
+    finally:
+        conn.close()
+    if not any(counts.values()):
+        when = f"the first report is due on {due}" if due else "no unit owes a report for it"
+        raise NotDueYet(f"nothing to build for {period} on {today}: {when}, and none came early")
 
 
 def latest_period(settings: Settings) -> str | None:
@@ -230,6 +264,7 @@ def run(
     """Run every stage for ``period`` (YYYY-MM). Raises on a failed stage or gate.
     ``full_refresh``: rebuild the incremental models from raw (a run does by itself when
     the project changed since the last build)."""
+    from chiso.progress import Progress
     from expectations.gate import SuiteRunner
     from warehouse.lock import run_lock
 
@@ -247,20 +282,26 @@ def run(
 
     log(f"  warehouse: {settings.warehouse}")
     with run_lock(settings.lock_path, f"chiso run --period {period}"):
-        line = timed("ingest", 1, lambda: stage_ingest(settings, log))
+        with Progress("ingest", log) as bar:
+            line = timed("ingest", 1, lambda: stage_ingest(settings, log, progress=bar))
         summary.lines.append(f"ingest:  {line}")
         log(f"  {line}")
         # imports Great Expectations on the other core during the build (pandas path)
         runner = SuiteRunner() if settings.warehouse == "duckdb" else None
         try:
-            build, candidate = timed(
-                "build", 2, lambda: stage_build(settings, period, summary.run_id, full_refresh)
-            )
-            summary.lines.append(
-                f"build:   {build.models_built} models "
+            with Progress("dbt build", log) as bar:
+                build, candidate = timed(
+                    "build",
+                    2,
+                    lambda: stage_build(settings, period, summary.run_id, full_refresh, bar),
+                )
+            built = (
+                f"{build.models_built} models "
                 f"({'in full' if build.full_refresh else 'incremental models by month'}), "
                 f"{build.tests_passed}/{len(build.tests)} dbt tests passed"
             )
+            summary.lines.append(f"build:   {built}")
+            log(f"  {built}; dbt's log: {dbt_log_file(settings)}")
             gate = timed(
                 "gate",
                 3,

@@ -29,6 +29,7 @@ from ingest.readers import local_day
 from ingest.registry import Registry, Unit, from_warehouse
 from warehouse import calendar, reference
 from warehouse.backends import raw_connection
+from warehouse.errors import ChisoError
 from warehouse.periods import months, previous_month
 from warehouse.raw import ensure_raw_schema, insert_rows, table_columns
 from warehouse.settings import Settings
@@ -49,7 +50,7 @@ create table if not exists raw.reminders_sent (
 """
 
 
-class ReminderError(RuntimeError):
+class ReminderError(ChisoError):
     """Some reminders could not be posted (they are sent again on the next run)."""
 
 

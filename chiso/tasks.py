@@ -170,6 +170,9 @@ def ingest_portal(periods: list[str]) -> str:
     return line
 
 
+NotDueYet = pipeline.NotDueYet
+
+
 class NothingNew(Exception):
     """Nothing new was loaded: the task is skipped, so no Asset event starts a build."""
 
@@ -247,11 +250,33 @@ def period_of_run(context) -> str:
     triggered (new reports or scores loaded), the latest month with figures; else the
     month before the run's logical date."""
     requested = context["params"].get("period")
-    if not requested and "asset" in str(getattr(context["dag_run"], "run_type", "")).lower():
+    if requested:
+        return check_period(requested)
+    if _asset_triggered(context):
         settings = load_settings()
         with run_lock(settings.lock_path, "airflow task resolve_period"):
             latest = pipeline.latest_period(settings)
         if latest:
             return latest
-    run_on = context.get("logical_date") or context["dag_run"].run_after
-    return resolve_period(requested, run_on)
+    return resolve_period(None, _run_on(context))
+
+
+def period_to_build(context) -> str:
+    """:func:`period_of_run`, and for a scheduled run (no ``period`` asked for, no Asset):
+    :class:`NotDueYet` when its month is not due yet and nothing came for it early."""
+    period = period_of_run(context)
+    if context["params"].get("period") or _asset_triggered(context):
+        return period
+    settings = load_settings()
+    today = _run_on(context).astimezone(ZoneInfo(settings.timezone)).date()
+    with run_lock(settings.lock_path, "airflow task resolve_period"):
+        pipeline.check_due(settings, period, today)
+    return period
+
+
+def _asset_triggered(context) -> bool:
+    return "asset" in str(getattr(context["dag_run"], "run_type", "")).lower()
+
+
+def _run_on(context) -> datetime:
+    return context.get("logical_date") or context["dag_run"].run_after

@@ -3,33 +3,24 @@
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import Asset, dag, get_current_context, task
-
-TZ = "Asia/Ho_Chi_Minh"
-PORTAL_766 = Asset("chiso_raw_portal_766")  # new portal scores loaded into raw
-POOL = "chiso_warehouse"  # one slot: every task that writes the DuckDB warehouse
-
-
-def _on_failure(context) -> None:
-    from chiso.tasks import on_failure
-
-    on_failure(context)
+from airflow.sdk import dag, get_current_context, task
+from chiso_common import POOL, PORTAL_766, START, TZ, default_args
 
 
 @dag(
     dag_id="chiso_ingest_portal",
     schedule="0 5 * * *",  # 05:00 daily: the portal updates its monthly figures as they come
-    start_date=pendulum.datetime(2026, 1, 1, tz=TZ),
+    start_date=START,
     catchup=False,
     max_active_runs=1,
     tags=["chiso", "ingest", "portal"],
-    default_args={"owner": "chiso", "on_failure_callback": _on_failure},
-    doc_md="""
+    default_args=default_args(),
+    doc_md=f"""
 ### chiso portal ingestion
 Daily: index 766 for the current and the previous month, from both portal APIs
 (`CHISO_PORTAL_APIS`), with the departments and communes of `CHISO_PORTAL_SUB_UNITS`.
 Every answer is landed unchanged before it is parsed; a bad answer is quarantined with the
-reason and fails the task. Emits the `chiso_raw_portal_766` Asset when new scores were
+reason and fails the task. Emits the `{PORTAL_766.name}` Asset when new scores were
 loaded. Same code as `chiso ingest portal --period YYYY-MM`.
 """,
 )

@@ -3,35 +3,19 @@ then write the month's report (HTML with charts, PDF when Chromium is installed)
 
 from __future__ import annotations
 
-import pendulum
-from airflow.sdk import Param, dag, get_current_context, task
-
-TZ = "Asia/Ho_Chi_Minh"
-POOL = "chiso_warehouse"  # one slot: every task that writes the DuckDB warehouse
-
-
-def _on_failure(context) -> None:
-    from chiso.tasks import on_failure
-
-    on_failure(context)
+from airflow.sdk import dag, get_current_context, task
+from chiso_common import POOL, default_args, monthly, period_param
 
 
 @dag(
     dag_id="chiso_monthly_close",
-    schedule="0 7 15 * *",  # the 15th, after the pipeline run of the 10th had time to settle
-    start_date=pendulum.datetime(2026, 1, 1, tz=TZ),
+    # the 15th, after the pipeline run of the 10th had time to settle
+    schedule=monthly("0 7 15 * *"),
     catchup=False,
     max_active_runs=1,
     tags=["chiso", "snapshot"],
-    default_args={"owner": "chiso", "retries": 0, "on_failure_callback": _on_failure},
-    params={
-        "period": Param(
-            None,
-            type=["null", "string"],
-            pattern=r"^\d{4}-\d{2}$",
-            description="Month to close (YYYY-MM); empty = the month before the run date.",
-        )
-    },
+    default_args=default_args(),
+    params=period_param("Month to close"),
     doc_md="""
 ### chiso monthly close
 Verifies the existing snapshots (any changed file fails the run, by name), then freezes the

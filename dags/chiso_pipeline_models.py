@@ -17,16 +17,19 @@ process per model).
 
 from __future__ import annotations
 
+import logging
+
 import pendulum
-from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk import dag, get_current_context, task
+from chiso_common import POOL, START, default_args, period_param
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
 from warehouse.settings import load_settings
 
-TZ = "Asia/Ho_Chi_Minh"
-POOL = "chiso_warehouse"  # one slot: every task that writes the DuckDB warehouse
 SETTINGS = load_settings()  # environment variables only: cheap, nothing connects
+if not SETTINGS.verbose:  # cosmos' INFO lines (one per model and query) out of task logs
+    logging.getLogger("cosmos").setLevel(logging.WARNING)
 PROJECT = SETTINGS.dbt_project_dir
 MANIFEST = SETTINGS.dbt_target_dir / "manifest.json"
 if not MANIFEST.exists():  # shown as this file's import error in the Airflow UI
@@ -45,28 +48,15 @@ else:
     TESTS, MODEL_POOL = TestBehavior.BUILD, {"pool": POOL}
 
 
-def _on_failure(context) -> None:
-    from chiso.tasks import on_failure
-
-    on_failure(context)
-
-
 @dag(
     dag_id="chiso_pipeline_models",
     schedule=None,  # on demand: chiso_pipeline is the scheduled one
-    start_date=pendulum.datetime(2026, 1, 1, tz=TZ),
+    start_date=START,
     catchup=False,
     max_active_runs=1,
     tags=["chiso", "warehouse", "cosmos"],
-    default_args={"owner": "chiso", "retries": 0, "on_failure_callback": _on_failure},
-    params={
-        "period": Param(
-            None,
-            type=["null", "string"],
-            pattern=r"^\d{4}-\d{2}$",
-            description="Month to compute (YYYY-MM); empty = the month before the run date.",
-        )
-    },
+    default_args=default_args(),
+    params=period_param("Month to compute"),
     doc_md="""
 ### chiso pipeline, model by model
 `resolve_period → ingest → dbt (one task per model, its tests run with it) → candidate →
@@ -75,7 +65,7 @@ published file stays as it was. Trigger with `{"period": "2025-06"}`.
 """,
 )
 def chiso_pipeline_models():
-    @task
+    @task(pool=POOL)
     def resolve_period() -> str:
         from chiso import tasks
 

@@ -4,27 +4,18 @@ written to a file; nothing is sent twice for the same unit, period and stage."""
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
-
-TZ = "Asia/Ho_Chi_Minh"
-POOL = "chiso_warehouse"  # one slot: every task that writes the DuckDB warehouse
-
-
-def _on_failure(context) -> None:
-    from chiso.tasks import on_failure
-
-    on_failure(context)
+from chiso_common import POOL, START, default_args
 
 
 @dag(
     dag_id="chiso_reminders",
     schedule="0 8 * * *",  # 08:00 every day: the calendar decides who is reminded when
-    start_date=pendulum.datetime(2026, 1, 1, tz=TZ),
+    start_date=START,
     catchup=False,
     max_active_runs=1,
     tags=["chiso", "reminders"],
-    default_args={"owner": "chiso", "retries": 1, "on_failure_callback": _on_failure},
+    default_args=default_args(retries=1),
     params={
         "on": Param(
             None,
@@ -40,7 +31,7 @@ reminded: a unit that owes a report and has not sent it gets one message a few d
 the due day and one once it is overdue (a rejected file is said as such). Each reminder is
 POSTed as JSON to `CHISO_ALERT_WEBHOOK` (when set) and the run's reminders are written to
 `<data>/reminders/`; `raw.reminders_sent` keeps what was sent, so nothing is sent twice.
-Same function as `chiso remind [--on YYYY-MM-DD]`. A failed POST fails the task (it is
+Same function as `chiso calendar remind [--on YYYY-MM-DD]`. A failed POST fails the task (it is
 retried; the reminders already sent are not sent again).
 """,
 )

@@ -26,7 +26,7 @@ from warehouse.backends.duckdb import sources_path
 from warehouse.build import TestOutcome
 from warehouse.periods import months
 from warehouse.raw import connect
-from warehouse.settings import quiet_great_expectations
+from warehouse.settings import quiet_great_expectations, verbose
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 # counts and a sample of unexpected values, no value counts (SUMMARY hashes every column
@@ -241,9 +241,10 @@ def _gx_context(docs_dir: Path | None = None):
     quiet_great_expectations()
     import great_expectations as gx
 
-    for name in list(logging.root.manager.loggerDict):  # GX sets INFO on some of its own
-        if name.startswith("great_expectations"):
-            logging.getLogger(name).setLevel(logging.WARNING)
+    if not verbose():
+        for name in list(logging.root.manager.loggerDict):  # GX sets INFO on some of its own
+            if name.startswith("great_expectations"):
+                logging.getLogger(name).setLevel(logging.WARNING)
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}

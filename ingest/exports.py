@@ -18,9 +18,10 @@ from pathlib import Path
 
 from ingest.landing import land_bytes, sha256_file
 from ingest.parsing import ParseError
+from warehouse.errors import ChisoError
 
 
-class ExportError(ValueError):
+class ExportError(ChisoError, ValueError):
     """An export that cannot be loaded; the message names the file, line and value."""
 
 

@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
-from warehouse.bilingual import BilingualError
+from warehouse.errors import BilingualError
 
 SCHEMES = ("pre_2025", "post_2025")
 CODE_WIDTH = {"province": 2, "district": 3, "commune": 5}

@@ -20,12 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
+from warehouse.errors import ChisoError
+
 MAX_RETRY_AFTER = 300.0  # seconds: a server asking for longer is treated as down
 _last_request: dict[str, float] = {}
 _polite_lock = threading.Lock()
 
 
-class FetchError(RuntimeError):
+class FetchError(ChisoError):
     """The source could not be fetched; the message says what was tried."""
 
 

@@ -28,6 +28,7 @@ from ingest.registry import refresh as refresh_registry
 from ingest.sources.unit_files import Problem, Report
 from warehouse import calendar
 from warehouse.backends import raw_connection
+from warehouse.errors import ChisoError
 from warehouse.faults import kill_point
 from warehouse.periods import previous_month
 from warehouse.raw import ensure_raw_schema, insert_rows, load_rejections
@@ -36,7 +37,7 @@ from warehouse.settings import Settings
 SOURCE = "unit_files"
 
 
-class IngestError(RuntimeError):
+class IngestError(ChisoError):
     """Ingestion found something it must not load (e.g. a landed file that changed)."""
 
 
@@ -311,7 +312,7 @@ class _Loader:
         landed: Path,
         received: str | None,
         report: Report,
-        exception: calendar.LockException | None,
+        exception: calendar.LockGrant | None,
         hashed: bool = False,
     ) -> None:
         """``hashed``: ``landed`` holds the very bytes hashed when they were read (staged
@@ -373,7 +374,10 @@ def _receipt(landed: Path, received: datetime, is_new: bool) -> str:
 
 
 def ingest_inbox(
-    settings: Settings, log: Callable[[str], None] = print, take_inbox: bool = True
+    settings: Settings,
+    log: Callable[[str], None] = print,
+    take_inbox: bool = True,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> IngestSummary:
     """Landed files not loaded yet (a run stopped between landing and loading), then the
     inbox's files -> landing or quarantine -> raw, a batch at a time. ``take_inbox=False``
@@ -382,7 +386,8 @@ def ingest_inbox(
 
     Files are read in worker processes (``settings.ingest_workers``), every write is made
     here in the order the files were received; a batch's copies are put on disk together
-    before any of its files leaves the inbox."""
+    before any of its files leaves the inbox. ``progress`` hears of each file read (else a
+    line is logged per batch)."""
     settings.ensure_dirs()
     landing = settings.landing_dir / SOURCE
     summary = IngestSummary()
@@ -403,7 +408,7 @@ def ingest_inbox(
                 loader.add(landed, meta.get("received_at"), read.report, read.exception)
             loader.flush()
             if take_inbox:
-                _take_inbox(settings, readers, loader, summary, log)
+                _take_inbox(settings, readers, loader, summary, log, progress)
             summary.workers = readers.used
         load_rejections(conn, settings.quarantine_dir / SOURCE)
     finally:
@@ -417,7 +422,12 @@ def _received_on(meta: dict, timezone: str) -> date:
 
 
 def _take_inbox(
-    settings: Settings, readers: Readers, loader: _Loader, summary: IngestSummary, log
+    settings: Settings,
+    readers: Readers,
+    loader: _Loader,
+    summary: IngestSummary,
+    log,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> None:
     landing = LandingArea(settings.landing_dir / SOURCE)
     if stale := landing.remove_stale_stages():
@@ -435,7 +445,7 @@ def _take_inbox(
         log(f"  quarantined hidden file {path.name}")
         path.unlink()
     with ThreadPoolExecutor(1, thread_name_prefix="inbox-unlink") as unlinker:
-        _take_files(waiting, landing, readers, loader, summary, settings, unlinker, log)
+        _take_files(waiting, landing, readers, loader, summary, settings, unlinker, log, progress)
 
 
 def _unlink_all(paths: list[Path]) -> None:
@@ -452,6 +462,7 @@ def _take_files(
     settings: Settings,
     unlinker: ThreadPoolExecutor,
     log,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> None:
     """The inbox's files, a batch at a time; a flushed batch's originals are removed by
     ``unlinker``'s thread (an unlink costs up to half a millisecond in a large folder, and
@@ -501,7 +512,9 @@ def _take_files(
                 loader.add(landed, received, done.report, done.exception, hashed)
             loader.flush()
             taken, to_load = [], []
-            if len(waiting) >= LOAD_BATCH_FILES:
+            if progress is None and len(waiting) >= LOAD_BATCH_FILES:
                 log(f"  {number} of {len(waiting)} files read, {summary.loaded_files} loaded")
+        if progress is not None:
+            progress(number, len(waiting), "files read")
     if removing is not None:
         removing.result()

@@ -12,7 +12,7 @@ import unicodedata
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from warehouse.bilingual import BilingualError
+from warehouse.errors import BilingualError
 
 _THOUSANDS_DOT = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$")
 _THOUSANDS_COMMA = re.compile(r"^[+-]?\d{1,3}(,\d{3}){2,}$")

@@ -38,7 +38,8 @@ from zoneinfo import ZoneInfo
 from ingest.landing import Staged, received_at, sha256_file, stage
 from ingest.registry import Registry
 from ingest.sources.unit_files import Report, read_received
-from warehouse.calendar import LockException
+from warehouse.calendar import LockGrant
+from warehouse.errors import ChisoError
 from warehouse.settings import Settings
 
 FILES_PER_TASK = 16  # one round trip to a worker per 16 files: its cost is then noise
@@ -65,7 +66,7 @@ class Request:
 class Read:
     request: Request
     report: Report
-    exception: LockException | None  # the lock exception that let it in, if one did
+    exception: LockGrant | None  # the lock exception that let it in, if one did
     sha256: str | None = None  # inbox files only
     received: datetime | None = None  # inbox files only
     staged: Staged | None = None  # a valid inbox file's copy, ready to land
@@ -74,7 +75,7 @@ class Read:
 @dataclass(frozen=True)
 class _Context:
     registry: Registry
-    granted: tuple[LockException, ...]
+    granted: tuple[LockGrant, ...]
     settings: Settings
     stage_in: Path | None  # the landing area valid inbox files are staged in, if any
 
@@ -104,7 +105,7 @@ def _read(request: Request, context: _Context) -> Read:
     return Read(request, report, exception, sha256, received, staged)
 
 
-class ReaderError(RuntimeError):
+class ReaderError(ChisoError):
     """A worker failed: its traceback, or how it ended."""
 
 
@@ -188,7 +189,7 @@ class Readers:
         self,
         settings: Settings,
         registry: Registry,
-        granted: list[LockException],
+        granted: list[LockGrant],
         stage_in: Path | None = None,
     ) -> None:
         self.workers = settings.ingest_workers

@@ -28,6 +28,7 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
+from warehouse.errors import ChisoError
 from warehouse.raw import insert_rows, table_columns
 from warehouse.reference import read_seed
 from warehouse.settings import dbt_project_dir
@@ -105,7 +106,7 @@ class Succession:
     source: str
 
 
-class RegistryError(ValueError):
+class RegistryError(ChisoError, ValueError):
     """The registry's sources disagree (a duplicate code, a successor that is not a unit)."""
 
 

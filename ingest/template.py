@@ -19,6 +19,7 @@ from pathlib import Path
 from ingest.registry import Registry, default_registry
 from ingest.sources.unit_files import COLUMN_LABELS, HEADER_LABELS, SHEET_NAME, TITLE
 from warehouse import reference
+from warehouse.errors import UsageError
 
 INSTRUCTIONS_SHEET = "Hướng dẫn"
 _ZIP_TIME = (2025, 1, 1, 0, 0, 0)
@@ -90,7 +91,7 @@ def report_workbook(rows: list[list[object]]):
     return workbook
 
 
-class TemplateError(ValueError):
+class TemplateError(UsageError, ValueError):
     pass
 
 

@@ -43,6 +43,7 @@ from ingest.registry import (
 )
 from ingest.workbook import Sheet, read_workbook
 from warehouse.bilingual import Message
+from warehouse.errors import ChisoError
 from warehouse.raw import insert_rows, table_columns
 
 IMPORTED_GROUPS = ("school", "health_facility", "enterprise")
@@ -73,7 +74,7 @@ create table if not exists raw.unit_list_changes (
 """
 
 
-class UnitListError(ValueError):
+class UnitListError(ChisoError, ValueError):
     """The list has problems; nothing was imported. ``problems`` names each by row and column."""
 
     def __init__(self, file_name: str, problems: list[RowProblem]):

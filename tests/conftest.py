@@ -20,7 +20,14 @@ os.environ["CHISO_PROVINCES"] = TEST_PROVINCES
 # that use one on one worker (--dist loadgroup), so each is made once, not once per worker
 # (and the modules whose module-scoped fixtures run the pipeline keep their tests together)
 SHARED_FIXTURE_GROUPS = {"demo": "demo", "demo_copy": "demo"}
-MODULE_GROUPS = {"test_backends", "test_crashes", "test_dags", "test_revisions", "test_clerk_inbox"}
+MODULE_GROUPS = {
+    "test_backends",
+    "test_crashes",
+    "test_dags",
+    "test_revisions",
+    "test_clerk_inbox",
+    "test_image",
+}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -21,19 +21,3 @@ class Message:
         where_vi = f"Ô {self.cell}: " if self.cell else ""
         where_en = f"cell {self.cell}: " if self.cell else ""
         return f"{where_vi}{self.vi}; {where_en}{self.en}"
-
-
-class BilingualError(ValueError):
-    """An error whose message a reporting unit may read: ``.message`` holds both languages."""
-
-    def __init__(self, vi: str, en: str | None = None, cell: str | None = None):
-        self.message = Message(vi, en if en is not None else vi, cell)
-        super().__init__(str(self.message))
-
-    @property
-    def vi(self) -> str:
-        return self.message.vi
-
-    @property
-    def en(self) -> str:
-        return self.message.en

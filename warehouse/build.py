@@ -14,14 +14,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from warehouse.settings import Settings, export_as_of_period, export_warehouse_environment
+from warehouse.errors import ChisoError
+from warehouse.settings import (
+    Settings,
+    export_as_of_period,
+    export_warehouse_environment,
+)
 
 
-class BuildError(RuntimeError):
+class BuildError(ChisoError):
     """A model or seed failed to build: nothing downstream can be trusted."""
 
 
@@ -55,9 +61,22 @@ class BuildResult:
         return sum(test.status == "pass" for test in self.tests)
 
 
+# called as each node (seed, model, test) finishes: (nodes done, nodes in the run, what)
+NodeDone = Callable[[int, int, str], None]
+# dbt's events that end a node, with the "index of total" the run counts
+_RESULT_EVENTS = {"LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult"}
+
+
+def dbt_log_file(settings: Settings) -> Path:
+    """dbt's full log (every model, test and query, at debug level): always written."""
+    return settings.dbt_log_dir / "dbt.log"
+
+
 def dbt_args(
     settings: Settings, command: str, *extra: str, target_path: Path | None = None
 ) -> list[str]:
+    """dbt's command line. Its console log only with CHISO_VERBOSE (``--verbose``); the
+    full log always goes to :func:`dbt_log_file`."""
     project = str(settings.dbt_project_dir)
     return [
         command,
@@ -70,6 +89,10 @@ def dbt_args(
         "--log-path",
         str(settings.dbt_log_dir),
         "--no-use-colors",
+        "--log-level",
+        "info" if settings.verbose else "none",
+        "--log-level-file",  # said, or dbt takes --log-level's for the file too
+        "debug",
         *(["--target", settings.warehouse] if command != "deps" else []),
         *extra,
     ]
@@ -81,20 +104,36 @@ def run_dbt(
     *extra: str,
     target_path: Path | None = None,
     as_of_period: str = "",
+    on_node: NodeDone | None = None,
 ) -> None:
     """Invoke dbt in-process against the configured warehouse (its dbt target), the marts
-    as of ``as_of_period`` (empty: the latest month observed)."""
+    as of ``as_of_period`` (empty: the latest month observed); ``on_node`` hears of each
+    node as it finishes."""
     from dbt.cli.main import dbtRunner
+
+    def heard(event) -> None:
+        if on_node is not None and event.info.name in _RESULT_EVENTS:
+            data = event.data  # a test's event calls the run's total num_models
+            total = getattr(data, "total", 0) or getattr(data, "num_models", 0)
+            on_node(int(data.index), int(total), data.node_info.node_name)
 
     export_warehouse_environment(settings)
     export_as_of_period(as_of_period)
-    result = dbtRunner().invoke(dbt_args(settings, command, *extra, target_path=target_path))
+    runner = dbtRunner(callbacks=[heard])
+    result = runner.invoke(dbt_args(settings, command, *extra, target_path=target_path))
     if result.exception is not None:
-        raise BuildError(f"dbt {command} could not run: {result.exception}")
+        raise BuildError(
+            f"dbt {command} could not run: {result.exception} (dbt's log: {dbt_log_file(settings)})"
+        )
 
 
-def dbt_build(settings: Settings, as_of_period: str, full_refresh: bool = False) -> BuildResult:
-    """Run ``dbt build`` as of a month; dbt prints its own per-model progress.
+def dbt_build(
+    settings: Settings,
+    as_of_period: str,
+    full_refresh: bool = False,
+    on_node: NodeDone | None = None,
+) -> BuildResult:
+    """Run ``dbt build`` as of a month (its log in :func:`dbt_log_file`).
     ``full_refresh``: the incremental models are rebuilt from raw instead of by month."""
     results_path = settings.dbt_target_dir / "run_results.json"
     results_path.unlink(missing_ok=True)
@@ -105,10 +144,13 @@ def dbt_build(settings: Settings, as_of_period: str, full_refresh: bool = False)
         "unit_test",
         *(["--full-refresh"] if full_refresh else []),
         as_of_period=as_of_period,  # not --vars: a new month would re-parse the whole project
+        on_node=on_node,
     )
     if not results_path.exists():
-        raise BuildError(f"dbt build wrote no results ({results_path}); see {settings.dbt_log_dir}")
-    return read_results(settings.dbt_target_dir)
+        raise BuildError(
+            f"dbt build wrote no results ({results_path}); see dbt's log {dbt_log_file(settings)}"
+        )
+    return read_results(settings.dbt_target_dir, dbt_log_file(settings))
 
 
 BUILD_STATE_DDL = """
@@ -175,7 +217,7 @@ def dbt_unit_tests(settings: Settings) -> BuildResult:
     return read_results(target)
 
 
-def read_results(target_dir: Path) -> BuildResult:
+def read_results(target_dir: Path, log_file: Path | None = None) -> BuildResult:
     """Sort dbt's run results into built models, tests (data and unit) and errors."""
     run_results = json.loads((target_dir / "run_results.json").read_text(encoding="utf-8"))
     manifest = json.loads((target_dir / "manifest.json").read_text(encoding="utf-8"))
@@ -206,5 +248,6 @@ def read_results(target_dir: Path) -> BuildResult:
         elif kind == "model":
             build.models_built += 1
     if broken:
-        raise BuildError("dbt could not build: " + "; ".join(broken))
+        where = f" (dbt's log: {log_file})" if log_file else ""
+        raise BuildError("dbt could not build: " + "; ".join(broken) + where)
     return build

@@ -24,6 +24,7 @@ from functools import cache
 from pathlib import Path
 
 from warehouse import reference
+from warehouse.errors import EXIT_USAGE, ChisoError
 from warehouse.periods import check_period, months
 from warehouse.raw import insert_rows
 from warehouse.settings import dbt_project_dir
@@ -69,8 +70,11 @@ FIRST_PERIOD = "2015-01"  # deadlines are written from here ...
 YEARS_AHEAD = 2  # ... to December this many years after today
 
 
-class CalendarError(ValueError):
-    """A calendar or exception row that cannot be right (said with its row)."""
+class CalendarError(ChisoError, ValueError):
+    """A calendar or exception row that cannot be right (said with its row): fix the seed
+    or the command's arguments."""
+
+    exit_code = EXIT_USAGE
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,18 @@ def unit_groups() -> list[str]:
     return sorted({group for _, group in _schedules(dbt_project_dir() / "seeds")})
 
 
+def first_due_on(provinces: tuple[str, ...], period: str) -> date | None:
+    """The earliest day any unit group of the provinces owes its report for the month
+    (None when no group owes that month)."""
+    days = [
+        rule.due_on(period)
+        for province in provinces
+        for group in unit_groups()
+        if (rule := schedule(province, group)) is not None and rule.owes(period)
+    ]
+    return min(days, default=None)
+
+
 def deadlines(provinces: tuple[str, ...], first: str, last: str) -> list[tuple]:
     """(province, group, period, due_on, accepted_until) for every period a group owes."""
     out = []
@@ -195,7 +211,7 @@ def load_deadlines(conn, provinces: tuple[str, ...], today: date | None = None) 
 
 
 @dataclass(frozen=True)
-class LockException:
+class LockGrant:
     """Leave for one unit to send one period's file after the lock, until a day."""
 
     exception_id: str
@@ -224,13 +240,13 @@ _EXCEPTION_COLUMNS = [
 ]
 
 
-def _seed_exceptions(seed_dir: Path) -> list[LockException]:
+def _seed_exceptions(seed_dir: Path) -> list[LockGrant]:
     out = []
     for index, row in enumerate(reference.read_seed(seed_dir, "lock_exceptions")):
         try:
             check_period(row["period"])
             out.append(
-                LockException(
+                LockGrant(
                     exception_id=row["exception_id"],
                     unit_code=row["unit_code"],
                     period=row["period"],
@@ -246,7 +262,7 @@ def _seed_exceptions(seed_dir: Path) -> list[LockException]:
     return out
 
 
-def exceptions(conn=None) -> list[LockException]:
+def exceptions(conn=None) -> list[LockGrant]:
     """The seed's exceptions and, with a raw connection, those granted from the CLI."""
     out = _seed_exceptions(dbt_project_dir() / "seeds")
     if conn is not None:
@@ -255,11 +271,11 @@ def exceptions(conn=None) -> list[LockException]:
             f"select {', '.join(_EXCEPTION_COLUMNS)} from raw.reporting_exceptions "
             "order by granted_at"
         ).fetchall()
-        out += [LockException(*row, source="cli") for row in rows]
+        out += [LockGrant(*row, source="cli") for row in rows]
     return out
 
 
-def exceptions_for_settings(settings) -> list[LockException]:
+def exceptions_for_settings(settings) -> list[LockGrant]:
     """The exceptions of the configured warehouse (the seed's alone while there is none)."""
     from warehouse.backends import raw_connection
 
@@ -280,7 +296,7 @@ def grant(
     granted_by: str,
     reason: str,
     today: date | None = None,
-) -> LockException:
+) -> LockGrant:
     """Record an exception granted from the CLI; said back with its id."""
     check_period(period)
     if not granted_by.strip() or not reason.strip():
@@ -290,7 +306,7 @@ def grant(
         raise CalendarError(f"--until {valid_until.isoformat()} is already past")
     conn.execute(DDL)
     count = conn.execute("select count(*) from raw.reporting_exceptions").fetchone()[0]
-    granted = LockException(
+    granted = LockGrant(
         exception_id=f"cli-{today.year}-{count + 1:04d}",
         unit_code=unit_code,
         period=period,
@@ -325,7 +341,7 @@ class Lock:
     """What the calendar says of a file for a unit's period received on a day."""
 
     accepted_until: date
-    exception: LockException | None  # the exception it came through, if locked
+    exception: LockGrant | None  # the exception it came through, if locked
 
     @property
     def refused(self) -> bool:
@@ -338,7 +354,7 @@ def lock_for(
     unit_group: str,
     period: str,
     received_on: date,
-    granted: list[LockException],
+    granted: list[LockGrant],
 ) -> Lock | None:
     """None while the period is open for the unit's group on the day received; else the
     lock, with the exception that lets the file in (the latest-running one), if any."""

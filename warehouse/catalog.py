@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from warehouse.errors import ChisoError
 from warehouse.reference import read_seed
 
 PILLARS = {"chinh_quyen_so", "kinh_te_so", "xa_hoi_so", "cua_khau_so"}
@@ -50,7 +51,7 @@ DOCUMENT_KINDS = {"chi_thi", "ke_hoach", "cong_van", "nghi_quyet", "phat_dong_th
 TEXT_QUALITIES = {"clean", "ocr", "damaged"}
 
 
-class CatalogError(ValueError):
+class CatalogError(ChisoError, ValueError):
     """The catalog has rows that must be fixed; the message lists each one by line."""
 
 

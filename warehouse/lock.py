@@ -15,8 +15,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from warehouse.errors import ChisoError
 
-class LockedError(RuntimeError):
+
+class LockedError(ChisoError):
     pass
 
 

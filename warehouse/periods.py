@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import re
 
+from warehouse.errors import UsageError
+
 _PERIOD_ISO = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 
-class PeriodError(ValueError):
+class PeriodError(UsageError, ValueError):
     """A period given on a command line or to a task is not a 'YYYY-MM' month."""
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from warehouse import reference
+from warehouse.errors import ChisoError
 from warehouse.settings import Settings
 
 STATUS_COLOUR = {
@@ -46,7 +47,7 @@ def _status_vi() -> dict[str, str]:
     return reference.labels("status")
 
 
-class ReportError(RuntimeError):
+class ReportError(ChisoError):
     """The report cannot be made (nothing published, or not for that month)."""
 
 
@@ -554,25 +555,36 @@ def _headless(*arguments: str) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory(
         prefix="chiso-chromium-", ignore_cleanup_errors=True
     ) as profile:
-        return subprocess.run(
-            [
-                browser,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--hide-scrollbars",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--user-data-dir={profile}",
-                *arguments,
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        try:
+            return _run_browser(browser, profile, arguments)
+        except subprocess.CalledProcessError as error:
+            raise ReportError(
+                f"Chromium failed (exit {error.returncode}): {error.stderr.strip()[-500:]}"
+            ) from None
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise ReportError(f"Chromium could not run: {error}") from None
+
+
+def _run_browser(browser: str, profile: str, arguments: tuple[str, ...]):
+    return subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            *arguments,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def to_png(html_path: Path, width: int = 800, height: int = 3400) -> Path:

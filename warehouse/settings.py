@@ -36,6 +36,7 @@ checkout runs with no configuration. All runtime data lives under one directory,
 | CHISO_MAX_FILE_BYTES   | 20 MiB (a larger report file is rejected) |
 | CHISO_MAX_XLSX_EXPANDED_BYTES | 200 MiB (xlsx unpacked: zip bombs)  |
 | CHISO_INGEST_WORKERS   | the machine's cores (processes reading report files; 1: in-process) |
+| CHISO_VERBOSE          | 0 (1: dbt's and third-party logs in the output, not only in files) |
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+from warehouse.errors import UsageError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TIMEZONE_DEFAULT = "Asia/Ho_Chi_Minh"
@@ -66,7 +69,7 @@ def _resolved(value: str) -> Path:
 WAREHOUSES = ("duckdb", "postgres")
 
 
-class SettingsError(ValueError):
+class SettingsError(UsageError, ValueError):
     """A setting has a value chiso cannot use; the message names the variable."""
 
 
@@ -122,6 +125,7 @@ class Settings:
     cosmos_mode: str = "watcher"
     ingest_workers: int = 1
     duckdb_memory_limit: str = "4GB"  # dbt's DuckDB spills to disk beyond it
+    verbose: bool = False  # dbt's console log streamed (else only its log file)
     fault_pause_before_replace: float = 0.0
 
     @property
@@ -173,6 +177,21 @@ class Settings:
             self.gate_dir,
         ):
             path.mkdir(parents=True, exist_ok=True)
+
+
+def timezone() -> str:
+    """CHISO_TIMEZONE, checked: the zone chiso's months, due days and schedules are in.
+    Read alone by the DAG files (cheap: nothing else is resolved)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    value = os.environ.get("CHISO_TIMEZONE", "").strip() or TIMEZONE_DEFAULT
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"CHISO_TIMEZONE={value!r}: give an IANA time zone, e.g. {TIMEZONE_DEFAULT}"
+        ) from None
+    return value
 
 
 def dbt_project_dir() -> Path:
@@ -256,7 +275,7 @@ def load_settings() -> Settings:
         snapshot_dir=_path("CHISO_SNAPSHOT_DIR", data / "snapshots"),
         dbt_project_dir=dbt_project_dir(),
         portal_base_url=os.environ.get("CHISO_PORTAL_BASE_URL", "https://dichvucong.gov.vn"),
-        timezone=os.environ.get("CHISO_TIMEZONE", TIMEZONE_DEFAULT),
+        timezone=timezone(),
         keep_versions=int(os.environ.get("CHISO_KEEP_VERSIONS", 5)),
         http_timeout=float(os.environ.get("CHISO_HTTP_TIMEOUT", 30)),
         http_attempts=int(os.environ.get("CHISO_HTTP_ATTEMPTS", 3)),
@@ -279,6 +298,7 @@ def load_settings() -> Settings:
         ingest_workers=_positive("CHISO_INGEST_WORKERS", len(os.sched_getaffinity(0))),
         duckdb_memory_limit=_memory("CHISO_DUCKDB_MEMORY_LIMIT", "4GB"),
         fault_pause_before_replace=float(os.environ.get("CHISO_FAULT_PAUSE_BEFORE_REPLACE", 0)),
+        verbose=verbose(),
     )
 
 
@@ -304,8 +324,21 @@ def export_as_of_period(as_of_period: str) -> None:
 
 
 def quiet_great_expectations() -> None:
-    """Great Expectations reports usage unless told not to (and this machine has no network)."""
+    """Before Great Expectations is imported: no usage reports (this machine has no network),
+    and its INFO chatter ("Skipping registering function ...", logged while it imports)
+    kept out of the run's output and task logs, unless CHISO_VERBOSE is set."""
+    import logging
+
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    if not verbose():
+        logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
+def verbose() -> bool:
+    """CHISO_VERBOSE=1: dbt's console log and third-party libraries' logs (Great
+    Expectations, cosmos) in the output and task logs. ``chiso run --verbose`` streams
+    dbt's log for that run only (``Settings.verbose``)."""
+    return os.environ.get("CHISO_VERBOSE", "0").strip().lower() in ("1", "true", "yes")
 
 
 def fault_kill_point() -> str | None:

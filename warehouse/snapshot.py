@@ -18,6 +18,7 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
+from warehouse.errors import ChisoError
 from warehouse.faults import kill_point
 from warehouse.settings import PROJECT_ROOT, Settings
 
@@ -25,7 +26,7 @@ MANIFEST = "manifest.json"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-class SnapshotError(RuntimeError):
+class SnapshotError(ChisoError):
     pass
 
 

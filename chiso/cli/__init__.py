@@ -29,6 +29,7 @@ import argparse
 import sys
 
 from chiso.cli import calendar, files, pipeline, project, publication, sources, units
+from chiso.cli.common import EXIT_BUG
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,19 +44,41 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; its exit status. Callable in-process (tests do): it changes no
-    process-wide state."""
-    from warehouse.backends import WarehouseError
-    from warehouse.settings import SettingsError
+    process-wide state. The one place errors are printed: a :class:`ChisoError` as its
+    message (no traceback) with its exit code; anything else, a bug, with its traceback
+    and a request to report it."""
+    import traceback
+
+    from warehouse.errors import ChisoError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except SettingsError as exc:
+    except ChisoError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except WarehouseError as exc:  # unreachable, or nothing published yet
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception:
+        traceback.print_exc()
+        print(
+            f"chiso {version()} stopped on an unexpected error: a bug in chiso, not a problem "
+            "with your data or settings. Please report it to chiso's developers with the "
+            "command you ran and the traceback above.",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("chiso")
+    except PackageNotFoundError:
+        return "(not installed)"
 
 
 def run() -> None:

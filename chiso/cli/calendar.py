@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import closing
 from datetime import date
 
-from chiso.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, period
+from chiso.cli.common import EXIT_OK, day, period
+from warehouse.errors import UsageError
 from warehouse.settings import load_settings
 
 
@@ -28,26 +30,14 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_grant(args: argparse.Namespace) -> int:
     from ingest.registry import for_settings
     from warehouse.backends import raw_connection
-    from warehouse.calendar import CalendarError, grant
+    from warehouse.calendar import grant
 
     settings = load_settings()
     settings.ensure_dirs()
     if args.unit not in for_settings(settings).units:
-        print(f"error: unit {args.unit} is not in the registry (chiso units list)", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        until = date.fromisoformat(args.until)
-    except ValueError:
-        print(f"error: --until must be YYYY-MM-DD, got {args.until!r}", file=sys.stderr)
-        return EXIT_USAGE
-    conn = raw_connection(settings)
-    try:
-        granted = grant(conn, args.unit, args.period, until, args.by, args.reason)
-    except CalendarError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    finally:
-        conn.close()
+        raise UsageError(f"unit {args.unit} is not in the registry (chiso units list)")
+    with closing(raw_connection(settings)) as conn:
+        granted = grant(conn, args.unit, args.period, args.until, args.by, args.reason)
     print(
         f"granted {granted.exception_id}: {granted.unit_code} may send {granted.period} "
         f"until {granted.valid_until} ({granted.granted_by}: {granted.reason})"
@@ -84,22 +74,13 @@ def cmd_exceptions(args: argparse.Namespace) -> int:
 
 def cmd_remind(args: argparse.Namespace) -> int:
     """The reminders due today (or --on): written, posted to the webhook, once each."""
-    from chiso.reminders import ReminderError, send_reminders
-    from warehouse.lock import LockedError, run_lock
+    from chiso.reminders import send_reminders
+    from warehouse.lock import run_lock
 
     settings = load_settings()
     settings.ensure_dirs()
-    try:
-        day = date.fromisoformat(args.on) if args.on else date.today()
-    except ValueError:
-        print(f"error: --on must be YYYY-MM-DD, got {args.on!r}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        with run_lock(settings.lock_path, "chiso calendar remind"):
-            result = send_reminders(settings, day, log=lambda _: None)
-    except (ReminderError, LockedError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+    with run_lock(settings.lock_path, "chiso calendar remind"):
+        result = send_reminders(settings, args.on or date.today(), log=lambda _: None)
     for reminder in result.sent:
         print(
             f"{reminder.unit_code:<18} {reminder.period} {reminder.stage:<10} {reminder.message_vi}"
@@ -127,7 +108,9 @@ def register(commands) -> None:
     )
     granting.add_argument("--unit", required=True, help="unit code, e.g. 20.178")
     granting.add_argument("--period", required=True, type=period, help="the locked month")
-    granting.add_argument("--until", required=True, help="YYYY-MM-DD, the last day accepted")
+    granting.add_argument(
+        "--until", required=True, type=day, help="YYYY-MM-DD, the last day accepted"
+    )
     granting.add_argument("--by", required=True, help="who grants it (name, office)")
     granting.add_argument("--reason", required=True, help="why")
     granting.set_defaults(func=cmd_grant)
@@ -140,5 +123,5 @@ def register(commands) -> None:
         "CHISO_ALERT_WEBHOOK when it is set; a reminder already sent is never sent again "
         "(the chiso_reminders DAG runs this every morning).",
     )
-    remind.add_argument("--on", help="YYYY-MM-DD (default: today)")
+    remind.add_argument("--on", type=day, help="YYYY-MM-DD (default: today)")
     remind.set_defaults(func=cmd_remind)

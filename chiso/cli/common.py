@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from datetime import date
 
+from warehouse.errors import EXIT_BUG, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from warehouse.periods import PeriodError, check_period
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+__all__ = ["EXIT_BUG", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "day", "period", "portal_period"]
 
 
 def period(text: str) -> str:
@@ -22,3 +24,11 @@ def portal_period(text: str) -> str:
     if len(text) == 4 and text.isdigit():
         return text
     return period(text)
+
+
+def day(text: str) -> date:
+    """An argparse type: a 'YYYY-MM-DD' day."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"give a day as YYYY-MM-DD, got {text!r}") from None

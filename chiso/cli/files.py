@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from chiso.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, period
+from chiso.cli.common import EXIT_FAILED, EXIT_OK, period
+from warehouse.errors import UsageError
 from warehouse.settings import load_settings
 
 # chiso.samples.report_files' defaults (not imported here: the CLI stays light)
@@ -53,24 +53,16 @@ def cmd_validate_file(args: argparse.Namespace) -> int:
 
 def cmd_template(args: argparse.Namespace) -> int:
     from ingest.registry import for_settings
-    from ingest.template import TemplateError, write_template
+    from ingest.template import write_template
 
     settings = load_settings()
     province = args.province or (settings.provinces[0] if len(settings.provinces) == 1 else None)
     if province is None:
-        print(
-            f"error: this instance serves provinces {', '.join(settings.provinces)}: "
-            "say which with --province",
-            file=sys.stderr,
+        raise UsageError(
+            f"this instance serves provinces {', '.join(settings.provinces)}: "
+            "say which with --province"
         )
-        return EXIT_USAGE
-    try:
-        path = write_template(
-            args.group, args.period, Path(args.out), province, for_settings(settings)
-        )
-    except TemplateError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    path = write_template(args.group, args.period, Path(args.out), province, for_settings(settings))
     print(f"wrote the {args.group} template for {args.period} to {path}")
     return EXIT_OK
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 
 from chiso.cli.common import EXIT_FAILED, EXIT_OK, period
 from warehouse.settings import Settings, load_settings
@@ -37,14 +38,11 @@ def _print_summary(summary, settings: Settings) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from chiso.pipeline import EmptyMonth, GateFailed, run
-    from ingest.inbox import IngestError
-    from warehouse.backends import WarehouseError, open_warehouse
-    from warehouse.build import BuildError
-    from warehouse.catalog import CatalogError
-    from warehouse.lock import LockedError
+    from chiso.pipeline import GateFailed, run
+    from warehouse.backends import open_warehouse
+    from warehouse.errors import ChisoError
 
-    settings = load_settings()
+    settings = _settings(args)
     backend = open_warehouse(settings)
     where = backend.published_location
     print(f"chiso run for {args.period} (data directory: {settings.data_dir})")
@@ -58,19 +56,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         if candidate:
             print(f"The rejected candidate is kept at {candidate} for inspection.", file=sys.stderr)
         return EXIT_FAILED
-    except (
-        LockedError,
-        IngestError,
-        CatalogError,
-        BuildError,
-        WarehouseError,
-        EmptyMonth,
-    ) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except ChisoError:
         print(f"What is published ({where}) is unchanged.", file=sys.stderr)
-        return EXIT_FAILED
+        raise  # printed by the CLI's one handler
     _print_summary(summary, settings)
     return EXIT_OK
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """The settings, with ``--verbose`` (dbt's log streamed) for this run."""
+    settings = load_settings()
+    return replace(settings, verbose=True) if args.verbose else settings
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -79,7 +75,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from chiso.samples.report_files import DEFAULT_END, DEFAULT_START, generate
     from chiso.samples.unit_lists import write_lists
 
-    settings = load_settings()
+    settings = _settings(args)
     settings.ensure_dirs()
     lists = write_lists(settings.data_dir / "sample_lists", settings.provinces)
     if import_lists(settings, lists):
@@ -95,17 +91,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    from warehouse.backends import WarehouseError, open_warehouse
-    from warehouse.lock import LockedError, run_lock
+    from warehouse.backends import open_warehouse
+    from warehouse.lock import run_lock
 
     settings = load_settings()
     backend = open_warehouse(settings)
-    try:
-        with run_lock(settings.lock_path, "chiso rollback"):
-            record = backend.rollback(args.to)
-    except (LockedError, WarehouseError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+    with run_lock(settings.lock_path, "chiso rollback"):
+        record = backend.rollback(args.to)
     print(
         f"published {backend.published_location} is now run {record['run_id']} "
         f"(month {record['as_of_period']}), rolled back from {record['rollback_of']}"
@@ -223,6 +215,13 @@ def register(commands) -> None:
 
     demo = commands.add_parser("demo", help="write sample files into the inbox and run them")
     demo.set_defaults(func=cmd_demo)
+    for command in (run, demo):
+        command.add_argument(
+            "--verbose",
+            action="store_true",
+            help="stream dbt's log (every model and test) instead of one progress line; "
+            "it is always written to <data>/dbt/logs/dbt.log",
+        )
 
     status = commands.add_parser(
         "status", help="what is published, the last gate, who has not reported"

@@ -48,24 +48,15 @@ def unit_summary(settings) -> str:
 
 def cmd_dbt_manifest(args: argparse.Namespace) -> int:
     from chiso.tasks import dbt_manifest
-    from warehouse.build import BuildError
 
-    try:
-        print(f"dbt manifest written: {dbt_manifest()}")
-    except BuildError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+    print(f"dbt manifest written: {dbt_manifest()}")
     return EXIT_OK
 
 
 def cmd_dbt_unit_tests(args: argparse.Namespace) -> int:
-    from warehouse.build import BuildError, dbt_unit_tests
+    from warehouse.build import dbt_unit_tests
 
-    try:
-        result = dbt_unit_tests(load_settings())
-    except BuildError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+    result = dbt_unit_tests(load_settings())
     failed = [test for test in result.tests if test.status != "pass"]
     for test in failed:
         print(f"{test.status.upper()}: {test.name} ({test.model}): {test.message}", file=sys.stderr)

@@ -7,24 +7,21 @@ import argparse
 import sys
 from pathlib import Path
 
-from chiso.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, period
+from chiso.cli.common import EXIT_FAILED, EXIT_OK, period
+from warehouse.errors import UsageError
 from warehouse.settings import load_settings
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
-    from warehouse.lock import LockedError, run_lock
-    from warehouse.snapshot import SnapshotError, snapshot, verify
+    from warehouse.lock import run_lock
+    from warehouse.snapshot import snapshot, verify
 
     settings = load_settings()
     settings.ensure_dirs()
     if args.action == "diff":
         return _snapshot_diff(settings, args)
     if args.periods:
-        print(
-            "error: months after the action are for chiso snapshot diff OLDER NEWER",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
+        raise UsageError("months after the action are for chiso snapshot diff OLDER NEWER")
     if args.action == "verify":
         problems = verify(settings)
         for problem in problems:
@@ -33,70 +30,46 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
             print(f"every snapshot in {settings.snapshot_dir} matches its manifest")
         return EXIT_FAILED if problems else EXIT_OK
     if not args.period:
-        print("error: chiso snapshot needs --period YYYY-MM (or: chiso snapshot verify)")
-        return EXIT_USAGE
-    try:
-        with run_lock(settings.lock_path, f"chiso snapshot --period {args.period}"):
-            snapshot(settings, args.period, force=args.force)
-    except (SnapshotError, LockedError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        raise UsageError("chiso snapshot needs --period YYYY-MM (or: chiso snapshot verify)")
+    with run_lock(settings.lock_path, f"chiso snapshot --period {args.period}"):
+        snapshot(settings, args.period, force=args.force)
     return EXIT_OK
 
 
 def _snapshot_diff(settings, args: argparse.Namespace) -> int:
-    from warehouse.snapshot import SnapshotError
+    from warehouse.periods import check_period
     from warehouse.snapshot_diff import diff
 
     if len(args.periods) != 2:
-        print("error: chiso snapshot diff needs two months: OLDER NEWER", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        older, newer = (period(text) for text in args.periods)
-        result = diff(settings.snapshot_dir, older, newer)
-    except argparse.ArgumentTypeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except SnapshotError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        raise UsageError("chiso snapshot diff needs two months: OLDER NEWER")
+    older, newer = (check_period(text) for text in args.periods)
+    result = diff(settings.snapshot_dir, older, newer)
     print(result.as_json() if args.json else "\n".join(result.lines(args.limit or None)))
     return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from warehouse.backends import WarehouseError
     from warehouse.snapshot import export
 
-    try:
-        for path in export(load_settings(), Path(args.out), args.format):
-            print(path)
-    except WarehouseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+    for path in export(load_settings(), Path(args.out), args.format):
+        print(path)
     return EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    import subprocess
-
-    from warehouse.report import ReportError, to_pdfs, to_png, write_report
+    from warehouse.report import to_pdfs, to_png, write_report
 
     settings = load_settings()
     out = Path(args.out) if args.out else settings.data_dir / "reports"
     provinces = [args.province] if args.province else list(settings.provinces)
-    try:
-        paths = []
-        for province in provinces:
-            paths.append(write_report(settings, args.period, out, province))
-            print(f"report written: {paths[-1]}")
-        for pdf in to_pdfs(paths) if args.pdf else []:
-            print(f"PDF written: {pdf}")
-        for path in paths if args.png else []:
-            print(f"screenshot written: {to_png(path)}")
-    except (ReportError, OSError, subprocess.SubprocessError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+    paths = []
+    for province in provinces:
+        paths.append(write_report(settings, args.period, out, province))
+        print(f"report written: {paths[-1]}")
+    for pdf in to_pdfs(paths) if args.pdf else []:
+        print(f"PDF written: {pdf}")
+    for path in paths if args.png else []:
+        print(f"screenshot written: {to_png(path)}")
     return EXIT_OK
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from chiso.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, portal_period
+from chiso.cli.common import EXIT_OK, portal_period
+from warehouse.errors import UsageError
 from warehouse.settings import load_settings
 
 
@@ -23,51 +23,34 @@ def _with_warehouse(settings, holder: str, work):
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from ingest.exports import ExportError
-    from ingest.http import FetchError
-    from ingest.sources import portal_766
-    from warehouse.backends import WarehouseError
-    from warehouse.lock import LockedError
+    from ingest import exports
+    from ingest.sources import dti, provision
 
     settings = load_settings()
     settings.ensure_dirs()
     holder = f"chiso ingest {args.source}"
-    try:
-        if args.source == "portal":
-            return _ingest_portal(args, settings, holder)
-        from ingest import exports
-        from ingest.sources import dti, provision
-
-        export = {"dti": dti.EXPORT, "provision": provision.EXPORT}[args.source]
-        if args.reparse:
-            rows = _with_warehouse(
-                settings, holder, lambda conn: exports.reload(conn, export, settings.landing_dir)
-            )
-            print(f"re-parsed the landing area: {rows} rows in raw.{export.source}")
-            return EXIT_OK
-        if not args.file:
-            print("error: give --file (or --reparse)", file=sys.stderr)
-            return EXIT_USAGE
-        period = args.period or "undated"
-        if args.source == "provision" and not args.period:
-            print("error: give --period: the month the table was exported", file=sys.stderr)
-            return EXIT_USAGE
-        landed, rows = _with_warehouse(
-            settings,
-            holder,
-            lambda conn: exports.ingest_export(conn, export, Path(args.file), period, settings),
+    if args.source == "portal":
+        return _ingest_portal(args, settings, holder)
+    export = {"dti": dti.EXPORT, "provision": provision.EXPORT}[args.source]
+    if args.reparse:
+        rows = _with_warehouse(
+            settings, holder, lambda conn: exports.reload(conn, export, settings.landing_dir)
         )
-        print(f"landed {landed}\n{rows} rows loaded into raw.{export.source}")
-    except (
-        ExportError,
-        FetchError,
-        portal_766.PortalError,
-        LockedError,
-        WarehouseError,
-        OSError,
-    ) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        print(f"re-parsed the landing area: {rows} rows in raw.{export.source}")
+        return EXIT_OK
+    if not args.file:
+        raise UsageError("give --file (or --reparse)")
+    if not Path(args.file).is_file():
+        raise UsageError(f"{args.file}: no such file")
+    period = args.period or "undated"
+    if args.source == "provision" and not args.period:
+        raise UsageError("give --period: the month the table was exported")
+    landed, rows = _with_warehouse(
+        settings,
+        holder,
+        lambda conn: exports.ingest_export(conn, export, Path(args.file), period, settings),
+    )
+    print(f"landed {landed}\n{rows} rows loaded into raw.{export.source}")
     return EXIT_OK
 
 
@@ -79,8 +62,7 @@ def _ingest_portal(args, settings, holder: str) -> int:
         print(f"re-parsed the landing area: {rows} score rows in raw.portal_766_scores")
         return EXIT_OK
     if not args.period:
-        print("error: give --period YYYY-MM (or a year, YYYY)", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError("give --period YYYY-MM (or a year, YYYY)")
     requests = portal_766.requests_for(settings, args.period)
     answers, rows = portal_766.ingest(settings, requests, holder, progress=True)
     print(f"landed {answers} answers; {rows} score rows loaded into raw.portal_766_scores")

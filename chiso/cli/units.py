@@ -7,7 +7,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from chiso.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from chiso.cli.common import EXIT_FAILED, EXIT_OK, day
+from warehouse.errors import UsageError
 from warehouse.settings import load_settings
 
 
@@ -47,10 +48,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     settings.ensure_dirs()
     path = Path(args.file)
     if not path.is_file():
-        print(f"error: {path}: không tìm thấy tệp; file not found", file=sys.stderr)
-        return EXIT_USAGE
-    effective = date.fromisoformat(args.effective_on) if args.effective_on else None
-    failed = import_lists(settings, [(path, args.group, args.province)], effective)
+        raise UsageError(f"{path}: file not found", f"{path}: không tìm thấy tệp")
+    failed = import_lists(settings, [(path, args.group, args.province)], args.effective_on)
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -93,7 +92,9 @@ def register(commands) -> None:
     imports.add_argument("file", help="FILE.xlsx or FILE.csv")
     imports.add_argument("--group", required=True, help="school, health_facility, enterprise")
     imports.add_argument("--province", required=True, help="post-2025 province code, e.g. 20")
-    imports.add_argument("--effective-on", help="YYYY-MM-DD the list takes effect (default: today)")
+    imports.add_argument(
+        "--effective-on", type=day, help="YYYY-MM-DD the list takes effect (default: today)"
+    )
     imports.set_defaults(func=cmd_import)
     listing = actions.add_parser("list", help="print the registry's units")
     listing.add_argument("--province")

@@ -16,6 +16,7 @@ from contextlib import closing
 from functools import cache
 from importlib import metadata, resources
 
+from warehouse.errors import ChisoError
 from warehouse.raw import insert_rows, table_columns
 
 LIBRARY = "vietnamadminunits"
@@ -49,7 +50,7 @@ create table if not exists raw.admin_province_crosswalk (
 """
 
 
-class AdminUnitsError(RuntimeError):
+class AdminUnitsError(ChisoError):
     pass
 
 

@@ -26,10 +26,12 @@ import re
 from collections.abc import Callable
 from dataclasses import astuple, dataclass, field, fields
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 
 from ingest.http import FetchError, post
 from ingest.landing import land_bytes
+from warehouse.errors import ChisoError
 from warehouse.raw import insert_rows
 from warehouse.settings import Settings
 
@@ -129,7 +131,7 @@ def _columns(row_type) -> list[str]:
     return [item.name for item in fields(row_type)]
 
 
-class PortalError(RuntimeError):
+class PortalError(ChisoError):
     """The portal answered, but not with what chiso can use; nothing was loaded."""
 
 
@@ -211,12 +213,52 @@ def requests_for(settings: Settings, period: str) -> list[Request]:
 # --- checking answers -------------------------------------------------------------------
 
 
+class _PageWords(HTMLParser):
+    """The title, headings and text of an HTML page, to quote what it says."""
+
+    def __init__(self):
+        super().__init__()
+        self.parts: dict[str, list[str]] = {"title": [], "heading": [], "text": []}
+        self._open: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self._open.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in self._open:
+            del self._open[len(self._open) - 1 - self._open[::-1].index(tag) :]
+
+    def handle_data(self, data):
+        words = " ".join(data.split())
+        if not words or {"script", "style"} & set(self._open):
+            return
+        if "title" in self._open:
+            self.parts["title"].append(words)
+        elif {"h1", "h2", "h3"} & set(self._open):
+            self.parts["heading"].append(words)
+        else:
+            self.parts["text"].append(words)
+
+
+def page_says(raw: bytes, limit: int = 160) -> str:
+    """What an HTML page says, for an error message: its title, else its first heading
+    (a maintenance page often has only "Hệ thống đang bảo trì" in an <h1>), else the
+    start of its text."""
+    words = _PageWords()
+    words.feed(raw[:65536].decode("utf-8", "replace"))
+    for kind in ("title", "heading", "text"):
+        said = " ".join(words.parts[kind]).strip()
+        if said:
+            return said[:limit]
+    return "an empty page"
+
+
 def _json(raw: bytes) -> object:
     head = raw.lstrip()[:200].lower()
     if head.startswith((b"<!doctype", b"<html", b"<")):
-        title = re.search(rb"<title>(.*?)</title>", raw[:4096], re.IGNORECASE | re.DOTALL)
-        shown = title[1].decode("utf-8", "replace").strip() if title else "no title"
-        raise PortalError(f"the portal answered with an HTML page ({shown!r}), not JSON")
+        raise PortalError(
+            f"the portal answered with an HTML page, not JSON; the page says: {page_says(raw)!r}"
+        )
     try:
         return json.loads(raw)
     except ValueError as error:

@@ -35,7 +35,7 @@ from ingest.parsing import (
 from ingest.registry import Registry, default_registry
 from ingest.workbook import CellFacts, Sheet, column_letter, read_workbook
 from warehouse import reference
-from warehouse.calendar import LockException, lock_for
+from warehouse.calendar import LockGrant, lock_for
 from warehouse.periods import next_month
 
 if TYPE_CHECKING:
@@ -414,10 +414,10 @@ def read_received(
     file_name: str,
     registry: Registry,
     received_on: date,
-    granted: list[LockException],
+    granted: list[LockGrant],
     settings: Settings | None = None,
     data: bytes | None = None,
-) -> tuple[Report, LockException | None]:
+) -> tuple[Report, LockGrant | None]:
     """A file as the inbox reads it on the day it was received: read and validated, then
     held against the reporting calendar's locks (with the exception that let it in)."""
     report = read_report(path, file_name, registry, received_on, settings, data)
@@ -425,8 +425,8 @@ def read_received(
 
 
 def check_lock(
-    report: Report, registry: Registry, received_on: date, granted: list[LockException]
-) -> LockException | None:
+    report: Report, registry: Registry, received_on: date, granted: list[LockGrant]
+) -> LockGrant | None:
     """Refuse a valid report for a locked period (an error naming the lock), unless an
     exception covers it (a warning naming the exception, which is returned to be recorded
     when the file loads). The inbox and ``chiso validate-file`` both ask this."""

@@ -7,12 +7,15 @@ by the environment (AIRFLOW_HOME with a migrated SQLite database, the dags folde
 
 import json
 import sys
+from pathlib import Path
 
-from airflow.dag_processing.dagbag import DagBag
+from airflow import settings
+from airflow.dag_processing.dagbag import BundleDagBag
 
 dag_id = sys.argv[1]
 conf = json.loads(sys.argv[2]) if len(sys.argv) > 2 else None
-bag = DagBag(collect_dags=True)
+# as the DAG processor and the task runner load it: the folder on sys.path (chiso_common)
+bag = BundleDagBag(collect_dags=True, bundle_path=Path(settings.DAGS_FOLDER))
 if bag.import_errors:
     print(json.dumps({"import_errors": {str(k): v for k, v in bag.import_errors.items()}}))
     sys.exit(1)

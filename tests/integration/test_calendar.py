@@ -132,3 +132,17 @@ def test_a_seed_exception_lets_a_late_file_in_until_its_last_day(settings, tmp_p
     assert _rows(settings, "select exception_id from raw.reporting_exception_uses") == [
         ("ls-2026-001",)
     ]
+
+
+def test_a_scheduled_run_before_the_month_is_due_is_skipped_and_after_it_is_not(settings):
+    """The pipeline's run on a slot: a month no report is due for yet, with no figure, is
+    not built (NotDueYet, the task is skipped with the due day); once it is due, an empty
+    month is left to the build, which fails on it and alerts."""
+    from chiso.pipeline import EmptyMonth, NotDueYet, check_due, check_month_has_figures
+
+    assert calendar.first_due_on(settings.provinces, "2026-10") == date(2026, 11, 5)
+    with pytest.raises(NotDueYet, match="nothing to build for 2026-10 on 2026-11-04: the first"):
+        check_due(settings, "2026-10", date(2026, 11, 4))
+    check_due(settings, "2026-10", date(2026, 11, 5))  # due: the build decides
+    with pytest.raises(EmptyMonth, match="no figures for 2026-10"):
+        check_month_has_figures(settings, "2026-10")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 
@@ -57,6 +58,36 @@ def test_demo_publishes_and_prints_a_query_that_works(demo):
     query = subprocess.run(shlex.split(query_line), capture_output=True, text=True)
     assert query.returncode == 0, query.stderr
     assert "status" in query.stdout and "not_achieved" in query.stdout
+
+
+@pytest.mark.slow
+def test_the_main_job_ends_with_its_summary_and_keeps_dbts_log_in_a_file(demo):
+    """One line per stage, no model-by-model dbt line (those are in dbt's log file, whose
+    path the build line prints), and the summary in the last lines."""
+    lines = demo.stdout.splitlines()
+    dbt_line = re.compile(r"\d+ of \d+ (START|OK|PASS|WARN|ERROR|SKIP)\b")
+    assert not [line for line in lines if dbt_line.search(line)]
+    assert len(lines) < 60, demo.stdout
+    summary = lines.index("Summary")
+    assert len(lines) - summary <= 12
+    assert lines[summary + 1].startswith("  ingest:") and lines[summary + 2].startswith("  build:")
+    log = demo.data / "dbt" / "logs" / "dbt.log"
+    assert any(line.endswith(f"dbt's log: {log}") for line in lines)
+    held = log.read_text(encoding="utf-8")
+    assert dbt_line.search(held) and "target_progress" in held
+
+
+def test_verbose_streams_dbts_log_and_the_default_keeps_it_in_the_file(settings):
+    from dataclasses import replace
+
+    from warehouse.build import dbt_args
+
+    quiet = dbt_args(settings, "build")
+    loud = dbt_args(replace(settings, verbose=True), "build")
+    assert quiet[quiet.index("--log-level") + 1] == "none"
+    assert loud[loud.index("--log-level") + 1] == "info"
+    assert quiet[quiet.index("--log-path") + 1] == str(settings.dbt_log_dir)
+    assert quiet[quiet.index("--log-level-file") + 1] == "debug"
 
 
 @pytest.mark.slow

@@ -242,15 +242,21 @@ def assert_quarantined_not_loaded(settings, period: str, pages: int) -> dict:
         (
             b"<!DOCTYPE html><html><head><title>B\xe1\xba\xa3o tr\xc3\xac h\xe1\xbb\x87 th\xe1"
             b"\xbb\x91ng</title></head><body>...</body></html>",
-            "HTML page \\('Bảo trì hệ thống'\\), not JSON",
+            "HTML page, not JSON; the page says: 'Bảo trì hệ thống'",
         ),
+        (
+            "<html><head><title> </title><style>h1 {}</style></head><body><div><h1>Hệ thống "
+            "đang bảo trì</h1><p>Vui lòng quay lại sau.</p></div></body></html>".encode(),
+            "HTML page, not JSON; the page says: 'Hệ thống đang bảo trì'",
+        ),
+        (b"<html><body><p>Service  Unavailable</p></body></html>", "says: 'Service Unavailable'"),
         (b'{"code": "OK", "message": "", "data": {"evaluation": [{"departm', "not complete JSON"),
         (
             json.dumps({"code": "ERR", "message": "Hệ thống bận", "data": None}).encode(),
             "code 'ERR': 'Hệ thống bận'",
         ),
     ],
-    ids=["html-page-with-200", "truncated-json", "error-code"],
+    ids=["html-page-with-200", "maintenance-heading", "html-text", "truncated-json", "error-code"],
 )
 def test_a_bad_new_api_answer_is_quarantined_not_landed(portal, httpserver, body, message):
     httpserver.expect_oneshot_request(NEW).respond_with_data(body, status=200)

@@ -25,11 +25,13 @@ from datetime import UTC, datetime
 
 from warehouse.build import (
     BuildResult,
+    NodeDone,
     dbt_build,
     needs_full_refresh,
     project_fingerprint,
     record_build,
 )
+from warehouse.errors import ChisoError
 from warehouse.settings import Settings
 
 MARTS_SCHEMA = "marts"
@@ -37,7 +39,7 @@ PUBLICATION_TABLE = "_publication"
 SOURCE_PREFIX = "_source__"  # raw rows for the gate, written beside a candidate's marts
 
 
-class WarehouseError(RuntimeError):
+class WarehouseError(ChisoError):
     """The warehouse cannot be used (unreachable, nothing published yet); the message says
     what to do, and never holds a password."""
 
@@ -129,15 +131,18 @@ class Warehouse(ABC):
         closes it."""
 
     # -- building -----------------------------------------------------------------------
-    def build(self, period: str, full_refresh: bool = False) -> BuildResult:
+    def build(
+        self, period: str, full_refresh: bool = False, on_node: NodeDone | None = None
+    ) -> BuildResult:
         """``dbt build`` as of ``period`` on this engine (seeds, models, dbt tests), with a
         sample of each failing test's rows in its message. The incremental models build
         only the months whose inputs changed, unless ``full_refresh`` or the project
-        changed since the last build (:func:`warehouse.build.project_fingerprint`)."""
+        changed since the last build (:func:`warehouse.build.project_fingerprint`).
+        ``on_node`` hears of each node dbt finishes (progress)."""
         fingerprint = project_fingerprint(self.settings)
         with closing(self.raw()) as conn:
             full_refresh = needs_full_refresh(conn, fingerprint) or full_refresh
-        build = dbt_build(self.settings, period, full_refresh)
+        build = dbt_build(self.settings, period, full_refresh, on_node)
         if not build.skipped:  # every model built, with this project
             with closing(self.raw()) as conn:
                 record_build(conn, fingerprint)

@@ -31,7 +31,7 @@ from warehouse.backends.base import (
     dumps,
     now_utc,
 )
-from warehouse.build import BuildResult
+from warehouse.build import BuildResult, NodeDone
 from warehouse.faults import kill_point
 from warehouse.settings import PostgresSettings
 
@@ -124,7 +124,9 @@ class PostgresWarehouse(Warehouse):
     def raw(self) -> PgConnection:
         return PgConnection(self.settings.postgres)
 
-    def build(self, period: str, full_refresh: bool = False) -> BuildResult:
+    def build(
+        self, period: str, full_refresh: bool = False, on_node: NodeDone | None = None
+    ) -> BuildResult:
         """As on every engine, after refreshing the planner's statistics of ``raw``: a run
         has just loaded it, and autovacuum's own ANALYZE comes later; without them the
         planner takes a month's new rows for none and the build's joins for nested loops
@@ -136,7 +138,7 @@ class PostgresWarehouse(Warehouse):
                 conn.execute(f"analyze raw.{_ident(table)}")
         finally:
             conn.close()
-        return super().build(period, full_refresh)
+        return super().build(period, full_refresh, on_node)
 
     @property
     def published_location(self) -> str:
