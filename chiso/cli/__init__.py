@@ -56,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except ChisoError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        for note in getattr(exc, "__notes__", ()):  # what the command adds, e.g. nothing changed
+            print(note, file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -56,9 +56,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if candidate:
             print(f"The rejected candidate is kept at {candidate} for inspection.", file=sys.stderr)
         return EXIT_FAILED
-    except ChisoError:
-        print(f"What is published ({where}) is unchanged.", file=sys.stderr)
-        raise  # printed by the CLI's one handler
+    except ChisoError as exc:
+        exc.add_note(f"What is published ({where}) is unchanged.")
+        raise  # printed, with the note, by the CLI's one handler
     _print_summary(summary, settings)
     return EXIT_OK
 

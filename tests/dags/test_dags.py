@@ -92,7 +92,7 @@ def test_the_settings_a_dag_file_may_read_import_the_standard_library_only(modul
                 assert light or imported in LIGHT_CHAIN, f"{module} imports {imported}"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def airflow_env(tmp_path_factory):
     home = tmp_path_factory.mktemp("airflow_home")
     env = {
@@ -198,7 +198,7 @@ def _result(completed: subprocess.CompletedProcess) -> dict:
     return json.loads(lines[-1][len("RESULT ") :])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def pipeline_run(airflow_env):
     """The pipeline DAG run once under dag.test() on the sample, as of June 2025."""
     from pathlib import Path

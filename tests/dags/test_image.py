@@ -114,9 +114,11 @@ def compose_commands(compose: dict) -> list[list[str]]:
     return commands
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def image(tmp_path_factory):
-    """The Dockerfile's steps, performed: returns (environment, workdir)."""
+    """The Dockerfile's steps, performed once (the module's tests share one worker, and a
+    module-scoped fixture is made again when xdist runs another module between them):
+    returns (environment, workdir)."""
     root = tmp_path_factory.mktemp("image")
     steps = dockerfile_steps((PROJECT_ROOT / "Dockerfile").read_text(encoding="utf-8"))
     context = build_context(PROJECT_ROOT)

@@ -64,7 +64,7 @@ def _settings(env: dict[str, str], monkeypatch) -> Settings:
     return load_settings()
 
 
-@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+@pytest.fixture(scope="session", params=["duckdb", "postgres"])
 def published(request, tmp_path_factory):
     """The sample (report files, portal answers, exports) published twice for June 2025."""
     backend = request.param

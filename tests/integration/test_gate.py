@@ -19,7 +19,7 @@ MART_SUITES = [suite for suite in load_suites() if "source" not in suite["meta"]
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def good_build(demo, tmp_path_factory):
     """A published file from the sample, as of September 2025 (in a copy of the demo's
     data directory: some tests load rows into its raw tables)."""

@@ -36,7 +36,7 @@ def chiso(data: Path, *arguments: str, kill_at: str | None = None):
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def published_may(tmp_path_factory):
     """A data directory where May 2025 is published; June's files not yet sent."""
     data = tmp_path_factory.mktemp("crash") / "may"
@@ -46,7 +46,7 @@ def published_may(tmp_path_factory):
     return data, table_contents(data / "published" / "chiso.duckdb")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def june_uninterrupted(published_may, tmp_path_factory):
     data = tmp_path_factory.mktemp("crash") / "june"
     shutil.copytree(published_may[0], data)
