@@ -28,7 +28,7 @@ Then the monthly report of each province the instance serves (`CHISO_PROVINCES`)
 """,
 )
 def chiso_monthly_close():
-    @task
+    @task(pool=POOL)
     def resolve_period() -> str:
         from chiso import tasks
 

@@ -154,8 +154,12 @@ print("RESULT " + json.dumps({
         assert dag["catchup"] is False, dag_id
         assert dag["schedule"] not in ("", "None") or dag_id == "chiso_pipeline_models", dag_id
         assert dag["callback"], f"{dag_id} has no failure callback"
-    # every task that writes the DuckDB warehouse shares the one-slot pool
+    # every task that takes the warehouse lock (to write it, or to read raw) shares the
+    # one-slot pool: none waits on the lock, or fails on it, beside a task of the pool
     writers = {
+        ("chiso_pipeline", "resolve_period"),
+        ("chiso_pipeline_models", "resolve_period"),
+        ("chiso_monthly_close", "resolve_period"),
         ("chiso_pipeline", "ingest"),
         ("chiso_pipeline", "build"),
         ("chiso_pipeline", "publish"),
