@@ -72,10 +72,10 @@ run_tests() {
     ruff format --check .
     say "sqlfluff (dbt models)"
     (cd dbt_project && CHISO_WAREHOUSE_PATH="$(mktemp -d)/lint.duckdb" sqlfluff lint models)
-    # one worker per core; tests sharing an expensive fixture stay on one worker
-    # (tests/conftest.py), so it is made once
+    # one worker per core; each test module stays on one worker (tests/conftest.py), so its
+    # expensive fixtures are made once
     say "pytest (${CHISO_TEST_WORKERS:-2} workers)"
-    pytest -n "${CHISO_TEST_WORKERS:-2}" --dist loadgroup --max-worker-restart 0 "$@"
+    pytest -n "${CHISO_TEST_WORKERS:-2}" --dist loadscope --max-worker-restart 0 "$@"
 }
 
 setup

@@ -16,29 +16,11 @@ SHARED = Path(os.environ.get("CHISO_SHARED_DIR", PROJECT_ROOT.parent / "shared")
 # three seed provinces, and tests that need several say so.
 TEST_PROVINCES = "20"
 os.environ["CHISO_PROVINCES"] = TEST_PROVINCES
-# fixtures that cost minutes and are shared by the session: pytest-xdist keeps the tests
-# that use one on one worker (--dist loadgroup), so each is made once, not once per worker
-# (and the modules whose module-scoped fixtures run the pipeline keep their tests together)
-SHARED_FIXTURE_GROUPS = {"demo": "demo", "demo_copy": "demo"}
-MODULE_GROUPS = {
-    "test_backends",
-    "test_crashes",
-    "test_dags",
-    "test_revisions",
-    "test_clerk_inbox",
-    "test_image",
-}
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups into node ids
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        groups = {SHARED_FIXTURE_GROUPS[f] for f in item.fixturenames if f in SHARED_FIXTURE_GROUPS}
-        module = item.module.__name__.rsplit(".", 1)[-1]
-        if not groups and module in MODULE_GROUPS:
-            groups = {module}
-        for group in sorted(groups)[:1]:  # one group per test: xdist takes the last marker
-            item.add_marker(pytest.mark.xdist_group(group))
+# pytest-xdist runs each test module on one worker (--dist loadscope, setup.sh): a module's
+# expensive fixtures (the pipeline runs of test_backends, test_crashes, test_dags, the image)
+# are made once. (--dist loadgroup's xdist_group marks are lost with pytest 9: xdist writes
+# them into Item._nodeid, which pytest 9 no longer reads.) The session's demo is made once
+# per worker that runs a module using it.
 
 
 @pytest.fixture(autouse=True)
