@@ -26,8 +26,7 @@ class ChisoError(Exception):
 
     def __init__(self, en: str = "", vi: str | None = None, *, cell: str | None = None):
         self.message = Message(vi if vi is not None else en, en, cell)
-        self.bilingual = vi is not None
-        super().__init__(str(self.message) if self.bilingual else en)
+        super().__init__(str(self.message) if vi is not None else en)
 
     @property
     def vi(self) -> str:
