@@ -21,7 +21,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,14 +90,28 @@ class Airflow:
             "task_instances"
         ]
 
-    def run(self, dag_id: str, conf: dict, timeout: float = 900, log=print) -> dict:
-        """Unpause ``dag_id``, trigger it with ``conf``, wait for it to end; return the run
-        (with ``tasks``: each task instance's id, state and duration)."""
+    def task_instance(self, dag_id: str, run_id: str, task_id: str) -> dict:
+        return self.call("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}")
+
+    def tries(self, dag_id: str, run_id: str, task_id: str) -> list[dict]:
+        """Every try of a task instance so far (state, hostname, pid, ...), first first."""
+        answer = self.call(
+            "GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/tries"
+        )
+        return sorted(answer["task_instances"], key=lambda t: t["try_number"])
+
+    def trigger(self, dag_id: str, conf: dict) -> str:
+        """Unpause ``dag_id`` and trigger a run of it with ``conf``; return the run's id."""
         self.unpause(dag_id)
         run = self.call(
             "POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf}
         )
-        return self.finished(dag_id, run["dag_run_id"], timeout, log)
+        return run["dag_run_id"]
+
+    def run(self, dag_id: str, conf: dict, timeout: float = 900, log=print) -> dict:
+        """Unpause ``dag_id``, trigger it with ``conf``, wait for it to end; return the run
+        (with ``tasks``: each task instance's id, state and duration)."""
+        return self.finished(dag_id, self.trigger(dag_id, conf), timeout, log)
 
     def first_run(self, dag_id: str, run_type: str, timeout: float = 900, log=print) -> dict:
         """Wait for the scheduler to start a run of ``run_type`` (scheduled,
@@ -112,7 +126,7 @@ class Airflow:
                 raise AirflowError(f"no {run_type} run of {dag_id} after {timeout:.0f} s")
             time.sleep(2)
 
-    def finished(self, dag_id: str, run_id: str, timeout: float, log=print) -> dict:
+    def finished(self, dag_id: str, run_id: str, timeout: float = 900, log=print) -> dict:
         started, state = time.monotonic(), None
         while state not in ("success", "failed"):
             if time.monotonic() - started > timeout:
@@ -126,30 +140,30 @@ class Airflow:
         tasks = self.call(
             "GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=1000"
         )["task_instances"]
-        run["tasks"] = [
-            {"task_id": t["task_id"], "state": t["state"], "duration": t["duration"]} for t in tasks
-        ]
+        keep = ("task_id", "state", "duration", "start_date", "end_date", "try_number")
+        run["tasks"] = [{name: t.get(name) for name in keep} for t in tasks]
         run["wall_seconds"] = time.monotonic() - started
         return run
 
 
-def _wait_healthy(url: str, process: subprocess.Popen, log_path: Path, timeout: float) -> None:
+def wait_healthy(
+    url: str, parts: tuple[str, ...], alive: Callable[[], None], timeout: float, what: str
+) -> None:
+    """Poll Airflow's health endpoint until each of ``parts`` (metadatabase, scheduler,
+    dag_processor, triggerer) is healthy; ``alive`` raises when a process it waits on has
+    exited."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
-        if process.poll() is not None:
-            raise AirflowError(f"airflow standalone exited: {log_path.read_text()[-3000:]}")
+        alive()
         try:
             with urllib.request.urlopen(f"{url}/api/v2/monitor/health", timeout=5) as answer:
                 health = json.loads(answer.read())
-            if all(
-                health.get(part, {}).get("status") == "healthy"
-                for part in ("metadatabase", "scheduler", "dag_processor")
-            ):
+            if all(health.get(part, {}).get("status") == "healthy" for part in parts):
                 return
         except (urllib.error.URLError, ConnectionError, TimeoutError, json.JSONDecodeError):
             pass
         time.sleep(2)
-    raise AirflowError(f"airflow standalone not healthy after {timeout:.0f} s")
+    raise AirflowError(f"{what} not healthy after {timeout:.0f} s")
 
 
 @contextmanager
@@ -194,7 +208,13 @@ def standalone(
     url = f"http://127.0.0.1:{port}"
     try:
         started = time.monotonic()
-        _wait_healthy(url, process, log_path, timeout)
+
+        def alive() -> None:
+            if process.poll() is not None:
+                raise AirflowError(f"airflow standalone exited: {log_path.read_text()[-3000:]}")
+
+        parts = ("metadatabase", "scheduler", "dag_processor")
+        wait_healthy(url, parts, alive, timeout, "airflow standalone")
         log(f"  airflow standalone healthy on {url} after {time.monotonic() - started:.0f} s")
         client = Airflow(url, home)
         client.login()

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from warehouse.backends import Candidate, Warehouse, open_warehouse
 from warehouse.build import BuildResult, NodeDone, dbt_log_file
@@ -18,6 +19,9 @@ from warehouse.errors import ChisoError
 from warehouse.faults import kill_point
 from warehouse.periods import check_period
 from warehouse.settings import Settings
+
+if TYPE_CHECKING:
+    from ingest.inbox import IngestSummary
 
 Log = Callable[[str], None]
 
@@ -52,7 +56,7 @@ class EmptyMonth(ChisoError):
 
 def stage_ingest(
     settings: Settings, log: Log = print, take_inbox: bool = True, progress=None
-) -> str:
+) -> IngestSummary:
     """The inbox into landing and raw (``take_inbox=False``: only landed files not yet
     loaded), then the reference sources every build reads. ``progress`` hears of each file
     read (:class:`chiso.progress.Progress`)."""
@@ -75,7 +79,7 @@ def stage_ingest(
         log(f"  {snapshots.load(conn, settings.snapshot_dir)}")
     finally:
         conn.close()
-    return summary.line()
+    return summary
 
 
 def stage_build(
@@ -251,11 +255,16 @@ def stage_publish(settings: Settings, candidate: Candidate) -> str:
     and the gate's counts."""
     from expectations.gate import gate_summary, suite_versions
 
+    backend = open_warehouse(settings)
+    current = backend.last_publication()
+    if current and current["run_id"] == candidate.run_id:
+        # a retry of a publish whose worker was lost after the swap: published once
+        return backend.published_location
     record = {
         "suites": suite_versions(),
         "gate": gate_summary(settings.gate_dir, candidate.run_id),
     }
-    return open_warehouse(settings).publish(candidate, record)
+    return backend.publish(candidate, record)
 
 
 def run(
@@ -283,7 +292,7 @@ def run(
     log(f"  warehouse: {settings.warehouse}")
     with run_lock(settings.lock_path, f"chiso run --period {period}"):
         with Progress("ingest", log) as bar:
-            line = timed("ingest", 1, lambda: stage_ingest(settings, log, progress=bar))
+            line = timed("ingest", 1, lambda: stage_ingest(settings, log, progress=bar).line())
         summary.lines.append(f"ingest:  {line}")
         log(f"  {line}")
         # imports Great Expectations on the other core during the build (pandas path)

@@ -3,7 +3,10 @@
 Airflow tasks pass small JSON values (paths, ids, counts) between them, never data frames.
 These wrappers turn the stage functions of :mod:`chiso.pipeline` into that shape and
 take the warehouse lock around each stage that writes, so a CLI run and a DAG run never
-write the warehouse at the same time.
+write the warehouse at the same time. What a stage read and wrote goes to ``lineage``
+(the DAGs pass OpenLineage's; :mod:`chiso.lineage`). On the PostgreSQL warehouse, the
+credentials are Airflow's connection ``chiso_warehouse``, set up before each task by the
+DAGs' ``pre_execute``: they never travel in a task's arguments or return value.
 """
 
 from __future__ import annotations
@@ -14,7 +17,18 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from chiso import pipeline
-from warehouse.backends import Candidate
+from chiso.lineage import (
+    Sink,
+    candidate_datasets,
+    dbt_datasets,
+    file_dataset,
+    ignore,
+    marts_datasets,
+    published_datasets,
+    reference_datasets,
+    report_file_datasets,
+)
+from warehouse.backends import Candidate, open_warehouse
 from warehouse.build import BuildResult, TestOutcome
 from warehouse.lock import run_lock
 from warehouse.periods import check_period, previous_month
@@ -71,49 +85,88 @@ def resolve_period(requested: str | None, run_on: datetime) -> str:
     return previous_month(f"{local.year:04d}-{local.month:02d}")
 
 
-def ingest(take_inbox: bool = False) -> str:
+def ingest(take_inbox: bool = False, lineage: Sink = ignore) -> str:
     """The scheduled pipeline's ingest: landed files not yet loaded, and the reference
     sources. The inbox belongs to ``chiso_ingest_unit_files``, whose Asset triggers the
     pipeline; a DAG run on demand may take it (``take_inbox``), as ``chiso run`` does."""
     settings = load_settings()
     with run_lock(settings.lock_path, "airflow task ingest"):
-        return pipeline.stage_ingest(settings, take_inbox=take_inbox)
+        summary = pipeline.stage_ingest(settings, take_inbox=take_inbox)
+    warehouse = open_warehouse(settings)
+    files, raw = report_file_datasets(settings, warehouse, summary.loaded, take_inbox)
+    lineage(files, raw + reference_datasets(warehouse))
+    return summary.line()
 
 
-def build(period: str) -> dict:
+def ingest_of_run(context, lineage: Sink = ignore) -> str:
+    """The ingest of an Airflow run of the pipeline: a run triggered by hand takes the inbox
+    too, as ``chiso run`` does (an operator who triggers a month expects the files waiting
+    in it to count); a scheduled or Asset-triggered run leaves it to
+    ``chiso_ingest_unit_files``."""
+    return ingest(take_inbox=_run_type(context) == "manual", lineage=lineage)
+
+
+def _run_type(context) -> str:
+    """``manual``, ``scheduled``, ``asset_triggered`` or ``backfill`` (DagRunType's values)."""
+    run_type = getattr(context["dag_run"], "run_type", "")
+    return str(getattr(run_type, "value", run_type)).lower()
+
+
+def build(period: str, lineage: Sink = ignore) -> dict:
     settings = load_settings()
     period = check_period(period)
     run_id = pipeline.new_run_id(period)
     with run_lock(settings.lock_path, f"airflow task build {period}"):
         result, candidate = pipeline.stage_build(settings, period, run_id)
+    if candidate:
+        warehouse = open_warehouse(settings)
+        sources, built = dbt_datasets(settings, warehouse)
+        lineage(sources, built + candidate_datasets(warehouse, candidate))
     return BuildInfo(run_id, period, result.tests, result.skipped, candidate).to_json()
 
 
-def gate(payload: dict) -> dict:
+def gate(payload: dict, lineage: Sink = ignore) -> dict:
     settings = load_settings()
     info = BuildInfo.from_json(payload)
     built = BuildResult(skipped=info.skipped, tests=info.tests)
     result = pipeline.stage_gate(settings, info.run_id, info.period, built, info.candidate)
+    if info.candidate:
+        lineage(
+            candidate_datasets(open_warehouse(settings), info.candidate),
+            [file_dataset(settings.gate_dir / f"{info.run_id}.json")],
+        )
     if not result.passed:
         failures = "; ".join(str(check) for check in result.blocking_failures)
         raise pipeline.GateFailed(f"{result.summary()}: {failures}")
     return GateInfo(result.summary(), [str(c) for c in result.warnings]).to_json()
 
 
-def publish(payload: dict) -> str:
+def publish(payload: dict, lineage: Sink = ignore) -> str:
     settings = load_settings()
     info = BuildInfo.from_json(payload)
     with run_lock(settings.lock_path, f"airflow task publish {info.period}"):
-        return pipeline.stage_publish(settings, info.candidate)
+        published = pipeline.stage_publish(settings, info.candidate)
+    warehouse = open_warehouse(settings)
+    lineage(
+        candidate_datasets(warehouse, info.candidate),
+        published_datasets(warehouse, info.candidate.row_counts),
+    )
+    return published
 
 
-def snapshot(period: str) -> str:
+def snapshot(period: str, lineage: Sink = ignore) -> str:
     from warehouse.snapshot import snapshot as make_snapshot
 
     settings = load_settings()
     settings.ensure_dirs()
     with run_lock(settings.lock_path, f"airflow task snapshot {period}"):
-        return str(make_snapshot(settings, check_period(period)))
+        folder = make_snapshot(settings, check_period(period))
+    files = sorted(folder.glob("*.parquet"))
+    lineage(
+        published_datasets(open_warehouse(settings), [path.stem for path in files]),
+        [file_dataset(path) for path in files],
+    )
+    return str(folder)
 
 
 def verify_snapshots() -> int:
@@ -138,7 +191,7 @@ def report(period: str) -> list[str]:
     return [str(path) for path in paths]
 
 
-def ingest_unit_files() -> str:
+def ingest_unit_files(lineage: Sink = ignore) -> str:
     """The inbox -> landing / quarantine -> raw; returns the summary line. Raises
     NothingNew when no new file was loaded (the DAG skips: no Asset event)."""
     from ingest.inbox import ingest_inbox
@@ -146,6 +199,10 @@ def ingest_unit_files() -> str:
     settings = load_settings()
     with run_lock(settings.lock_path, "airflow task ingest_unit_files"):
         summary = ingest_inbox(settings)
+    files, raw = report_file_datasets(
+        settings, open_warehouse(settings), summary.loaded, took_inbox=True
+    )
+    lineage(files, raw)
     if not summary.loaded_files:
         raise NothingNew(summary.line())
     return summary.line()
@@ -222,16 +279,16 @@ def send_reminders(on: str | None, run_on: datetime) -> dict:
     return {"on": day.isoformat(), "sent": len(result.sent), "file": result.path}
 
 
-def candidate(period: str) -> dict:
+def candidate(period: str, lineage: Sink = ignore) -> dict:
     """After dbt ran model by model (cosmos, tests included: a failed test fails its task,
     so this only runs when all passed): set the marts aside as a candidate for the gate."""
-    from warehouse.backends import open_warehouse
-
     settings = load_settings()
     period = check_period(period)
     run_id = pipeline.new_run_id(period)
+    warehouse = open_warehouse(settings)
     with run_lock(settings.lock_path, f"airflow task candidate {period}"):
-        made = pipeline.write_candidate(open_warehouse(settings), run_id, period)
+        made = pipeline.write_candidate(warehouse, run_id, period)
+    lineage(marts_datasets(warehouse, made), candidate_datasets(warehouse, made))
     return BuildInfo(run_id, period, candidate=made).to_json()
 
 
@@ -275,7 +332,7 @@ def period_to_build(context) -> str:
 
 
 def _asset_triggered(context) -> bool:
-    return "asset" in str(getattr(context["dag_run"], "run_type", "")).lower()
+    return "asset" in _run_type(context)
 
 
 def _run_on(context) -> datetime:

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from airflow.sdk import dag, task
-from chiso_common import POOL, RETRY_WITH_BACKOFF, START, UNIT_REPORTS, default_args
+from chiso_common import (
+    POOL,
+    RETRY_WITH_BACKOFF,
+    START,
+    UNIT_REPORTS,
+    default_args,
+    openlineage,
+)
 
 
 @dag(
@@ -31,7 +38,7 @@ def chiso_ingest_unit_files():
         from chiso import tasks
 
         try:
-            return tasks.ingest_unit_files()
+            return tasks.ingest_unit_files(lineage=openlineage)
         except tasks.NothingNew as nothing:
             raise AirflowSkipException(f"nothing new loaded: {nothing}") from None
 

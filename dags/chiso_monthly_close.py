@@ -4,7 +4,7 @@ then write the month's report (HTML with charts, PDF when Chromium is installed)
 from __future__ import annotations
 
 from airflow.sdk import dag, get_current_context, task
-from chiso_common import POOL, default_args, monthly, period_param
+from chiso_common import POOL, default_args, monthly, openlineage, period_param
 
 
 @dag(
@@ -44,7 +44,7 @@ def chiso_monthly_close():
     def snapshot(period: str) -> str:
         from chiso import tasks
 
-        return tasks.snapshot(period)
+        return tasks.snapshot(period, lineage=openlineage)
 
     @task
     def report(period: str) -> list[str]:

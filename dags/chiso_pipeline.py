@@ -10,7 +10,9 @@ from chiso_common import (
     UNIT_REPORTS,
     default_args,
     monthly,
+    openlineage,
     period_param,
+    run_gate,
 )
 
 
@@ -23,7 +25,9 @@ from chiso_common import (
     catchup=False,
     max_active_runs=1,
     tags=["chiso", "warehouse"],
-    default_args=default_args(),
+    # a task lost with its worker (or its warehouse connection) runs once more, after
+    # [core] default_task_retry_delay; a gate that rejects the candidate is not retried
+    default_args=default_args(retries=1),
     params=period_param("Month to compute"),
     doc_md=f"""
 ### chiso pipeline
@@ -36,7 +40,10 @@ Runs when `{UNIT_REPORTS.name}` or `{PORTAL_766.name}` is updated, and at 06:00 
 10th. A run on the 10th for a month whose reports are not due yet is skipped, with the due
 day; a month that was due and has no figure at all fails (and alerts). Unpaused between two
 10ths, the DAG waits for the next one. The tasks that read or write the warehouse share the
-one-slot pool `{POOL}`; ingestion retries with backoff, the checks do not.
+one-slot pool `{POOL}`. A task lost with its
+worker runs once more on another (ingestion up to twice, with backoff); a gate that
+rejects the candidate fails at once, and a publish retried after its swap publishes
+nothing twice.
 """,
 )
 def chiso_pipeline():
@@ -55,25 +62,23 @@ def chiso_pipeline():
     def ingest() -> str:
         from chiso import tasks
 
-        return tasks.ingest()
+        return tasks.ingest_of_run(get_current_context(), lineage=openlineage)
 
     @task(pool=POOL)
     def build(period: str) -> dict:
         from chiso import tasks
 
-        return tasks.build(period)
+        return tasks.build(period, lineage=openlineage)
 
     @task
     def gate(info: dict) -> dict:
-        from chiso import tasks
-
-        return tasks.gate(info)
+        return run_gate(info)
 
     @task(pool=POOL)
     def publish(info: dict) -> str:
         from chiso import tasks
 
-        return tasks.publish(info)
+        return tasks.publish(info, lineage=openlineage)
 
     # the month is resolved from what ingest loaded, after it (both in the pool)
     period = resolve_period()

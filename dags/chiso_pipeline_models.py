@@ -21,7 +21,7 @@ import logging
 
 import pendulum
 from airflow.sdk import dag, get_current_context, task
-from chiso_common import POOL, START, default_args, period_param
+from chiso_common import POOL, START, default_args, openlineage, period_param, run_gate
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
@@ -75,25 +75,24 @@ def chiso_pipeline_models():
     def ingest() -> str:
         from chiso import tasks
 
-        return tasks.ingest(take_inbox=True)  # on demand: what is in the inbox too
+        # on demand: what is in the inbox too
+        return tasks.ingest(take_inbox=True, lineage=openlineage)
 
     @task(pool=POOL)
     def candidate(period: str) -> dict:
         from chiso import tasks
 
-        return tasks.candidate(period)
+        return tasks.candidate(period, lineage=openlineage)
 
     @task
     def gate(info: dict) -> dict:
-        from chiso import tasks
-
-        return tasks.gate(info)
+        return run_gate(info)
 
     @task(pool=POOL)
     def publish(info: dict) -> str:
         from chiso import tasks
 
-        return tasks.publish(info)
+        return tasks.publish(info, lineage=openlineage)
 
     period = resolve_period()
     models = DbtTaskGroup(

@@ -49,6 +49,7 @@ class IngestSummary:
     quarantined: list[str] = field(default_factory=list)
     loaded_files: int = 0
     loaded_rows: int = 0
+    loaded: list[str] = field(default_factory=list)  # the landed paths of the files loaded
     already_loaded: int = 0
     integrity_errors: list[str] = field(default_factory=list)  # changed on disk: stop
     not_loadable: list[str] = field(default_factory=list)  # landed, fails today's rules
@@ -117,6 +118,7 @@ _FILE_COLUMNS = (
     "file_sha256, source_file_name, landed_path, file_format, unit_code, period, reporter, "
     "sent_on, row_count, load_id, loaded_at, received_at, sheet"
 )
+_LANDED_PATH = _FILE_COLUMNS.split(", ").index("landed_path")
 
 
 LOAD_BATCH_FILES = 500  # files per transaction: one commit costs ~10 ms in DuckDB
@@ -253,6 +255,7 @@ def _load_batch(conn, batch: _Batch, summary: IngestSummary) -> _Batch:
         raise
     summary.loaded_files += len(batch.files)
     summary.loaded_rows += len(batch.values)
+    summary.loaded.extend(row[_LANDED_PATH] for row in batch.files)
     return _Batch()
 
 

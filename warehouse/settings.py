@@ -27,7 +27,9 @@ checkout runs with no configuration. All runtime data lives under one directory,
 | CHISO_PROVINCES        | 20,08,14 (the provinces this instance serves, post-2025 codes) |
 | CHISO_PG_HOST/_PORT/_USER/_PASSWORD/_DBNAME | 127.0.0.1/5432/chiso/(empty)/chiso |
 | AIRFLOW_CONN_CHISO_WAREHOUSE | (unset) an Airflow connection URI, postgresql://...; |
-|                        | under Airflow it wins over CHISO_PG_*                     |
+|                        | wins over CHISO_PG_*; in an Airflow task without it, the    |
+|                        | connection chiso_warehouse is asked of Airflow (metadata    |
+|                        | database, secrets backend: dags/chiso_common.py)            |
 | CHISO_ALERT_WEBHOOK    | (unset) URL a failed Airflow task POSTs to (chiso/tasks.py); |
 |                        | the reminders to report are POSTed there too (chiso/reminders.py) |
 | CHISO_TEMPLATE_URL     | (unset) where units download the report template, said in reminders |
@@ -203,15 +205,21 @@ def _list(name: str, default: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in os.environ.get(name, default).split(",") if item.strip())
 
 
+# the warehouse as an Airflow connection: its id, and the variable Airflow reads it from
+WAREHOUSE_CONNECTION_ID = "chiso_warehouse"
+WAREHOUSE_CONNECTION_ENV = "AIRFLOW_CONN_CHISO_WAREHOUSE"
+
+
 def _postgres() -> PostgresSettings:
-    """CHISO_PG_*; under Airflow, the connection ``chiso_warehouse`` (Airflow hands
-    connections to tasks as AIRFLOW_CONN_<ID> URIs, from its environment or secrets backend)."""
-    uri = os.environ.get("AIRFLOW_CONN_CHISO_WAREHOUSE")
+    """The connection ``chiso_warehouse`` as a URI in AIRFLOW_CONN_CHISO_WAREHOUSE (set by
+    the deployment, or by :func:`use_warehouse_connection` in a task that asked Airflow for
+    it), else CHISO_PG_*."""
+    uri = os.environ.get(WAREHOUSE_CONNECTION_ENV)
     if uri:
         parts = urlsplit(uri)
         if parts.scheme not in ("postgres", "postgresql"):
             raise SettingsError(
-                "AIRFLOW_CONN_CHISO_WAREHOUSE must be a postgresql:// URI, "
+                f"{WAREHOUSE_CONNECTION_ENV} must be a postgresql:// URI, "
                 f"got scheme {parts.scheme!r}"
             )
         return PostgresSettings(
@@ -315,6 +323,18 @@ def export_warehouse_environment(settings: Settings) -> None:
     os.environ["CHISO_DUCKDB_MEMORY_LIMIT"] = settings.duckdb_memory_limit  # dbt's profile
     if settings.warehouse == "postgres":
         os.environ.update(settings.postgres.environment())
+
+
+def warehouse_connection_given() -> bool:
+    """Whether the environment names the warehouse's Airflow connection itself."""
+    return bool(os.environ.get(WAREHOUSE_CONNECTION_ENV))
+
+
+def use_warehouse_connection(uri: str) -> None:
+    """Make ``uri`` (the connection a task was handed by Airflow) this process's warehouse
+    connection, read as if the deployment had set it; dbt and the gate's worker get it
+    from :func:`export_warehouse_environment`."""
+    os.environ[WAREHOUSE_CONNECTION_ENV] = uri
 
 
 def export_as_of_period(as_of_period: str) -> None:

@@ -5,7 +5,9 @@ model: what `dag.test()` cannot drive) runs to success and publishes, its ingest
 reading the files in two worker processes (inside a task, where Airflow blocks its
 metadata database: what `dag.test()` does not). Then, as the README says, new sample files
 in the inbox and the two DAGs unpaused: no task fails or is retried, the pipeline does not
-run a past 10th's slot, and the run the ingestion's Asset triggers publishes the month."""
+run a past 10th's slot, and the run the ingestion's Asset triggers publishes the month.
+Lineage goes to an OpenLineage consumer all along: cosmos' dbt build names dbt's models,
+between the report files the ingest read and the marts the publication wrote."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import pytest
 
 from benchmarks.airflow import standalone
 from tests.conftest import VENV_BIN, chiso_environment
+from tests.dags.lineage import LineageCollector, lineage_graph, reachable
 
 pytestmark = pytest.mark.slow
 
@@ -41,12 +44,45 @@ def test_standalone_lists_the_dags_and_a_watcher_mode_run_publishes(tmp_path):
     env = {k: v for k, v in chiso_environment(data).items() if not k.startswith("AIRFLOW")}
     env["CHISO_INGEST_WORKERS"] = "2"  # cosmos in its default mode: watcher
     _sample(env, "2025-03", "2025-05")
-    with standalone(tmp_path / "airflow", env, log=lambda line: None) as airflow:
-        assert airflow.import_errors() == []
-        assert airflow.dag_ids() == DAGS
-        run = airflow.run("chiso_pipeline_models", {"period": "2025-05"}, timeout=600)
-        _the_watcher_run_published(run, data, tmp_path / "airflow" / "logs")
-        _unpause_both_and_publish(airflow, env, data, tmp_path / "airflow" / "logs")
+    collector = LineageCollector()
+    env["AIRFLOW__OPENLINEAGE__TRANSPORT"] = collector.transport
+    try:
+        with standalone(tmp_path / "airflow", env, log=lambda line: None) as airflow:
+            assert airflow.import_errors() == []
+            assert airflow.dag_ids() == DAGS
+            run = airflow.run("chiso_pipeline_models", {"period": "2025-05"}, timeout=600)
+            _the_watcher_run_published(run, data, tmp_path / "airflow" / "logs")
+            _lineage_runs_through_dbts_models(collector.events, data)
+            _unpause_both_and_publish(airflow, env, data, tmp_path / "airflow" / "logs")
+    finally:
+        collector.close()
+
+
+def _lineage_runs_through_dbts_models(events: list[dict], data) -> None:
+    """cosmos' producer names every model dbt built, as dbt's lineage names them; with
+    chiso's own tasks, a report file leads to the published marts through them."""
+    warehouse = f"duckdb://{data / 'warehouse' / 'chiso.duckdb'}"
+    published = f"duckdb://{data / 'published' / 'chiso.duckdb'}"
+    (producer,) = {e["job"]["name"] for e in events if e["job"]["name"].endswith("_watcher")}
+    built = {
+        (d["namespace"], d["name"])
+        for e in events
+        if e["job"]["name"] == producer
+        for d in e.get("outputs") or []
+    }
+    assert (warehouse, "chiso.marts.target_progress") in built, sorted(built)[:5]
+    assert (warehouse, "chiso.staging.stg_unit_reports__values") in built
+    landed = sorted(
+        d["name"]
+        for e in events
+        if e["job"]["name"] == "chiso_pipeline_models.ingest"
+        for d in e.get("inputs") or []
+        if "/landing/" in d["name"]
+    )
+    assert landed
+    reached = reachable(lineage_graph(events), ("file", landed[0]))
+    assert (warehouse, "chiso.marts.target_progress") in reached
+    assert (published, "chiso.main.target_progress") in reached
 
 
 def _published_period(data) -> str:

@@ -532,3 +532,28 @@ def test_reminders_dag_posts_once_per_unit_and_period_before_and_after_the_due_d
     files = sorted((Path(env["CHISO_DATA_DIR"]) / "reminders").glob("*.json"))
     written = [json.loads(path.read_text(encoding="utf-8")) for path in files]
     assert [len(run["reminders"]) for run in written] == [len(sent), 0, len(overdue)]
+
+
+def test_lineage_is_sent_in_events_of_bounded_size_each_dataset_once(monkeypatch):
+    """chiso_common.openlineage, the sink the DAGs hand chiso's tasks: a national ingest
+    names some 60,000 files; they go in events of at most LINEAGE_BATCH datasets, the
+    outputs first, none twice."""
+    import airflow.providers.openlineage.api as api
+
+    sys.path.insert(0, str(PROJECT_ROOT / "dags"))
+    try:
+        import chiso_common
+    finally:
+        sys.path.remove(str(PROJECT_ROOT / "dags"))
+    from warehouse.backends import Dataset
+
+    sent = []
+    monkeypatch.setattr(api, "is_openlineage_active", lambda: True)
+    monkeypatch.setattr(
+        api, "emit_dataset_lineage", lambda inputs, outputs: sent.append((inputs, outputs))
+    )
+    files = [Dataset("file", f"/data/landing/2025-06/{n}.xlsx") for n in range(1234)]
+    raw = [Dataset("postgres://db:5432", "chiso.raw.unit_report_values")]
+    chiso_common.openlineage(files + files[:10], raw + raw)
+    assert [(len(i), len(o)) for i, o in sent] == [(499, 1), (500, 0), (235, 0)]
+    assert [d.name for i, _ in sent for d in i] == [d.name for d in files]

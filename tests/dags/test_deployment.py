@@ -1,6 +1,7 @@
 """docker-compose.yml and the Dockerfile cannot be started here (no Docker engine), so
 this checks they agree with the project: what they copy exists, the settings they set
-exist, and what they install is pinned in the lock."""
+exist, and what they install is pinned in the lock (test_scale_out.py starts the compose
+file's services natively)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import tomllib
 import yaml
 
 from tests.conftest import PROJECT_ROOT
+from tests.dags.topology import COMPOSE_FILE, interpolated
 
-COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+COMPOSE_TEXT = COMPOSE_FILE.read_text(encoding="utf-8")
+COMPOSE = yaml.safe_load(COMPOSE_TEXT)
 DOCKERFILE = (PROJECT_ROOT / "Dockerfile").read_text(encoding="utf-8")
 # the one module that reads chiso's settings from the environment
 SETTINGS = (PROJECT_ROOT / "warehouse" / "settings.py").read_text(encoding="utf-8")
@@ -24,19 +27,6 @@ def _lock() -> dict[str, str]:
             name, version = line.split("==")
             pins[name.lower().replace("_", "-")] = version
     return pins
-
-
-def _interpolated(value: str, env: dict[str, str]) -> str:
-    """What docker compose makes of ``${NAME}``, ``${NAME:-default}`` and ``${NAME:?error}``."""
-
-    def one(match: re.Match) -> str:
-        name, op, rest = match.group(1), match.group(2), match.group(3)
-        if name in env:
-            return env[name]
-        assert op == ":-", f"{name} has no value and no default"
-        return rest
-
-    return re.sub(r"\$\{([A-Z_]+)(?:(:-|:\?)([^}]*))?\}", one, value)
 
 
 def test_compose_is_airflows_celery_topology_on_postgres():
@@ -87,7 +77,7 @@ def test_production_runs_the_postgres_warehouse_through_an_airflow_connection(mo
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         if name.startswith(("CHISO_", "AIRFLOW_CONN_")):
-            monkeypatch.setenv(name, _interpolated(str(value), secrets))
+            monkeypatch.setenv(name, interpolated(str(value), secrets))
     settings = load_settings()
     assert settings.warehouse == "postgres"
     assert settings.postgres.host == "warehouse-postgres"
@@ -99,9 +89,7 @@ def test_production_runs_the_postgres_warehouse_through_an_airflow_connection(mo
 
 
 def test_env_example_lists_every_secret_the_compose_file_requires():
-    required = set(
-        re.findall(r"\$\{([A-Z_]+):\?", (PROJECT_ROOT / "docker-compose.yml").read_text())
-    )
+    required = set(re.findall(r"\$\{([A-Z_]+):\?", COMPOSE_TEXT))
     example = (PROJECT_ROOT / ".env.example").read_text(encoding="utf-8")
     listed = set(re.findall(r"^([A-Z_]+)=", example, flags=re.MULTILINE))
     assert required == listed
@@ -109,7 +97,7 @@ def test_env_example_lists_every_secret_the_compose_file_requires():
 
 
 def test_every_chiso_setting_the_deployment_sets_exists():
-    names = set(re.findall(r"CHISO_[A-Z_]+", yaml.safe_dump(COMPOSE) + DOCKERFILE))
+    names = set(re.findall(r"CHISO_[A-Z_]+", COMPOSE_TEXT + DOCKERFILE))
     assert names
     for name in names:
         assert f'"{name}"' in SETTINGS, f"{name} is not read by warehouse/settings.py"

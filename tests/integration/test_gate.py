@@ -236,3 +236,21 @@ def test_raw_rows_loaded_between_candidate_and_publish_are_checked_by_the_next_r
     second = write_candidate(backend, "29990102T000000000000Z_2025-09", "2025-09")
     raw_suites = [s for s in load_suites() if s["name"] == "raw_unit_reports"]
     assert _gate(Path(second.location), suites=raw_suites) == {"raw_numerator_le_denominator"}
+
+
+def test_a_publish_retried_after_its_swap_publishes_nothing_twice(
+    good_build, tmp_path, monkeypatch
+):
+    """A worker lost after the swap, before Airflow heard the task end: the publish is
+    retried, finds its own run published, and leaves it (its candidate is gone by then)."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(good_build.parent.parent, data_dir)
+    monkeypatch.setenv("CHISO_DATA_DIR", str(data_dir))
+    settings = load_settings()
+    backend = open_warehouse(settings)
+    before = len(backend.publications())
+    made = write_candidate(backend, "29990103T000000000000Z_2025-09", "2025-09")
+    published = stage_publish(settings, made)
+    assert stage_publish(settings, made) == published
+    after = backend.publications()
+    assert len(after) == before + 1 and after[-1]["run_id"] == made.run_id

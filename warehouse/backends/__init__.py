@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from warehouse.backends.base import (
     Candidate,
+    Dataset,
     PublishedReader,
     PublishError,
     Warehouse,
@@ -14,6 +15,7 @@ from warehouse.settings import Settings
 
 __all__ = [
     "Candidate",
+    "Dataset",
     "PublishError",
     "PublishedReader",
     "Warehouse",

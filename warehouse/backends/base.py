@@ -115,6 +115,15 @@ class PublishedReader:
             local.close()
 
 
+@dataclass(frozen=True)
+class Dataset:
+    """A table as lineage names it (OpenLineage's dataset naming: a namespace for the
+    server or file, ``database.schema.table``), as dbt's lineage names its models."""
+
+    namespace: str
+    name: str
+
+
 class Warehouse(ABC):
     """The warehouse the pipeline writes and BI tools read, on one engine."""
 
@@ -218,6 +227,19 @@ class Warehouse(ABC):
     @abstractmethod
     def published_location(self) -> str:
         """Where BI tools read: a file path or ``schema published of host/db``."""
+
+    # -- lineage ------------------------------------------------------------------------
+    @abstractmethod
+    def dataset(self, schema: str, table: str) -> Dataset:
+        """A table of the working warehouse (``raw``, dbt's schemas)."""
+
+    @abstractmethod
+    def candidate_dataset(self, candidate: Candidate, table: str) -> Dataset:
+        """A table of a candidate, set aside for the gate."""
+
+    @abstractmethod
+    def published_dataset(self, table: str) -> Dataset:
+        """A table of what is published, as BI tools read it."""
 
     def last_publication(self) -> dict | None:
         recent = self.publications(last=1)

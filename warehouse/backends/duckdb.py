@@ -25,6 +25,7 @@ from warehouse.backends.base import (
     MARTS_SCHEMA,
     PUBLICATION_TABLE,
     Candidate,
+    Dataset,
     PublishedReader,
     PublishError,
     Warehouse,
@@ -55,6 +56,12 @@ def file_facts(path: Path) -> tuple[str | None, list[str]]:
     return first, [row[0] for row in tables]
 
 
+def file_dataset(path: Path, schema: str, table: str) -> Dataset:
+    """A table of a DuckDB file, named as dbt's lineage names it: the file's path, then its
+    catalog (the file's stem), schema and table."""
+    return Dataset(f"duckdb://{path}", f"{path.stem}.{schema}.{table}")
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -72,6 +79,15 @@ class DuckDBWarehouse(Warehouse):
     @property
     def published_location(self) -> str:
         return str(self.settings.published_path)
+
+    def dataset(self, schema: str, table: str) -> Dataset:
+        return file_dataset(self.settings.warehouse_path, schema, table)
+
+    def candidate_dataset(self, candidate: Candidate, table: str) -> Dataset:
+        return file_dataset(Path(candidate.location), "main", table)
+
+    def published_dataset(self, table: str) -> Dataset:
+        return file_dataset(self.settings.published_path, "main", table)
 
     @property
     def _log(self) -> Path:

@@ -24,6 +24,7 @@ from warehouse.backends.base import (
     PUBLICATION_TABLE,
     SOURCE_PREFIX,
     Candidate,
+    Dataset,
     PublishedReader,
     PublishError,
     Warehouse,
@@ -139,6 +140,16 @@ class PostgresWarehouse(Warehouse):
         finally:
             conn.close()
         return super().build(period, full_refresh, on_node)
+
+    def dataset(self, schema: str, table: str) -> Dataset:
+        pg = self.settings.postgres
+        return Dataset(f"postgres://{pg.host}:{pg.port}", f"{pg.dbname}.{schema}.{table}")
+
+    def candidate_dataset(self, candidate: Candidate, table: str) -> Dataset:
+        return self.dataset(candidate.location, table)
+
+    def published_dataset(self, table: str) -> Dataset:
+        return self.dataset(PUBLISHED, table)
 
     @property
     def published_location(self) -> str:
