@@ -178,6 +178,7 @@ def standalone(
     environ |= {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),  # chiso's pages
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         # the README's sizing: four LocalExecutor task processes per core (most wait on dbt)
         "AIRFLOW__CORE__PARALLELISM": str(4 * len(os.sched_getaffinity(0))),

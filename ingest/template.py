@@ -133,15 +133,25 @@ def _instructions(group: str, province_code: str, indicators) -> list[list[str]]
 
 
 def write_template(
-    group: str, period: str, out: Path, province_code: str, registry: Registry | None = None
+    group: str,
+    period: str,
+    out: Path,
+    province_code: str,
+    registry: Registry | None = None,
+    unit_code: str | None = None,
 ) -> Path:
     """Write the blank template (xlsx or csv, by ``out``'s suffix) for a group and month;
-    in xlsx, the unit-code cell lists the registry's units of the group that month."""
+    in xlsx, the unit-code cell lists the registry's units of the group that month. With
+    ``unit_code``, the template of that unit: its code and name filled in."""
     from openpyxl.worksheet.datavalidation import DataValidation
 
     indicators = template_indicators(group, province_code)
     year, month = period.split("-")
-    rows = report_rows({"period": f"{month}/{year}"}, [(i, None, None) for i in indicators])
+    header: dict[str, object] = {"period": f"{month}/{year}"}
+    unit = (registry or default_registry()).get(unit_code) if unit_code else None
+    if unit is not None:
+        header |= {"unit_code": unit.code, "unit_name": unit.name_vi}
+    rows = report_rows(header, [(i, None, None) for i in indicators])
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".csv":
         write_csv(rows, out)

@@ -34,16 +34,22 @@ def read_seed(seed_dir: Path, name: str) -> list[dict[str, str]]:
 
 
 @cache
-def _labels(seed_dir: Path) -> dict[str, dict[str, str]]:
-    out: dict[str, dict[str, str]] = {}
+def _labels(seed_dir: Path) -> dict[str, dict[str, tuple[str, str]]]:
+    out: dict[str, dict[str, tuple[str, str]]] = {}
     for row in read_seed(seed_dir, "labels"):
-        out.setdefault(row["kind"], {})[row["code"]] = row["label_vi"]
+        out.setdefault(row["kind"], {})[row["code"]] = (row["label_vi"], row["label_en"])
     return out
 
 
 def labels(kind: str) -> dict[str, str]:
-    """Vietnamese labels of the codes of one kind (status, pillar, unit_group), in the
-    seed's order: ``seeds/labels.csv``, the one place they are written."""
+    """Vietnamese labels of the codes of one kind (status, pillar, unit_group,
+    reporting_status), in the seed's order: ``seeds/labels.csv``, the one place they are
+    written."""
+    return {code: vi for code, (vi, _) in bilingual_labels(kind).items()}
+
+
+def bilingual_labels(kind: str) -> dict[str, tuple[str, str]]:
+    """:func:`labels` with the English beside each: code -> (Vietnamese, English)."""
     return dict(_labels(dbt_project_dir() / "seeds").get(kind, {}))
 
 

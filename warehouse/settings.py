@@ -39,6 +39,12 @@ checkout runs with no configuration. All runtime data lives under one directory,
 | CHISO_MAX_XLSX_EXPANDED_BYTES | 200 MiB (xlsx unpacked: zip bombs)  |
 | CHISO_INGEST_WORKERS   | the machine's cores (processes reading report files; 1: in-process) |
 | CHISO_VERBOSE          | 0 (1: dbt's and third-party logs in the output, not only in files) |
+| CHISO_WEB_BASE_URL     | http://127.0.0.1:8090 (where units open their links: `chiso serve`, |
+|                        | or the Airflow API server's /chiso in production)            |
+| CHISO_WEB_SECRET       | (unset) the key that signs units' links; unset: a random key kept |
+|                        | in <data>/web/secret.key, made on first use                   |
+| CHISO_WEB_LINK_DAYS    | 120 (days a unit's link stays valid)                          |
+| CHISO_WEB_UPLOADS_PER_HOUR | 12 (files a unit may send in an hour through its link)    |
 """
 
 from __future__ import annotations
@@ -128,7 +134,16 @@ class Settings:
     ingest_workers: int = 1
     duckdb_memory_limit: str = "4GB"  # dbt's DuckDB spills to disk beyond it
     verbose: bool = False  # dbt's console log streamed (else only its log file)
+    web_base_url: str = "http://127.0.0.1:8090"
+    web_secret: str | None = None
+    web_link_days: int = 120
+    web_uploads_per_hour: int = 12
     fault_pause_before_replace: float = 0.0
+
+    @property
+    def web_dir(self) -> Path:
+        """The web app's own files: the link key, revocations, the log of uploads."""
+        return self.data_dir / "web"
 
     @property
     def candidate_dir(self) -> Path:
@@ -307,6 +322,10 @@ def load_settings() -> Settings:
         duckdb_memory_limit=_memory("CHISO_DUCKDB_MEMORY_LIMIT", "4GB"),
         fault_pause_before_replace=float(os.environ.get("CHISO_FAULT_PAUSE_BEFORE_REPLACE", 0)),
         verbose=verbose(),
+        web_base_url=os.environ.get("CHISO_WEB_BASE_URL", "http://127.0.0.1:8090").rstrip("/"),
+        web_secret=os.environ.get("CHISO_WEB_SECRET") or None,
+        web_link_days=_positive("CHISO_WEB_LINK_DAYS", 120),
+        web_uploads_per_hour=_positive("CHISO_WEB_UPLOADS_PER_HOUR", 12),
     )
 
 

@@ -9,8 +9,11 @@ Commands, by group (a module each)::
     files        chiso sample [--out DIR]      the deterministic sample report files
                  chiso validate-file FILE...   check report files the way ingestion will
                  chiso template --group G --period YYYY-MM --out FILE   blank report template
+                 chiso serve [--port 8090]     the units' pages: check, send, follow reports
     units        chiso units import FILE --group G --province P   a list of schools, ...
                  chiso units list [--province P] [--group G] [--period YYYY-MM]
+                 chiso units links --province P  each unit's personal link to its page
+                 chiso units revoke LINK | --unit U
     calendar     chiso calendar show [--year Y]  periods owed, due and lock days
                  chiso calendar grant --unit U --period P --until D --by WHO --reason WHY
                  chiso calendar exceptions     every exception and the files it let in

@@ -1,4 +1,5 @@
-"""``chiso sample``, ``validate-file``, ``template``: report files, for units and engineers."""
+"""``chiso sample``, ``validate-file``, ``template``, ``serve``: report files, for units and
+engineers, and the pages units send them through."""
 
 from __future__ import annotations
 
@@ -67,6 +68,21 @@ def cmd_template(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from chiso.web.app import create_app
+
+    settings = load_settings()
+    print(
+        f"chiso's pages on http://{args.host}:{args.port} (links: chiso units links "
+        f"--province P, made for CHISO_WEB_BASE_URL={settings.web_base_url}); Ctrl-C stops",
+        flush=True,
+    )
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning")
+    return EXIT_OK
+
+
 def register(commands) -> None:
     sample = commands.add_parser("sample", help="write the deterministic sample report files")
     sample.add_argument("--out", help="folder (default: the inbox)")
@@ -88,3 +104,10 @@ def register(commands) -> None:
     validate = commands.add_parser("validate-file", help="check report files before sending")
     validate.add_argument("files", nargs="+")
     validate.set_defaults(func=cmd_validate_file)
+
+    serve = commands.add_parser(
+        "serve", help="the units' pages: check, send and follow their reports (web)"
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8090)
+    serve.set_defaults(func=cmd_serve)

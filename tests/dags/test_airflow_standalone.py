@@ -53,9 +53,25 @@ def test_standalone_lists_the_dags_and_a_watcher_mode_run_publishes(tmp_path):
             run = airflow.run("chiso_pipeline_models", {"period": "2025-05"}, timeout=600)
             _the_watcher_run_published(run, data, tmp_path / "airflow" / "logs")
             _lineage_runs_through_dbts_models(collector.events, data)
+            _the_units_pages_are_served_under_chiso(airflow, env)
             _unpause_both_and_publish(airflow, env, data, tmp_path / "airflow" / "logs")
     finally:
         collector.close()
+
+
+def _the_units_pages_are_served_under_chiso(airflow, env: dict) -> None:
+    """plugins/chiso_web.py: the API server serves a unit's page under /chiso, from the
+    link `chiso units links` issued."""
+    import csv
+    import io
+    import urllib.request
+
+    command = [str(VENV_BIN / "chiso"), "units", "links", "--province", "20", "--unit", "20.SNV"]
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    token = list(csv.DictReader(io.StringIO(out)))[0]["link"].rsplit("/", 1)[1]
+    with urllib.request.urlopen(f"{airflow.url}/chiso/u/{token}", timeout=30) as answer:
+        page = answer.read().decode("utf-8")
+    assert "Sở Nội vụ" in page and "Gửi báo cáo" in page
 
 
 def _lineage_runs_through_dbts_models(events: list[dict], data) -> None:

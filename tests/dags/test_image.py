@@ -11,6 +11,7 @@ here, as it would fail ``docker compose up``.
 from __future__ import annotations
 
 import fnmatch
+import json
 import os
 import re
 import shlex
@@ -158,11 +159,13 @@ def _run(env: dict, cwd: Path | str, *argv: str) -> subprocess.CompletedProcess:
 
 
 def _airflow(env: dict, workdir: Path) -> dict:
-    """What docker-compose.yml adds for Airflow: its home, the DAGs folder, no examples."""
+    """What docker-compose.yml adds for Airflow: its home, the DAGs and plugins folders, no
+    examples."""
     return dict(
         env,
         AIRFLOW_HOME=str(workdir.parent / "airflow"),
         AIRFLOW__CORE__DAGS_FOLDER=str(workdir / "dags"),
+        AIRFLOW__CORE__PLUGINS_FOLDER=str(workdir / "plugins"),
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
     )
 
@@ -222,6 +225,15 @@ def test_every_command_the_compose_file_runs_exists_in_the_image(image):
         done = _run(env, workdir, *argv, "--help")
         assert done.returncode == 0, f"{' '.join(argv)} --help: {done.stderr[-2000:]}"
         assert re.search(r"usage:", done.stdout, re.IGNORECASE), argv
+
+
+def test_the_api_server_of_the_image_loads_the_units_pages(image):
+    """plugins/chiso_web.py, as the API server loads it from the image's plugins folder."""
+    env, workdir = image
+    done = _run(_airflow(env, workdir), workdir, "airflow", "plugins", "--output", "json")
+    assert done.returncode == 0, done.stderr[-2000:]
+    (plugin,) = [p for p in json.loads(done.stdout) if p["name"] == "chiso_web"]
+    assert "/chiso" in json.dumps(plugin["fastapi_apps"])
 
 
 def test_the_context_follows_dockerignore(tmp_path):

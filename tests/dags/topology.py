@@ -78,7 +78,8 @@ def service_environment(addresses: dict[str, str], secret: dict[str, str], data:
         value = interpolated(str(value), secret)
         for service, address in addresses.items():
             value = re.sub(rf"(?<=[/@]){re.escape(service)}(?=/|$)", address, value)
-        value = value.replace(f"{IMAGE_ROOT}/dags", str(PROJECT_ROOT / "dags"))
+        for folder in ("dags", "plugins"):
+            value = value.replace(f"{IMAGE_ROOT}/{folder}", str(PROJECT_ROOT / folder))
         env[name] = value.replace(f"{IMAGE_ROOT}/data", str(data))
     return env
 
