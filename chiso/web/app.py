@@ -38,8 +38,7 @@ def open_period(settings: Settings) -> str:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """The application; ``settings`` default to the environment's, read at each request
-    so a long-running server follows a changed link key or limit after a restart only."""
+    """The application, on ``settings`` (default: the environment's, read per request)."""
     app = FastAPI(title="chiso — báo cáo chuyển đổi số", docs_url=None, redoc_url=None)
     fixed = settings
 
@@ -63,7 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def refused(request: Request, error: ChisoError, status: int) -> HTMLResponse:
         return page(request, "refused.html", status, vi=error.vi, en=error.en)
 
-    def unit_of(request: Request, token: str) -> tuple[Settings, Link, object]:
+    def unit_of(token: str) -> tuple[Settings, Link, object]:
+        """The unit a link opens, or LinkRefused (a unit no longer in the registry too)."""
         settings = current()
         link = Links(settings).check(token, UNIT)
         unit = uploads.reference(settings)[0].get(link.subject)
@@ -88,7 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/u/{token}", response_class=HTMLResponse)
     def unit_page(request: Request, token: str):
-        settings, _, unit = unit_of(request, token)
+        settings, _, unit = unit_of(token)
         return page(
             request,
             "unit.html",
@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def template(request: Request, token: str, period: str | None = None, format: str = "xlsx"):
         from ingest.template import write_template
 
-        settings, _, unit = unit_of(request, token)
+        settings, _, unit = unit_of(token)
         if format not in FORMATS:
             format = "xlsx"
         try:
@@ -131,7 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.post("/u/{token}/send", response_class=HTMLResponse)
     async def send(request: Request, token: str):
-        settings, _, unit = unit_of(request, token)
+        settings, _, unit = unit_of(token)
         length = request.headers.get("content-length")
         if length is None:
             raise uploads.UploadRefused(

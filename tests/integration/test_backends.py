@@ -218,3 +218,127 @@ def test_on_postgresql_a_publication_never_waits_for_a_reader(on):
         assert seen == published[0] == open_warehouse(on.settings).last_publication()["run_id"]
     finally:
         reader.close()
+
+
+READ = (
+    "select p.run_id, p.as_of_period, t.n, t.lo, t.hi from {schema}_publication as p, "
+    "(select count(*) as n, min(as_of_period) as lo, max(as_of_period) as hi "
+    "from {schema}target_progress) as t"
+)
+LONG = 4.0  # seconds a long read takes: it must start before the swap and end after it
+
+
+# a reader of the published DuckDB file in a process of its own (DuckDB shares one open
+# database per file within a process): it reads, waits LONG seconds on the same
+# connection, reads again; prints when it had read first, its last answer, and when it ended
+LONG_DUCKDB_READER = """
+import json, sys, time
+import duckdb
+path, query, wait = sys.argv[1], sys.argv[2], float(sys.argv[3])
+conn = duckdb.connect(path, read_only=True)
+conn.execute(query).fetchone()
+started = time.time()
+time.sleep(wait)
+answer = conn.execute(query).fetchone()
+conn.close()
+print(json.dumps([started, list(answer), time.time()]))
+"""
+
+
+def _readers(backend: str, settings: Settings):
+    """A read as a BI tool makes one, on a connection of its own: duckdb-engine on the
+    published file, read-only (Superset's NullPool), or the PostgreSQL driver; and a read
+    lasting LONG seconds. Each returns (started, answer, ended), wall-clock times."""
+    import sys
+    import time
+
+    if backend == "duckdb":
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.pool import NullPool
+
+        query = READ.format(schema="")
+        url = f"duckdb:///{settings.published_path}?access_mode=read_only"
+        engine = create_engine(url, poolclass=NullPool)
+
+        def read():
+            started = time.time()
+            with engine.connect() as conn:
+                answer = tuple(conn.execute(text(query)).fetchone())
+            return started, answer, time.time()
+
+        def long_read():
+            argv = [sys.executable, "-c", LONG_DUCKDB_READER, str(settings.published_path)]
+            out = subprocess.run(
+                [*argv, query, str(LONG)], capture_output=True, text=True, check=True
+            )
+            started, answer, ended = json.loads(out.stdout)
+            return started, tuple(answer), ended
+
+        return read, long_read
+    import psycopg
+
+    pg = settings.postgres
+    query = READ.format(schema="published.")
+    sleep = f"(select pg_sleep({LONG}) as slept) as s"
+
+    def on_postgres(sql: str):
+        with psycopg.connect(host=pg.host, port=pg.port, user=pg.user, dbname=pg.dbname) as conn:
+            started = time.time()
+            answer = tuple(conn.execute(sql).fetchone())
+        return started, answer, time.time()
+
+    return (
+        lambda: on_postgres(query),
+        lambda: on_postgres(f"select r.*, s.slept from ({query}) as r, {sleep}"),
+    )
+
+
+def test_readers_see_only_whole_publications_while_a_month_is_published(on):
+    """BI readers querying in a loop while ``chiso run`` publishes another month: every
+    answer is one whole publication, the one before or the one after (its month in every
+    row, its row count), never an error; a read under way when the swap happens ends on the
+    publication it started on (a PostgreSQL statement that sleeps; a DuckDB connection
+    opened before, read again after: it holds the file it opened), with three long readers
+    staggered so one spans the swap."""
+    import time
+
+    read, long_read = _readers(on.backend, on.settings)
+    before = read()[1][0]
+    running, seen, long_reads, errors = threading.Event(), [], [], []
+
+    def loop(how, into: list, delay: float = 0.0):
+        time.sleep(delay)
+        while running.is_set():
+            try:
+                into.append(how())
+            except Exception as error:  # noqa: BLE001 (any error is the finding)
+                errors.append(repr(error))
+
+    running.set()
+    readers = [threading.Thread(target=loop, args=(read, seen))] + [
+        threading.Thread(target=loop, args=(long_read, long_reads, n * LONG / 3)) for n in range(3)
+    ]
+    for reader in readers:
+        reader.start()
+    try:
+        out = chiso(on.env, "run", "--period", "2025-05")
+        time.sleep(LONG + 1)  # the long reads in progress at the swap finish
+    finally:
+        running.clear()
+        for reader in readers:
+            reader.join(timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert not errors, errors[:3]
+    after = read()[1][0]
+    counts = {
+        record["run_id"]: record["row_counts"]["target_progress"]
+        for record in open_warehouse(on.settings).publications()
+    }
+    for _, (run_id, as_of, rows, lo, hi, *_), _ in seen + long_reads:
+        assert (lo, hi, rows) == (as_of, as_of, counts[run_id]), run_id  # one publication
+    assert {answer[0] for _, answer, _ in seen} == {before, after} and before != after
+    # started while the old publication was still read, ended once the new one was
+    last_old = max(start for start, answer, _ in seen if answer[0] == before)
+    first_new = min(end for _, answer, end in seen if answer[0] == after)
+    spanning = [answer for start, answer, end in long_reads if start < last_old and end > first_new]
+    assert spanning and all(answer[0] == before for answer in spanning)
