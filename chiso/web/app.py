@@ -37,13 +37,9 @@ def open_period(settings: Settings) -> str:
     return previous_month(f"{today:%Y-%m}")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The application, on ``settings`` (default: the environment's, read per request)."""
+def create_app() -> FastAPI:
+    """The application, on the environment's settings (read per request)."""
     app = FastAPI(title="chiso — báo cáo chuyển đổi số", docs_url=None, redoc_url=None)
-    fixed = settings
-
-    def current() -> Settings:
-        return fixed or load_settings()
 
     def page(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
         return TEMPLATES.TemplateResponse(
@@ -64,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def unit_of(token: str) -> tuple[Settings, Link, object]:
         """The unit a link opens, or LinkRefused (a unit no longer in the registry too)."""
-        settings = current()
+        settings = load_settings()
         link = Links(settings).check(token, UNIT)
         unit = uploads.reference(settings)[0].get(link.subject)
         if unit is None:
@@ -157,7 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/p/{token}", response_class=HTMLResponse)
     def province_page(request: Request, token: str, period: str | None = None):
-        settings = current()
+        settings = load_settings()
         link = Links(settings).check(token, PROVINCE)
         try:
             period = check_period(period) if period else None

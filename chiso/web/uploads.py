@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from ingest.landing import safe_name
 from ingest.readers import local_day
 from ingest.registry import Registry, built_in, for_settings
 from ingest.sources.unit_files import read_received
@@ -170,7 +171,7 @@ def receive(settings: Settings, unit_code: str, file_name: str, data: bytes) -> 
             403,
         )
     sha256 = hashlib.sha256(data).hexdigest()
-    stored_as = f"{unit_code}_{now:%Y%m%dT%H%M%S}_{sha256[:8]}_{file_name}"
+    stored_as = f"{unit_code}_{now:%Y%m%dT%H%M%S}_{sha256[:8]}_{safe_name(file_name)}"
     _write_into_inbox(settings, stored_as, data)
     receipt = Receipt(
         unit_code=unit_code,
