@@ -6,6 +6,8 @@
 #                     CHISO_WAREHOUSE=postgres ./setup.sh run: the same on PostgreSQL (a local
 #                     server of its own in <data>/postgres unless CHISO_PG_HOST names one)
 #   ./setup.sh test   set up, then run every check and test (ruff, sqlfluff, pytest)
+#   ./setup.sh bi     set up, then Apache Superset in its own environment (.venv-superset) with
+#                     chiso's dashboards over the published marts; start it: chiso bi serve
 #   ./setup.sh        set up only
 #
 # Setting up = Debian packages if missing (apt-get), a virtual environment in .venv with the
@@ -89,6 +91,7 @@ case "${1:-}" in
           fi
           chiso demo "$@" ;;
     test) shift; run_tests "$@" ;;
+    bi)   shift; "$VENV/bin/chiso" bi setup "$@" ;;
     "")   say "set up; activate with: source $VENV/bin/activate" ;;
-    *)    echo "usage: ./setup.sh [run|test]" >&2; exit 2 ;;
+    *)    echo "usage: ./setup.sh [run|test|bi]" >&2; exit 2 ;;
 esac

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from chiso.processes import stop_group
 from warehouse.settings import PROJECT_ROOT
 
 BIN = Path(sys.executable).parent
@@ -221,13 +221,7 @@ def standalone(
         client.login()
         yield client
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_group(process, grace=60)
 
 
 def bench_airflow(mode: str, period: str = "2025-09") -> dict:

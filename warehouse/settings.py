@@ -45,6 +45,14 @@ checkout runs with no configuration. All runtime data lives under one directory,
 |                        | in <data>/web/secret.key, made on first use                   |
 | CHISO_WEB_LINK_DAYS    | 120 (days a unit's link stays valid)                          |
 | CHISO_WEB_UPLOADS_PER_HOUR | 12 (files a unit may send in an hour through its link)    |
+| CHISO_SUPERSET_VENV    | <project>/.venv-superset (Superset's own environment: chiso bi) |
+| CHISO_SUPERSET_URL     | http://127.0.0.1:8088 (where chiso bi serve listens, and      |
+|                        | chiso bi import sends the dashboards)                         |
+| CHISO_SUPERSET_USER    | admin (a Superset admin chiso bi imports as)                  |
+| CHISO_SUPERSET_PASSWORD | (unset) its password; unset: the local Superset's, made once |
+|                        | in <data>/superset/admin.password                             |
+| CHISO_BI_PG_USER / _PASSWORD | superset / (empty): the login in role chiso_reader      |
+|                        | Superset reads schema published as (CHISO_WAREHOUSE=postgres) |
 """
 
 from __future__ import annotations
@@ -138,6 +146,12 @@ class Settings:
     web_secret: str | None = None
     web_link_days: int = 120
     web_uploads_per_hour: int = 12
+    superset_venv: Path = PROJECT_ROOT / ".venv-superset"
+    superset_url: str = "http://127.0.0.1:8088"
+    superset_user: str = "admin"
+    superset_password: str | None = None
+    bi_pg_user: str = "superset"
+    bi_pg_password: str | None = None
     fault_pause_before_replace: float = 0.0
 
     @property
@@ -326,7 +340,22 @@ def load_settings() -> Settings:
         web_secret=os.environ.get("CHISO_WEB_SECRET") or None,
         web_link_days=_positive("CHISO_WEB_LINK_DAYS", 120),
         web_uploads_per_hour=_positive("CHISO_WEB_UPLOADS_PER_HOUR", 12),
+        superset_venv=_path("CHISO_SUPERSET_VENV", PROJECT_ROOT / ".venv-superset"),
+        superset_url=os.environ.get("CHISO_SUPERSET_URL", "http://127.0.0.1:8088").rstrip("/"),
+        superset_user=os.environ.get("CHISO_SUPERSET_USER") or "admin",
+        superset_password=os.environ.get("CHISO_SUPERSET_PASSWORD") or None,
+        bi_pg_user=os.environ.get("CHISO_BI_PG_USER") or "superset",
+        bi_pg_password=os.environ.get("CHISO_BI_PG_PASSWORD") or None,
     )
+
+
+def child_environment(**values: str) -> dict[str, str]:
+    """The environment of a program chiso starts (Superset for ``chiso bi``): this
+    process's, with ``values`` set, and ``PATH`` (when given) put before the current one."""
+    env = dict(os.environ)
+    if "PATH" in values:
+        values = {**values, "PATH": os.pathsep.join([values["PATH"], env.get("PATH", "")])}
+    return {**env, **values}
 
 
 def export_warehouse_environment(settings: Settings) -> None:

@@ -21,6 +21,7 @@ Commands, by group (a module each)::
     sources      chiso ingest portal|dti|provision   index 766, DTI and provision exports
     publication  chiso snapshot --period YYYY-MM | verify; chiso export; chiso report
     project      chiso catalog [--summary]; chiso dbt-manifest
+    bi           chiso bi setup | serve | import   Apache Superset with chiso's dashboards
 
 Every command works the same on either warehouse (``CHISO_WAREHOUSE=duckdb|postgres``).
 Benchmarks are not part of the tool: ``python -m benchmarks --help`` from a checkout.
@@ -31,7 +32,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from chiso.cli import calendar, files, pipeline, project, publication, sources, units
+from chiso.cli import bi, calendar, files, pipeline, project, publication, sources, units
 from chiso.cli.common import EXIT_BUG
 
 
@@ -40,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="chiso", description="Digital-transformation (chuyển đổi số) indicator pipeline"
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for group in (pipeline, files, units, calendar, sources, publication, project):
+    for group in (pipeline, files, units, calendar, sources, publication, project, bi):
         group.register(commands)
     return parser
 

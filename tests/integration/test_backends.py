@@ -96,7 +96,7 @@ def on(published, monkeypatch) -> Published:
 def test_a_run_publishes_and_a_rerun_of_the_month_gives_identical_marts(on):
     assert on.first != on.second
     assert on.second_marts == on.first_marts
-    assert len(on.first_marts) == 21 and all(
+    assert len(on.first_marts) == 22 and all(
         on.first_marts[table] for table in ("target_progress", "fct_indicator_observations")
     )
     records = open_warehouse(on.settings).publications()

@@ -75,7 +75,7 @@ def test_the_readme_job_on_postgresql_reads_as_the_reader_role_and_hides_the_pas
                         "where table_schema = 'published' and table_name <> '_publication'"
                     ).fetchall()
                 ]
-                assert len(tables) == 21
+                assert len(tables) == 22
                 for table in tables:  # the same sample, the same month: the same rows
                     count = reader.execute(f"select count(*) from published.{table}")
                     expected = duck.execute(f"select count(*) from {table}").fetchone()

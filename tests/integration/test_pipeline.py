@@ -39,6 +39,7 @@ def test_run_publishes_every_target_for_every_unit_with_its_status(settings, sam
         "dim_admin_unit",
         "dim_document",
         "dim_indicator",
+        "dim_label",
         "dim_target",
         "dim_unit",
         "fct_indicator_observations",
