@@ -106,10 +106,12 @@ def compose_commands(compose: dict) -> list[list[str]]:
     for service in compose["services"].values():
         if service.get("build") != ".":
             continue
-        command = service.get("command")
-        if service.get("entrypoint") == ["bash", "-c"]:
+        command, entrypoint = service.get("command"), service.get("entrypoint")
+        if entrypoint == ["bash", "-c"]:
             for part in " ".join(command).split("&&"):
                 commands.append(shlex.split(part))
+        elif entrypoint:  # the image's other program: chiso bi import
+            commands.append([*entrypoint, *(command or [])])
         elif command:
             commands.append(["airflow", *command])
     return commands
