@@ -754,8 +754,8 @@ def _close(period: str) -> dict:
     hashed), then the report (``chiso.tasks.report``: HTML, and its PDF by Chromium
     when installed), each timed."""
     from chiso import tasks
+    from chiso.snapshot import snapshot
     from warehouse.settings import load_settings
-    from warehouse.snapshot import snapshot
 
     started = time.monotonic()
     snapshot(load_settings(), period, log=lambda line: None)

@@ -25,7 +25,7 @@ import sys
 import time
 import zipfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from hashlib import sha256
 from pathlib import Path
@@ -257,8 +257,7 @@ def import_dashboards(settings: Settings, url: str | None = None) -> Imported:
     """Import the dashboards into the Superset at ``url`` (CHISO_SUPERSET_URL), overwriting
     earlier versions; every chart and dashboard of the code must be there after it."""
     url = (url or settings.superset_url).rstrip("/")
-    client = Superset(url, settings.superset_user, admin_password(settings))
-    try:
+    with closing(Superset(url, settings.superset_user, admin_password(settings))) as client:
         client.import_assets(*bundle(settings))
         held = {row["uuid"]: row for row in client.listed("chart") if row.get("uuid")}
         wanted = asset_uuids("charts")
@@ -277,8 +276,6 @@ def import_dashboards(settings: Settings, url: str | None = None) -> Imported:
                 for uuid in asset_uuids("dashboards")
             },
         )
-    finally:
-        client.close()
 
 
 @contextmanager

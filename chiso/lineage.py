@@ -53,22 +53,21 @@ def report_file_datasets(
 ) -> tuple[list[Dataset], list[Dataset]]:
     """What an ingest of report files read (the inbox, each file loaded, as landed) and
     wrote (the ``raw`` tables of report files and their figures)."""
-    from warehouse.raw import RAW_DDL
+    from warehouse.raw_schema import UNIT_FILES
 
     inputs = [file_dataset(settings.inbox_dir)] if took_inbox else []
     inputs += [file_dataset(path) for path in loaded]
     # and a row per file loaded through a reporting exception (warehouse/calendar.py)
-    written = ddl_tables(RAW_DDL) + [("raw", "reporting_exception_uses")]
+    written = ddl_tables(UNIT_FILES) + [("raw", "reporting_exception_uses")]
     return inputs, [warehouse.dataset(schema, table) for schema, table in written]
 
 
 def reference_datasets(warehouse: Warehouse) -> list[Dataset]:
     """The ``raw`` tables of the reference sources every build reads (administrative units,
     the reporting calendar, earlier snapshots), written by the pipeline's ingest."""
-    from ingest.sources import admin_units, snapshots
-    from warehouse.calendar import DDL as CALENDAR_DDL
+    from warehouse.raw_schema import ADMIN_UNITS, CALENDAR, SNAPSHOTS
 
-    written = admin_units.DDL + CALENDAR_DDL + snapshots.DDL
+    written = ADMIN_UNITS + CALENDAR + SNAPSHOTS
     return [warehouse.dataset(schema, table) for schema, table in ddl_tables(written)]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
@@ -70,15 +71,12 @@ def stage_ingest(
             "landed files failed their integrity check, not loaded: "
             + ", ".join(summary.integrity_errors)
         )
-    conn = open_warehouse(settings).raw()
-    try:
+    with closing(open_warehouse(settings).raw()) as conn:
         for ddl in (portal_766.DDL, dti.DDL, provision.DDL):  # loaded by `chiso ingest`
             conn.execute(ddl)
         log(f"  {admin_units.load(conn)}")
         log(f"  {load_deadlines(conn, settings.provinces)}")
         log(f"  {snapshots.load(conn, settings.snapshot_dir)}")
-    finally:
-        conn.close()
     return summary
 
 
@@ -92,8 +90,8 @@ def stage_build(
     """Check the catalog, dbt build (the incremental models by month, or in full with
     ``full_refresh`` or a changed project); if its tests pass, set the marts aside as the
     candidate. ``on_node`` hears of each seed, model and test dbt finishes."""
+    from chiso.catalog import check
     from expectations.gate import load_suites, source_queries
-    from warehouse.catalog import check
 
     backend = open_warehouse(settings)
     check(settings.dbt_project_dir / "seeds")  # names the file and line of a bad edit
@@ -112,12 +110,9 @@ def check_month_has_figures(settings: Settings, period: str) -> None:
     figures, when no monthly source has a figure for ``period``."""
     from warehouse.raw import figures_in_month, latest_month_with_figures
 
-    conn = open_warehouse(settings).raw()
-    try:
+    with closing(open_warehouse(settings).raw()) as conn:
         counts = figures_in_month(conn, period)
         latest = latest_month_with_figures(conn)
-    finally:
-        conn.close()
     if any(counts.values()):
         return
     found = ", ".join(f"{source}: 0" for source in counts)
@@ -148,11 +143,8 @@ def check_due(settings: Settings, period: str, today: date) -> None:
     due = first_due_on(settings.provinces, period)
     if due is not None and today >= due:
         return
-    conn = open_warehouse(settings).raw()
-    try:
+    with closing(open_warehouse(settings).raw()) as conn:
         counts = figures_in_month(conn, period)
-    finally:
-        conn.close()
     if not any(counts.values()):
         when = f"the first report is due on {due}" if due else "no unit owes a report for it"
         raise NotDueYet(f"nothing to build for {period} on {today}: {when}, and none came early")
@@ -162,11 +154,8 @@ def latest_period(settings: Settings) -> str | None:
     """The latest month any monthly source has figures for."""
     from warehouse.raw import latest_month_with_figures
 
-    conn = open_warehouse(settings).raw()
-    try:
+    with closing(open_warehouse(settings).raw()) as conn:
         return latest_month_with_figures(conn)
-    finally:
-        conn.close()
 
 
 def write_candidate(

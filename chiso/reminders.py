@@ -22,32 +22,25 @@ import hashlib
 import json
 import urllib.request
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from ingest.readers import local_day
 from ingest.registry import Registry, Unit, from_warehouse
-from warehouse import calendar, reference
+from warehouse import calendar, raw_schema, reference
 from warehouse.backends import raw_connection
 from warehouse.errors import ChisoError
 from warehouse.periods import months, previous_month
 from warehouse.raw import ensure_raw_schema, insert_rows, table_columns
 from warehouse.settings import Settings
+from warehouse.transaction import transaction
 
 BEFORE_DUE_DAYS = 3  # the first reminder, this many days before the due day
 OVERDUE_DAYS = 1  # the second, once the report is this many days late ...
 OVERDUE_UNTIL_DAYS = 30  # ... until this many (then the report lists it, no reminder)
 
-DDL = """
-create table if not exists raw.reminders_sent (
-    reminder_id       varchar primary key,
-    unit_code         varchar not null,
-    period            varchar not null,
-    stage             varchar not null,  -- before_due or overdue
-    sent_at           timestamptz not null,
-    delivered_to      varchar not null   -- webhook, or file (no webhook configured)
-);
-"""
+DDL = raw_schema.REMINDERS  # warehouse/raw_schema.py: every raw table
 
 
 class ReminderError(ChisoError):
@@ -227,8 +220,7 @@ def _post(url: str, reminder: Reminder, timeout: float) -> None:
 def send_reminders(settings: Settings, on: date, log: Callable[[str], None] = print) -> ReminderRun:
     """Write and send the reminders due on day ``on`` that were not sent before."""
     result = ReminderRun(on)
-    conn = raw_connection(settings)
-    try:
+    with closing(raw_connection(settings)) as conn:
         ensure_raw_schema(conn)
         conn.execute(DDL)
         sent = {
@@ -257,26 +249,23 @@ def send_reminders(settings: Settings, on: date, log: Callable[[str], None] = pr
                     result.failed.append(f"{reminder.unit_code} {reminder.period}: {error}")
                     continue
                 delivered = "webhook"
-            conn.execute("begin transaction")
-            insert_rows(
-                conn,
-                "raw.reminders_sent",
-                ["reminder_id", "unit_code", "period", "stage", "sent_at", "delivered_to"],
-                [
-                    (
-                        reminder.reminder_id,
-                        reminder.unit_code,
-                        reminder.period,
-                        reminder.stage,
-                        datetime.now(UTC),
-                        delivered,
-                    )
-                ],
-            )
-            conn.execute("commit")
+            with transaction(conn):
+                insert_rows(
+                    conn,
+                    "raw.reminders_sent",
+                    ["reminder_id", "unit_code", "period", "stage", "sent_at", "delivered_to"],
+                    [
+                        (
+                            reminder.reminder_id,
+                            reminder.unit_code,
+                            reminder.period,
+                            reminder.stage,
+                            datetime.now(UTC),
+                            delivered,
+                        )
+                    ],
+                )
             result.sent.append(reminder)
-    finally:
-        conn.close()
     log(result.line())
     if result.failed:
         raise ReminderError(

@@ -155,7 +155,7 @@ def publish(payload: dict, lineage: Sink = ignore) -> str:
 
 
 def snapshot(period: str, lineage: Sink = ignore) -> str:
-    from warehouse.snapshot import snapshot as make_snapshot
+    from chiso.snapshot import snapshot as make_snapshot
 
     settings = load_settings()
     settings.ensure_dirs()
@@ -170,7 +170,7 @@ def snapshot(period: str, lineage: Sink = ignore) -> str:
 
 
 def verify_snapshots() -> int:
-    from warehouse.snapshot import verify
+    from chiso.snapshot import verify
 
     problems = verify(load_settings())
     if problems:
@@ -181,7 +181,7 @@ def verify_snapshots() -> int:
 def report(period: str) -> list[str]:
     """The monthly report for ``period``, one per province the instance serves, in
     <data>/reports (and its PDF when Chromium is installed); reads what is published."""
-    from warehouse.report import chromium, to_pdfs, write_report
+    from chiso.report import chromium, to_pdfs, write_report
 
     settings = load_settings()
     out = settings.data_dir / "reports"

@@ -17,6 +17,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterable
+from contextlib import closing
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -502,12 +503,9 @@ def warm_up() -> None:
         warm.append({"type": kind, "kwargs": kwargs, "meta": {"check": "warm_up"}})
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "warm.duckdb"
-        conn = connect(path)
-        try:
+        with closing(connect(path)) as conn:
             conn.register("frame", frame)
             conn.execute("create table main.warm as select * from frame")
-        finally:
-            conn.close()
         run_suites(path, [{"name": "warm_up", "meta": {"table": "warm"}, "expectations": warm}])
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from ingest.landing import land_bytes, sha256_file
 from ingest.parsing import ParseError
 from warehouse.errors import ChisoError
+from warehouse.transaction import transaction
 
 
 class ExportError(ChisoError, ValueError):
@@ -95,17 +96,12 @@ def _rows(export: Export, landed: Path, now: datetime) -> list[tuple]:
 
 
 def _insert(conn, export: Export, rows: list[tuple], delete_first: bool = False) -> None:
-    conn.execute("begin transaction")
-    try:
+    with transaction(conn):
         if delete_first:
             conn.execute(f"delete from raw.{export.source}")
         if rows:
             marks = ", ".join("?" * len(rows[0]))
             conn.executemany(f"insert into raw.{export.source} values ({marks})", rows)
-        conn.execute("commit")
-    except BaseException:
-        conn.execute("rollback")
-        raise
 
 
 def load_landed(conn, export: Export, landed: Path) -> int:

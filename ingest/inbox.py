@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -33,6 +34,7 @@ from warehouse.faults import kill_point
 from warehouse.periods import previous_month
 from warehouse.raw import ensure_raw_schema, insert_rows, load_rejections
 from warehouse.settings import Settings
+from warehouse.transaction import transaction
 
 SOURCE = "unit_files"
 
@@ -243,16 +245,11 @@ def _load_batch(conn, batch: _Batch, summary: IngestSummary) -> _Batch:
     transaction (all or nothing); an empty batch to fill next."""
     if not batch.files:
         return batch
-    conn.execute("begin transaction")
-    try:
+    with transaction(conn):
         insert_rows(conn, "raw.unit_report_values", _VALUE_COLUMNS.split(", "), batch.values)
         insert_rows(conn, "raw.unit_report_files", _FILE_COLUMNS.split(", "), batch.files)
         insert_rows(conn, "raw.reporting_exception_uses", _USE_COLUMNS.split(", "), batch.uses)
         kill_point("ingest_mid_batch")
-        conn.execute("commit")
-    except BaseException:
-        conn.execute("rollback")
-        raise
     summary.loaded_files += len(batch.files)
     summary.loaded_rows += len(batch.values)
     summary.loaded.extend(row[_LANDED_PATH] for row in batch.files)
@@ -394,8 +391,7 @@ def ingest_inbox(
     settings.ensure_dirs()
     landing = settings.landing_dir / SOURCE
     summary = IngestSummary()
-    conn = raw_connection(settings)
-    try:
+    with closing(raw_connection(settings)) as conn:
         ensure_raw_schema(conn)
         registry = refresh_registry(conn, settings.provinces)
         granted = calendar.exceptions(conn)
@@ -414,8 +410,6 @@ def ingest_inbox(
                 _take_inbox(settings, readers, loader, summary, log, progress)
             summary.workers = readers.used
         load_rejections(conn, settings.quarantine_dir / SOURCE)
-    finally:
-        conn.close()
     return summary
 
 

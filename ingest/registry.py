@@ -23,36 +23,24 @@ commune: the one the library marks as default). :func:`refresh` writes the regis
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
 
+from warehouse import raw_schema
 from warehouse.errors import ChisoError
 from warehouse.raw import insert_rows, table_columns
 from warehouse.reference import read_seed
 from warehouse.settings import dbt_project_dir
+from warehouse.transaction import transaction
 
 REORGANISED_ON = date(2025, 7, 1)  # communes of the new scheme from this day; districts end
 LAST_PRE_2025_DAY = date(2025, 6, 30)
 BUILT_IN_GROUPS = ("province", "department", "district", "commune")
 
-DDL = """
-create schema if not exists raw;
-create table if not exists raw.unit_registry (
-    unit_code varchar primary key, unit_name_vi varchar not null, unit_group varchar not null,
-    parent_unit_code varchar, province_code varchar not null,
-    served_province_code varchar not null, scheme varchar, admin_unit_id varchar,
-    valid_from_on date, valid_to_on date, successor_unit_code varchar,
-    source varchar not null, note varchar
-);
-create table if not exists raw.unit_list_members (
-    unit_code varchar primary key, list_code varchar not null, unit_name_vi varchar not null,
-    unit_group varchar not null, province_code varchar not null,
-    parent_unit_code varchar, valid_from_on date, valid_to_on date,
-    first_import_id varchar not null, last_import_id varchar not null
-);
-"""
+DDL = raw_schema.REGISTRY  # warehouse/raw_schema.py: every raw table
 
 
 @dataclass(frozen=True)
@@ -343,8 +331,7 @@ def refresh(conn, provinces: tuple[str, ...]) -> Registry:
     imported lists, in one transaction; return the registry."""
     ensure_tables(conn)
     registry = from_warehouse(conn, provinces)
-    conn.execute("begin transaction")
-    try:
+    with transaction(conn):
         conn.execute("delete from raw.unit_registry")
         insert_rows(
             conn,
@@ -352,10 +339,6 @@ def refresh(conn, provinces: tuple[str, ...]) -> Registry:
             table_columns(conn, "raw", "unit_registry"),
             [unit.row() for unit in registry.units.values()],
         )
-        conn.execute("commit")
-    except BaseException:
-        conn.execute("rollback")
-        raise
     return registry
 
 
@@ -380,11 +363,8 @@ def for_settings(settings) -> Registry:
 
     if settings.warehouse == "duckdb" and not settings.warehouse_path.exists():
         return built_in(settings.provinces)
-    conn = raw_connection(settings)
-    try:
+    with closing(raw_connection(settings)) as conn:
         return from_warehouse(conn, settings.provinces)
-    finally:
-        conn.close()
 
 
 def default_registry() -> Registry:

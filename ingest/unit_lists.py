@@ -42,9 +42,11 @@ from ingest.registry import (
     refresh,
 )
 from ingest.workbook import Sheet, read_workbook
+from warehouse import raw_schema
 from warehouse.bilingual import Message
 from warehouse.errors import ChisoError
 from warehouse.raw import insert_rows, table_columns
+from warehouse.transaction import transaction
 
 IMPORTED_GROUPS = ("school", "health_facility", "enterprise")
 COLUMNS = {
@@ -59,19 +61,7 @@ _KEYS = {normalize_label(label): key for key, labels in COLUMNS.items() for labe
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 MAX_ROWS = 100_000
 
-DDL = """
-create table if not exists raw.unit_list_imports (
-    import_id varchar primary key, province_code varchar not null, unit_group varchar not null,
-    file_name varchar not null, file_sha256 varchar not null, imported_at timestamptz not null,
-    effective_on date not null, row_count integer not null, added integer not null,
-    closed integer not null, renamed integer not null, changed integer not null,
-    reopened integer not null
-);
-create table if not exists raw.unit_list_changes (
-    import_id varchar not null, unit_code varchar not null, change varchar not null,
-    old_value varchar, new_value varchar
-);
-"""
+DDL = raw_schema.UNIT_LISTS  # warehouse/raw_schema.py: every raw table
 
 
 class UnitListError(ChisoError, ValueError):
@@ -489,8 +479,7 @@ def import_list(
         path.suffix.lower(),
         {"original_name": path.name, "province_code": province, "unit_group": group},
     )
-    conn.execute("begin transaction")
-    try:
+    with transaction(conn):
         conn.execute(
             "delete from raw.unit_list_members where province_code = ? and unit_group = ?",
             [province, group],
@@ -523,9 +512,5 @@ def import_list(
                 len(result.reopened),
             ],
         )
-        conn.execute("commit")
-    except BaseException:
-        conn.execute("rollback")
-        raise
     refresh(conn, provinces)
     return result

@@ -19,12 +19,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from warehouse import raw_schema
 from warehouse.errors import ChisoError
 from warehouse.settings import (
     Settings,
     export_as_of_period,
     export_warehouse_environment,
 )
+from warehouse.transaction import transaction
 
 
 class BuildError(ChisoError):
@@ -153,21 +155,14 @@ def dbt_build(
     return read_results(settings.dbt_target_dir, dbt_log_file(settings))
 
 
-BUILD_STATE_DDL = """
-create table if not exists raw.build_state (
-    project_fingerprint varchar not null,
-    built_at timestamptz not null
-)
-"""
+BUILD_STATE_DDL = raw_schema.BUILD_STATE  # warehouse/raw_schema.py: every raw table
 
 
 def project_fingerprint(settings: Settings) -> str:
     """What the incremental models' kept months were computed with: the dbt project's
-    models, macros, seeds and settings file, the raw views it reads (warehouse/raw.py) and
-    the provinces served. Any change, an upgrade of chiso or a province editing a seed,
-    makes the next build a full one."""
-    from warehouse.raw import RAW_DDL
-
+    models, macros, seeds and settings file, every raw table and view it reads (the whole of
+    warehouse/raw_schema.py) and the provinces served. Any change, an upgrade of chiso or a
+    province editing a seed, makes the next build a full one."""
     project = settings.dbt_project_dir
     digest = hashlib.sha256()
     files = [project / "dbt_project.yml"] + sorted(
@@ -179,7 +174,7 @@ def project_fingerprint(settings: Settings) -> str:
     for path in files:
         digest.update(str(path.relative_to(project)).encode("utf-8") + b"\0")
         digest.update(path.read_bytes() + b"\0")
-    digest.update(RAW_DDL.encode("utf-8") + b"\0")
+    digest.update(Path(raw_schema.__file__).read_bytes() + b"\0")
     digest.update(",".join(settings.provinces).encode("utf-8"))
     return digest.hexdigest()
 
@@ -197,10 +192,9 @@ def needs_full_refresh(conn, fingerprint: str) -> bool:
 def record_build(conn, fingerprint: str) -> None:
     """After a build in which every model built: its project's fingerprint."""
     conn.execute(BUILD_STATE_DDL)
-    conn.execute("begin transaction")
-    conn.execute("delete from raw.build_state")
-    conn.execute("insert into raw.build_state values (?, ?)", [fingerprint, datetime.now(UTC)])
-    conn.execute("commit")
+    with transaction(conn):
+        conn.execute("delete from raw.build_state")
+        conn.execute("insert into raw.build_state values (?, ?)", [fingerprint, datetime.now(UTC)])
 
 
 def dbt_unit_tests(settings: Settings) -> BuildResult:

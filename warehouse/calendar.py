@@ -18,53 +18,20 @@ an exception is recorded in ``raw.reporting_exception_uses``.
 from __future__ import annotations
 
 import calendar as _days
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 
-from warehouse import reference
+from warehouse import raw_schema, reference
 from warehouse.errors import EXIT_USAGE, ChisoError
 from warehouse.periods import check_period, months
 from warehouse.raw import insert_rows
 from warehouse.settings import dbt_project_dir
+from warehouse.transaction import transaction
 
-DDL = """
-create schema if not exists raw;
-
--- every period's due day and last accepted day, per served province and unit group
--- (rebuilt from seeds/reporting_calendar.csv at every ingest)
-create table if not exists raw.reporting_deadlines (
-    province_code     varchar not null,
-    unit_group        varchar not null,
-    period            varchar not null,
-    due_on            date not null,
-    accepted_until    date not null,
-    primary key (province_code, unit_group, period)
-);
-
--- exceptions to a lock granted with `chiso calendar grant` (the seed holds the others)
-create table if not exists raw.reporting_exceptions (
-    exception_id      varchar primary key,
-    unit_code         varchar not null,
-    period            varchar not null,
-    valid_until       date not null,
-    granted_by        varchar not null,
-    granted_on        date not null,
-    reason            varchar not null,
-    granted_at        timestamptz not null
-);
-
--- every file loaded through an exception (written in the load's transaction)
-create table if not exists raw.reporting_exception_uses (
-    file_sha256       varchar primary key,
-    exception_id      varchar not null,
-    unit_code         varchar not null,
-    period            varchar not null,
-    received_at       timestamptz,
-    recorded_at       timestamptz not null
-);
-"""
+DDL = raw_schema.CALENDAR  # warehouse/raw_schema.py: every raw table
 
 FIRST_PERIOD = "2015-01"  # deadlines are written from here ...
 YEARS_AHEAD = 2  # ... to December this many years after today
@@ -194,8 +161,7 @@ def load_deadlines(conn, provinces: tuple[str, ...], today: date | None = None) 
     conn.execute(DDL)
     last = f"{(today or date.today()).year + YEARS_AHEAD}-12"
     rows = deadlines(provinces, FIRST_PERIOD, last)
-    conn.execute("begin transaction")
-    try:
+    with transaction(conn):
         conn.execute("delete from raw.reporting_deadlines")
         insert_rows(
             conn,
@@ -203,10 +169,6 @@ def load_deadlines(conn, provinces: tuple[str, ...], today: date | None = None) 
             ["province_code", "unit_group", "period", "due_on", "accepted_until"],
             rows,
         )
-        conn.execute("commit")
-    except BaseException:
-        conn.execute("rollback")
-        raise
     return f"reporting calendar: {len(rows)} deadlines ({FIRST_PERIOD} to {last})"
 
 
@@ -281,11 +243,8 @@ def exceptions_for_settings(settings) -> list[LockGrant]:
 
     if settings.warehouse == "duckdb" and not settings.warehouse_path.exists():
         return exceptions()
-    conn = raw_connection(settings)
-    try:
+    with closing(raw_connection(settings)) as conn:
         return exceptions(conn)
-    finally:
-        conn.close()
 
 
 def grant(

@@ -25,8 +25,7 @@ class LockedError(ChisoError):
 @contextmanager
 def run_lock(path: Path, what: str) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole run
-    try:
+    with open(path, "a+", encoding="utf-8") as handle:  # held for the whole run
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -41,5 +40,3 @@ def run_lock(path: Path, what: str) -> Iterator[None]:
         handle.write(f"pid {os.getpid()} on {socket.gethostname()}: {what} ({sys.argv[0]})\n")
         handle.flush()
         yield
-    finally:
-        handle.close()

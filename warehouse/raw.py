@@ -1,4 +1,5 @@
-"""The raw schema: typed copies of landed inputs, each row carrying its lineage.
+"""Writing and reading the raw schema: typed copies of landed inputs, each row carrying its
+lineage (the tables themselves: warehouse/raw_schema.py).
 
 Raw tables are append-only per file: a file (identified by its sha256) is loaded once, in
 one transaction, so a retried or re-run ingest never duplicates rows.
@@ -8,97 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-RAW_DDL = """
-create schema if not exists raw;
-
-create table if not exists raw.unit_report_files (
-    file_sha256       varchar primary key,
-    source_file_name  varchar not null,
-    landed_path       varchar not null,
-    file_format       varchar not null,
-    unit_code         varchar not null,
-    period            varchar not null,
-    reporter          varchar,
-    sent_on           date,
-    row_count         integer not null,
-    load_id           varchar not null,
-    loaded_at         timestamptz not null
-);
-
-create table if not exists raw.unit_report_values (
-    file_sha256       varchar not null,
-    source_row        integer not null,
-    source_file_name  varchar not null,
-    unit_code         varchar not null,
-    period            varchar not null,
-    sent_on           date,
-    indicator_code    varchar not null,
-    numerator         double precision,
-    denominator       double precision,
-    reported_value    double precision,
-    note              varchar,
-    load_id           varchar not null,
-    primary key (file_sha256, source_row)
-);
-
--- one row per quarantine folder (a rejected file, by its bytes and the name it came under),
--- rebuilt from the folders' errors.json: the quarantine is the truth
-create table if not exists raw.unit_report_quarantine (
-    quarantine_path   varchar primary key,  -- under the quarantine area: unit_files/<folder>
-    file_sha256       varchar not null,
-    source_file_name  varchar not null,
-    unit_code         varchar,
-    period            varchar,
-    received_at       timestamptz,
-    error_count       integer not null,
-    first_error_vi    varchar,
-    first_error_en    varchar
-);
--- its first form, keyed by the file hash alone (one folder for the same bytes under two
--- names): derived from the quarantine like its successor, so dropped, never migrated
-drop table if exists raw.unit_report_rejections;
-
--- added after the first release: older warehouses get them here
-alter table raw.unit_report_files add column if not exists received_at timestamptz;
-alter table raw.unit_report_files add column if not exists sheet varchar;
-alter table raw.unit_report_values add column if not exists received_at timestamptz;
-alter table raw.unit_report_values add column if not exists sheet varchar;
-
--- The one statement of which submission counts when a unit sends a month's report more
--- than once (a correction): the file received last wins as a whole (then the later "date
--- sent", then the file hash, so the choice is deterministic), so a figure the correction
--- no longer has is withdrawn with the rest. dbt's staging reads it as a source; the inbox's
--- jump warnings compare with its rank 1. Superseded rows stay in raw and in history.
-create or replace view raw.unit_report_submissions as
-with submitted_files as (
-    -- every file the figures came from, as the figures say (a figure loaded by another
-    -- path than the inbox still ranks, and still meets the tests)
-    select distinct file_sha256, unit_code, period, received_at, sent_on
-    from raw.unit_report_values
-),
-ranked_files as (
-    select
-        file_sha256,
-        unit_code,
-        period,
-        count(*) over (partition by unit_code, period) as submission_count,
-        row_number() over (
-            partition by unit_code, period
-            order by received_at desc nulls last, sent_on desc nulls last, file_sha256 desc
-        ) as submission_rank
-    from submitted_files
-)
-select
-    unit_report_values.*,
-    ranked_files.submission_count,
-    ranked_files.submission_rank
-from raw.unit_report_values
-inner join ranked_files
-    on
-        unit_report_values.file_sha256 = ranked_files.file_sha256
-        and unit_report_values.unit_code = ranked_files.unit_code
-        and unit_report_values.period = ranked_files.period;
-"""
+from warehouse import raw_schema
 
 
 def insert_rows(conn, table: str, columns: list[str], rows: list[tuple]) -> None:
@@ -138,7 +49,7 @@ def connect(path: Path, read_only: bool = False):
 
 
 def ensure_raw_schema(conn) -> None:
-    conn.execute(RAW_DDL)
+    conn.execute(raw_schema.UNIT_FILES)
 
 
 def load_rejections(conn, quarantine_root: Path) -> int:

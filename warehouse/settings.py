@@ -4,61 +4,17 @@ Every value is read from an environment variable and has a local default, so a f
 checkout runs with no configuration. All runtime data lives under one directory,
 ``CHISO_DATA_DIR`` (default: ``data/`` at the project root, ignored by git).
 
-| variable               | default                                   |
-| ---------------------- | ----------------------------------------- |
-| CHISO_DATA_DIR         | <project>/data                            |
-| CHISO_INBOX_DIR        | <data>/inbox         (unit report files)  |
-| CHISO_LANDING_DIR      | <data>/landing       (immutable raw files)|
-| CHISO_QUARANTINE_DIR   | <data>/quarantine    (rejected + report)  |
-| CHISO_WAREHOUSE_PATH   | <data>/warehouse/chiso.duckdb (work area) |
-| CHISO_PUBLISHED_PATH   | <data>/published/chiso.duckdb (BI reads)  |
-| CHISO_SNAPSHOT_DIR     | <data>/snapshots                          |
-| CHISO_DBT_PROJECT_DIR  | <project>/dbt_project                     |
-| CHISO_PORTAL_BASE_URL  | https://dichvucong.gov.vn                 |
-| CHISO_TIMEZONE         | Asia/Ho_Chi_Minh                          |
-| CHISO_KEEP_VERSIONS    | 5 (earlier published files kept)          |
-| CHISO_HTTP_TIMEOUT / _ATTEMPTS / _BACKOFF | 30 s / 3 / 2 s (portal)  |
-| CHISO_HTTP_MIN_INTERVAL | 1 s between requests to one host (polite) |
-| CHISO_PORTAL_APIS      | new,old (index-766 APIs to fetch)         |
-| CHISO_PORTAL_SUB_UNITS | H37 (portal codes whose departments, communes are fetched) |
-| CHISO_PORTAL_PAGE_SIZE | 100 (old API page size; pages fetched until a short one) |
-| CHISO_DATA_DOCS        | 1 (write Great Expectations Data Docs; 0 saves ~0.6 s a run) |
-| CHISO_WAREHOUSE        | duckdb (or postgres: raw, dbt, gate and publication there) |
-| CHISO_PROVINCES        | 20,08,14 (the provinces this instance serves, post-2025 codes) |
-| CHISO_PG_HOST/_PORT/_USER/_PASSWORD/_DBNAME | 127.0.0.1/5432/chiso/(empty)/chiso |
-| AIRFLOW_CONN_CHISO_WAREHOUSE | (unset) an Airflow connection URI, postgresql://...; |
-|                        | wins over CHISO_PG_*; in an Airflow task without it, the    |
-|                        | connection chiso_warehouse is asked of Airflow (metadata    |
-|                        | database, secrets backend: dags/chiso_common.py)            |
-| CHISO_ALERT_WEBHOOK    | (unset) URL a failed Airflow task POSTs to (chiso/tasks.py); |
-|                        | the reminders to report are POSTed there too (chiso/reminders.py) |
-| CHISO_TEMPLATE_URL     | (unset) where units download the report template, said in reminders |
-| CHISO_COSMOS_MODE      | watcher (how the model-by-model DAG runs dbt: runner, subprocess) |
-| CHISO_FAULT_KILL_AT, CHISO_FAULT_PAUSE_BEFORE_REPLACE | (tests) kill or pause at a named point |
-| CHISO_MAX_FILE_BYTES   | 20 MiB (a larger report file is rejected) |
-| CHISO_MAX_XLSX_EXPANDED_BYTES | 200 MiB (xlsx unpacked: zip bombs)  |
-| CHISO_INGEST_WORKERS   | the machine's cores (processes reading report files; 1: in-process) |
-| CHISO_VERBOSE          | 0 (1: dbt's and third-party logs in the output, not only in files) |
-| CHISO_WEB_BASE_URL     | http://127.0.0.1:8090 (where units open their links: `chiso serve`, |
-|                        | or the Airflow API server's /chiso in production)            |
-| CHISO_WEB_SECRET       | (unset) the key that signs units' links; unset: a random key kept |
-|                        | in <data>/web/secret.key, made on first use                   |
-| CHISO_WEB_LINK_DAYS    | 120 (days a unit's link stays valid)                          |
-| CHISO_WEB_UPLOADS_PER_HOUR | 12 (files a unit may send in an hour through its link)    |
-| CHISO_SUPERSET_VENV    | <project>/.venv-superset (Superset's own environment: chiso bi) |
-| CHISO_SUPERSET_URL     | http://127.0.0.1:8088 (where chiso bi serve listens, and      |
-|                        | chiso bi import sends the dashboards)                         |
-| CHISO_SUPERSET_USER    | admin (a Superset admin chiso bi imports as)                  |
-| CHISO_SUPERSET_PASSWORD | (unset) its password; unset: the local Superset's, made once |
-|                        | in <data>/superset/admin.password                             |
-| CHISO_BI_PG_USER / _PASSWORD | superset / (empty): the login in role chiso_reader      |
-|                        | Superset reads schema published as (CHISO_WAREHOUSE=postgres) |
+:data:`SETTINGS` is the table of every variable: its default, what it does, and how its
+value is read and checked (a bad value is refused naming the variable). The loader, the
+table below (appended when this module loads) and README's table (``python -m
+warehouse.settings``, checked by a test) are all made from it: a default is written once.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -70,11 +26,6 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TIMEZONE_DEFAULT = "Asia/Ho_Chi_Minh"
 
 
-def _path(name: str, default: Path) -> Path:
-    value = os.environ.get(name)
-    return _resolved(value) if value else default
-
-
 @lru_cache(maxsize=64)
 def _resolved(value: str) -> Path:
     """A path setting made absolute, once per value: settings are read for every report
@@ -83,21 +34,254 @@ def _resolved(value: str) -> Path:
 
 
 WAREHOUSES = ("duckdb", "postgres")
+# the warehouse as an Airflow connection: its id, and the variable Airflow reads it from
+WAREHOUSE_CONNECTION_ID = "chiso_warehouse"
+WAREHOUSE_CONNECTION_ENV = "AIRFLOW_CONN_CHISO_WAREHOUSE"
 
 
 class SettingsError(UsageError, ValueError):
     """A setting has a value chiso cannot use; the message names the variable."""
 
 
+# -- reading one value: each takes the variable's name (for the message) and its text ------
+Read = Callable[[str, str], object]
+
+
+def _text(name: str, text: str) -> str:
+    return text.strip()
+
+
+def _optional(name: str, text: str) -> str | None:
+    return text.strip() or None
+
+
+def _path(name: str, text: str) -> Path:
+    return _resolved(text.strip())
+
+
+def _url(name: str, text: str) -> str:
+    value = text.strip().rstrip("/")
+    if urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc:
+        raise SettingsError(f"{name}={text!r}: give an http:// or https:// address")
+    return value
+
+
+def _count(minimum: int, maximum: int | None = None) -> Read:
+    def read(name: str, text: str) -> int:
+        value = text.strip()
+        if not value.isdigit() or int(value) < minimum or maximum and int(value) > maximum:
+            bound = f"from {minimum} to {maximum}" if maximum else f"{minimum} or more"
+            raise SettingsError(f"{name}={text!r}: give a whole number, {bound}")
+        return int(value)
+
+    return read
+
+
+def _seconds(name: str, text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # NaN too
+        raise SettingsError(f"{name}={text!r}: give a number of seconds, 0 or more")
+    return value
+
+
+def _flag(name: str, text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}={text!r}: give 1 (on) or 0 (off)")
+
+
+def _items(name: str, text: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+def _choice(*allowed: str, aliases: Mapping[str, str] | None = None) -> Read:
+    def read(name: str, text: str) -> str:
+        value = text.strip().lower()
+        value = (aliases or {}).get(value, value)
+        if value not in allowed:
+            raise SettingsError(f"{name}={value!r}: use one of {', '.join(allowed)}")
+        return value
+
+    return read
+
+
+def _memory(name: str, text: str) -> str:
+    value = text.strip()
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value):
+        raise SettingsError(f"{name}={value!r}: give a size with its unit, e.g. 4GB or 1500MiB")
+    return value
+
+
+def _zone(name: str, text: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    value = text.strip()
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"{name}={value!r}: give an IANA time zone, e.g. {TIMEZONE_DEFAULT}"
+        ) from None
+    return value
+
+
+def _provinces(name: str, text: str) -> tuple[str, ...]:
+    codes = _items(name, text)
+    if not codes or not all(code.isdigit() and len(code) == 2 for code in codes):
+        raise SettingsError(
+            f"{name}={text!r}: give two-digit province codes separated by commas, e.g. 20,08,14"
+        )
+    return codes
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: its default as it would be written there (``<project>``,
+    ``<data>`` and ``<cores>`` stand for the project folder, the data directory and the
+    machine's cores; empty is unset), what it does, how its value is read, and the
+    :class:`Settings` field it fills (none: read where its help says)."""
+
+    name: str
+    default: str
+    help: str
+    read: Read = _text
+    field: str | None = None
+
+    def value(self, env: Mapping[str, str], data: Path | None = None) -> object:
+        text = env.get(self.name, "")
+        if not text.strip():
+            text = self.default.replace("<project>", str(PROJECT_ROOT))
+            if "<cores>" in text:
+                text = text.replace("<cores>", str(len(os.sched_getaffinity(0))))
+            if data is not None:
+                text = text.replace("<data>", str(data))
+        return self.read(self.name, text)
+
+    def row(self) -> str:
+        shown = f"`{self.default}`" if self.default else "unset"
+        return f"| `{self.name}` | {shown} | {self.help} |"
+
+
+MiB = 1024 * 1024
+S = Setting
+SETTINGS: tuple[Setting, ...] = (
+    S("CHISO_DATA_DIR", "<project>/data", "all runtime data", _path, "data_dir"),
+    S("CHISO_INBOX_DIR", "<data>/inbox", "unit report files waiting", _path, "inbox_dir"),
+    S("CHISO_LANDING_DIR", "<data>/landing", "every raw input, kept unchanged", _path,
+      "landing_dir"),
+    S("CHISO_QUARANTINE_DIR", "<data>/quarantine", "rejected files, each with its error "
+      "report", _path, "quarantine_dir"),
+    S("CHISO_WAREHOUSE_PATH", "<data>/warehouse/chiso.duckdb", "the work area (the pipeline "
+      "only)", _path, "warehouse_path"),
+    S("CHISO_PUBLISHED_PATH", "<data>/published/chiso.duckdb", "what BI tools read, replaced "
+      "whole after each gate", _path, "published_path"),
+    S("CHISO_SNAPSHOT_DIR", "<data>/snapshots", "the monthly snapshots", _path,
+      "snapshot_dir"),
+    S("CHISO_DBT_PROJECT_DIR", "<project>/dbt_project", "the dbt project", _path,
+      "dbt_project_dir"),
+    S("CHISO_WAREHOUSE", "duckdb", "`postgres` runs raw loads, dbt, the gate and publication "
+      "on PostgreSQL", _choice(*WAREHOUSES, aliases={"postgresql": "postgres"}), "warehouse"),
+    S("CHISO_PROVINCES", "20,08,14", "the provinces this instance serves (post-2025 codes, "
+      "comma-separated): reports and templates per province", _provinces, "provinces"),
+    S("CHISO_TIMEZONE", TIMEZONE_DEFAULT, "the zone chiso's months, due days and schedules "
+      "are in", _zone, "timezone"),
+    S("CHISO_PG_HOST", "127.0.0.1", "the PostgreSQL warehouse's host"),
+    S("CHISO_PG_PORT", "5432", "its port", _count(1, 65535)),
+    S("CHISO_PG_USER", "chiso", "its user"),
+    S("CHISO_PG_PASSWORD", "", "its password"),
+    S("CHISO_PG_DBNAME", "chiso", "its database"),
+    S(WAREHOUSE_CONNECTION_ENV, "", "under Airflow, the connection `chiso_warehouse` "
+      "(`postgresql://user:pass@host:port/db`); wins over `CHISO_PG_*`; in a task without "
+      "it, the connection is asked of Airflow (dags/chiso_common.py)", _optional),
+    S("CHISO_KEEP_VERSIONS", "5", "earlier published versions kept for `chiso rollback`",
+      _count(1), "keep_versions"),
+    S("CHISO_PORTAL_BASE_URL", "https://dichvucong.gov.vn", "the public service portal",
+      _url, "portal_base_url"),
+    S("CHISO_PORTAL_APIS", "new,old", "the index-766 APIs fetched", _items, "portal_apis"),
+    S("CHISO_PORTAL_SUB_UNITS", "H37", "portal codes of the provinces whose departments and "
+      "communes are fetched", _items, "portal_sub_units"),
+    S("CHISO_PORTAL_PAGE_SIZE", "100", "the old API's page size (pages fetched until a short "
+      "one)", _count(1), "portal_page_size"),
+    S("CHISO_HTTP_TIMEOUT", "30", "seconds an HTTP request may take", _seconds,
+      "http_timeout"),
+    S("CHISO_HTTP_ATTEMPTS", "3", "attempts per request", _count(1), "http_attempts"),
+    S("CHISO_HTTP_BACKOFF", "2", "seconds before the first retry (doubling)", _seconds,
+      "http_backoff"),
+    S("CHISO_HTTP_MIN_INTERVAL", "1", "seconds between two requests to one host (polite)",
+      _seconds, "http_min_interval"),
+    S("CHISO_DATA_DOCS", "1", "write the Great Expectations Data Docs each run (`0` skips "
+      "them)", _flag, "data_docs"),
+    S("CHISO_MAX_FILE_BYTES", str(20 * MiB), "bytes (20 MiB): a larger report file is "
+      "rejected (and refused at the door of the units' pages)", _count(1), "max_file_bytes"),
+    S("CHISO_MAX_XLSX_EXPANDED_BYTES", str(200 * MiB), "bytes (200 MiB): an xlsx larger "
+      "unpacked is rejected (zip bombs)", _count(1), "max_xlsx_expanded_bytes"),
+    S("CHISO_INGEST_WORKERS", "<cores>", "processes that read and validate report files in "
+      "parallel (`1`: in the run's own process; fewer than 32 files are always read there)",
+      _count(1), "ingest_workers"),
+    S("CHISO_DUCKDB_MEMORY_LIMIT", "4GB", "the memory dbt's DuckDB may take before it spills "
+      "to disk (DuckDB's own default is 80 % of the machine)", _memory,
+      "duckdb_memory_limit"),
+    S("CHISO_COSMOS_MODE", "watcher", "how the model-by-model DAG runs dbt (`runner`, "
+      "`subprocess`)", _choice("watcher", "runner", "subprocess"), "cosmos_mode"),
+    S("CHISO_ALERT_WEBHOOK", "", "a failed Airflow task POSTs a JSON summary there, and the "
+      "reminders to report are POSTed there", _optional, "alert_webhook"),
+    S("CHISO_TEMPLATE_URL", "", "where units download the report template, said in the "
+      "reminders", _optional, "template_url"),
+    S("CHISO_VERBOSE", "0", "`1`: dbt's and third-party logs in the output, not only in "
+      "files", _flag, "verbose"),
+    S("CHISO_WEB_BASE_URL", "http://127.0.0.1:8090", "where the units' links open (`chiso "
+      "serve`; in production the API server's `/chiso`)", _url, "web_base_url"),
+    S("CHISO_WEB_SECRET", "", "the key that signs the units' links; unset: a random key in "
+      "`<data>/web/secret.key` (set it to share links across machines)", _optional,
+      "web_secret"),
+    S("CHISO_WEB_LINK_DAYS", "120", "days a unit's link stays valid", _count(1),
+      "web_link_days"),
+    S("CHISO_WEB_UPLOADS_PER_HOUR", "12", "files a unit may send in an hour through its link",
+      _count(1), "web_uploads_per_hour"),
+    S("CHISO_SUPERSET_VENV", "<project>/.venv-superset", "Superset's own environment "
+      "(`chiso bi setup`)", _path, "superset_venv"),
+    S("CHISO_SUPERSET_URL", "http://127.0.0.1:8088", "where `chiso bi serve` listens and "
+      "`chiso bi import` sends the dashboards", _url, "superset_url"),
+    S("CHISO_SUPERSET_USER", "admin", "the Superset admin `chiso bi` imports as", _text,
+      "superset_user"),
+    S("CHISO_SUPERSET_PASSWORD", "", "its password; unset: the local Superset's, made once "
+      "in `<data>/superset/admin.password`", _optional, "superset_password"),
+    S("CHISO_BI_PG_USER", "superset", "the login in role `chiso_reader` Superset reads "
+      "schema `published` as (`CHISO_WAREHOUSE=postgres`)", _text, "bi_pg_user"),
+    S("CHISO_BI_PG_PASSWORD", "", "its password", _optional, "bi_pg_password"),
+    S("CHISO_FAULT_KILL_AT", "", "tests: the named point a process is killed at",
+      _optional),
+    S("CHISO_FAULT_PAUSE_BEFORE_REPLACE", "0", "tests: seconds to pause before a publication "
+      "replaces the last", _seconds, "fault_pause_before_replace"),
+)  # fmt: skip
+SETTING = {setting.name: setting for setting in SETTINGS}
+
+
+def _read(name: str, env: Mapping[str, str] | None = None) -> object:
+    return SETTING[name].value(os.environ if env is None else env)
+
+
+def settings_table() -> str:
+    """Every setting as a Markdown table (README's, and this module's docstring)."""
+    rows = [setting.row() for setting in SETTINGS]
+    return "\n".join(["| variable | default | what it does |", "| --- | --- | --- |", *rows])
+
+
 @dataclass(frozen=True)
 class PostgresSettings:
     """Where the PostgreSQL warehouse is. The password never appears in a repr or a log."""
 
-    host: str = "127.0.0.1"
-    port: int = 5432
-    user: str = "chiso"
-    password: str = field(default="", repr=False)
-    dbname: str = "chiso"
+    host: str
+    port: int
+    user: str
+    password: str = field(repr=False)
+    dbname: str
 
     def environment(self) -> dict[str, str]:
         """The CHISO_PG_* variables dbt's profile reads (dbt takes nothing else)."""
@@ -112,6 +296,8 @@ class PostgresSettings:
 
 @dataclass(frozen=True)
 class Settings:
+    """The values of :data:`SETTINGS` (see each one's help); made by :func:`load_settings`."""
+
     data_dir: Path
     inbox_dir: Path
     landing_dir: Path
@@ -120,39 +306,39 @@ class Settings:
     published_path: Path
     snapshot_dir: Path
     dbt_project_dir: Path
-    portal_base_url: str
+    warehouse: str
+    provinces: tuple[str, ...]
     timezone: str
-    keep_versions: int = 5
-    http_timeout: float = 30.0
-    http_attempts: int = 3
-    http_backoff: float = 2.0
-    http_min_interval: float = 1.0
-    portal_apis: tuple[str, ...] = ("new", "old")
-    portal_sub_units: tuple[str, ...] = ("H37",)
-    portal_page_size: int = 100
-    data_docs: bool = True
-    max_file_bytes: int = 20 * 1024 * 1024
-    max_xlsx_expanded_bytes: int = 200 * 1024 * 1024
-    warehouse: str = "duckdb"
-    provinces: tuple[str, ...] = ("20", "08", "14")
-    postgres: PostgresSettings = field(default_factory=PostgresSettings)
-    alert_webhook: str | None = None
-    template_url: str | None = None
-    cosmos_mode: str = "watcher"
-    ingest_workers: int = 1
-    duckdb_memory_limit: str = "4GB"  # dbt's DuckDB spills to disk beyond it
-    verbose: bool = False  # dbt's console log streamed (else only its log file)
-    web_base_url: str = "http://127.0.0.1:8090"
-    web_secret: str | None = None
-    web_link_days: int = 120
-    web_uploads_per_hour: int = 12
-    superset_venv: Path = PROJECT_ROOT / ".venv-superset"
-    superset_url: str = "http://127.0.0.1:8088"
-    superset_user: str = "admin"
-    superset_password: str | None = None
-    bi_pg_user: str = "superset"
-    bi_pg_password: str | None = None
-    fault_pause_before_replace: float = 0.0
+    postgres: PostgresSettings
+    keep_versions: int
+    portal_base_url: str
+    portal_apis: tuple[str, ...]
+    portal_sub_units: tuple[str, ...]
+    portal_page_size: int
+    http_timeout: float
+    http_attempts: int
+    http_backoff: float
+    http_min_interval: float
+    data_docs: bool
+    max_file_bytes: int
+    max_xlsx_expanded_bytes: int
+    ingest_workers: int
+    duckdb_memory_limit: str  # dbt's DuckDB spills to disk beyond it
+    cosmos_mode: str
+    alert_webhook: str | None
+    template_url: str | None
+    verbose: bool  # dbt's console log streamed (else only its log file)
+    web_base_url: str
+    web_secret: str | None
+    web_link_days: int
+    web_uploads_per_hour: int
+    superset_venv: Path
+    superset_url: str
+    superset_user: str
+    superset_password: str | None
+    bi_pg_user: str
+    bi_pg_password: str | None
+    fault_pause_before_replace: float
 
     @property
     def web_dir(self) -> Path:
@@ -213,140 +399,51 @@ class Settings:
 def timezone() -> str:
     """CHISO_TIMEZONE, checked: the zone chiso's months, due days and schedules are in.
     Read alone by the DAG files (cheap: nothing else is resolved)."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    value = os.environ.get("CHISO_TIMEZONE", "").strip() or TIMEZONE_DEFAULT
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise SettingsError(
-            f"CHISO_TIMEZONE={value!r}: give an IANA time zone, e.g. {TIMEZONE_DEFAULT}"
-        ) from None
-    return value
+    return _read("CHISO_TIMEZONE")
 
 
 def dbt_project_dir() -> Path:
     """Just the dbt project folder: read for every report file, so kept cheap."""
-    return _path("CHISO_DBT_PROJECT_DIR", PROJECT_ROOT / "dbt_project")
+    return _read("CHISO_DBT_PROJECT_DIR")
 
 
-def _list(name: str, default: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in os.environ.get(name, default).split(",") if item.strip())
-
-
-# the warehouse as an Airflow connection: its id, and the variable Airflow reads it from
-WAREHOUSE_CONNECTION_ID = "chiso_warehouse"
-WAREHOUSE_CONNECTION_ENV = "AIRFLOW_CONN_CHISO_WAREHOUSE"
-
-
-def _postgres() -> PostgresSettings:
+def _postgres(env: Mapping[str, str]) -> PostgresSettings:
     """The connection ``chiso_warehouse`` as a URI in AIRFLOW_CONN_CHISO_WAREHOUSE (set by
     the deployment, or by :func:`use_warehouse_connection` in a task that asked Airflow for
-    it), else CHISO_PG_*."""
-    uri = os.environ.get(WAREHOUSE_CONNECTION_ENV)
-    if uri:
-        parts = urlsplit(uri)
-        if parts.scheme not in ("postgres", "postgresql"):
-            raise SettingsError(
-                f"{WAREHOUSE_CONNECTION_ENV} must be a postgresql:// URI, "
-                f"got scheme {parts.scheme!r}"
-            )
-        return PostgresSettings(
-            host=parts.hostname or "127.0.0.1",
-            port=parts.port or 5432,
-            user=unquote(parts.username or "chiso"),
-            password=unquote(parts.password or ""),
-            dbname=parts.path.lstrip("/") or "chiso",
-        )
-    return PostgresSettings(
-        host=os.environ.get("CHISO_PG_HOST", "127.0.0.1"),
-        port=int(os.environ.get("CHISO_PG_PORT", 5432)),
-        user=os.environ.get("CHISO_PG_USER", "chiso"),
-        password=os.environ.get("CHISO_PG_PASSWORD", ""),
-        dbname=os.environ.get("CHISO_PG_DBNAME", "chiso"),
-    )
-
-
-def _choice(
-    name: str, default: str, allowed: tuple[str, ...], aliases: dict[str, str] | None = None
-) -> str:
-    value = os.environ.get(name, default).strip().lower()
-    value = (aliases or {}).get(value, value)
-    if value not in allowed:
-        raise SettingsError(f"{name}={value!r}: use one of {', '.join(allowed)}")
-    return value
-
-
-def _positive(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    if not value.isdigit() or int(value) < 1:
-        raise SettingsError(f"{name}={value!r}: give a whole number, 1 or more")
-    return int(value)
-
-
-def _memory(name: str, default: str) -> str:
-    value = os.environ.get(name, "").strip() or default
-    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value):
-        raise SettingsError(f"{name}={value!r}: give a size with its unit, e.g. 4GB or 1500MiB")
-    return value
-
-
-def load_settings() -> Settings:
-    """Read the settings from the environment (call again after changing it)."""
-    data = _path("CHISO_DATA_DIR", PROJECT_ROOT / "data")
-    provinces = _list("CHISO_PROVINCES", "20,08,14")
-    if not provinces or not all(code.isdigit() and len(code) == 2 for code in provinces):
+    it), else CHISO_PG_*; what the URI leaves out, CHISO_PG_*'s defaults."""
+    given = {
+        part: SETTING[f"CHISO_PG_{part.upper()}"].value(env)
+        for part in ("host", "port", "user", "password", "dbname")
+    }
+    uri = _read(WAREHOUSE_CONNECTION_ENV, env)
+    if not uri:
+        return PostgresSettings(**given)
+    parts = urlsplit(uri)
+    if parts.scheme not in ("postgres", "postgresql"):
         raise SettingsError(
-            f"CHISO_PROVINCES={os.environ.get('CHISO_PROVINCES')!r}: give two-digit province "
-            "codes separated by commas, e.g. 20,08,14"
+            f"{WAREHOUSE_CONNECTION_ENV} must be a postgresql:// URI, got scheme {parts.scheme!r}"
         )
-    return Settings(
-        data_dir=data,
-        inbox_dir=_path("CHISO_INBOX_DIR", data / "inbox"),
-        landing_dir=_path("CHISO_LANDING_DIR", data / "landing"),
-        quarantine_dir=_path("CHISO_QUARANTINE_DIR", data / "quarantine"),
-        warehouse_path=_path("CHISO_WAREHOUSE_PATH", data / "warehouse" / "chiso.duckdb"),
-        published_path=_path("CHISO_PUBLISHED_PATH", data / "published" / "chiso.duckdb"),
-        snapshot_dir=_path("CHISO_SNAPSHOT_DIR", data / "snapshots"),
-        dbt_project_dir=dbt_project_dir(),
-        portal_base_url=os.environ.get("CHISO_PORTAL_BASE_URL", "https://dichvucong.gov.vn"),
-        timezone=timezone(),
-        keep_versions=int(os.environ.get("CHISO_KEEP_VERSIONS", 5)),
-        http_timeout=float(os.environ.get("CHISO_HTTP_TIMEOUT", 30)),
-        http_attempts=int(os.environ.get("CHISO_HTTP_ATTEMPTS", 3)),
-        http_backoff=float(os.environ.get("CHISO_HTTP_BACKOFF", 2)),
-        http_min_interval=float(os.environ.get("CHISO_HTTP_MIN_INTERVAL", 1)),
-        portal_apis=_list("CHISO_PORTAL_APIS", "new,old"),
-        portal_sub_units=_list("CHISO_PORTAL_SUB_UNITS", "H37"),
-        portal_page_size=int(os.environ.get("CHISO_PORTAL_PAGE_SIZE", 100)),
-        data_docs=os.environ.get("CHISO_DATA_DOCS", "1") not in ("0", "false", "no"),
-        max_file_bytes=int(os.environ.get("CHISO_MAX_FILE_BYTES", 20 * 1024 * 1024)),
-        max_xlsx_expanded_bytes=int(
-            os.environ.get("CHISO_MAX_XLSX_EXPANDED_BYTES", 200 * 1024 * 1024)
-        ),
-        warehouse=_choice("CHISO_WAREHOUSE", "duckdb", WAREHOUSES, {"postgresql": "postgres"}),
-        provinces=provinces,
-        postgres=_postgres(),
-        alert_webhook=os.environ.get("CHISO_ALERT_WEBHOOK") or None,
-        template_url=os.environ.get("CHISO_TEMPLATE_URL") or None,
-        cosmos_mode=_choice("CHISO_COSMOS_MODE", "watcher", ("watcher", "runner", "subprocess")),
-        ingest_workers=_positive("CHISO_INGEST_WORKERS", len(os.sched_getaffinity(0))),
-        duckdb_memory_limit=_memory("CHISO_DUCKDB_MEMORY_LIMIT", "4GB"),
-        fault_pause_before_replace=float(os.environ.get("CHISO_FAULT_PAUSE_BEFORE_REPLACE", 0)),
-        verbose=verbose(),
-        web_base_url=os.environ.get("CHISO_WEB_BASE_URL", "http://127.0.0.1:8090").rstrip("/"),
-        web_secret=os.environ.get("CHISO_WEB_SECRET") or None,
-        web_link_days=_positive("CHISO_WEB_LINK_DAYS", 120),
-        web_uploads_per_hour=_positive("CHISO_WEB_UPLOADS_PER_HOUR", 12),
-        superset_venv=_path("CHISO_SUPERSET_VENV", PROJECT_ROOT / ".venv-superset"),
-        superset_url=os.environ.get("CHISO_SUPERSET_URL", "http://127.0.0.1:8088").rstrip("/"),
-        superset_user=os.environ.get("CHISO_SUPERSET_USER") or "admin",
-        superset_password=os.environ.get("CHISO_SUPERSET_PASSWORD") or None,
-        bi_pg_user=os.environ.get("CHISO_BI_PG_USER") or "superset",
-        bi_pg_password=os.environ.get("CHISO_BI_PG_PASSWORD") or None,
+    default = {part: SETTING[f"CHISO_PG_{part.upper()}"].value({}) for part in given}
+    try:
+        port = parts.port
+    except ValueError:
+        raise SettingsError(f"{WAREHOUSE_CONNECTION_ENV}: its port is not a number") from None
+    return PostgresSettings(
+        host=parts.hostname or default["host"],
+        port=port or default["port"],
+        user=unquote(parts.username or default["user"]),
+        password=unquote(parts.password or ""),
+        dbname=parts.path.lstrip("/") or default["dbname"],
     )
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from the environment (call again after changing it); a bad value
+    is refused with a :class:`SettingsError` naming its variable."""
+    env = os.environ if env is None else env
+    data = SETTING["CHISO_DATA_DIR"].value(env)
+    values = {setting.field: setting.value(env, data) for setting in SETTINGS if setting.field}
+    return Settings(**values, postgres=_postgres(env))
 
 
 def child_environment(**values: str) -> dict[str, str]:
@@ -406,10 +503,17 @@ def verbose() -> bool:
     """CHISO_VERBOSE=1: dbt's console log and third-party libraries' logs (Great
     Expectations, cosmos) in the output and task logs. ``chiso run --verbose`` streams
     dbt's log for that run only (``Settings.verbose``)."""
-    return os.environ.get("CHISO_VERBOSE", "0").strip().lower() in ("1", "true", "yes")
+    return _read("CHISO_VERBOSE")
 
 
 def fault_kill_point() -> str | None:
     """The named point a test asked this process to be killed at (CHISO_FAULT_KILL_AT): read
     here each time, so a test can set it in a child's environment."""
-    return os.environ.get("CHISO_FAULT_KILL_AT") or None
+    return _read("CHISO_FAULT_KILL_AT")
+
+
+if __doc__:  # None under python -OO
+    __doc__ += "\n" + settings_table() + "\n"
+
+if __name__ == "__main__":  # README's table: python -m warehouse.settings
+    print(settings_table())

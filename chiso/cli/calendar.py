@@ -52,16 +52,13 @@ def cmd_exceptions(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     settings.ensure_dirs()
-    conn = raw_connection(settings)
-    try:
+    with closing(raw_connection(settings)) as conn:
         granted = exceptions(conn)  # creates the calendar's raw tables where missing
         uses = dict(
             conn.execute(
                 "select exception_id, count(*) from raw.reporting_exception_uses group by 1"
             ).fetchall()
         )
-    finally:
-        conn.close()
     for item in granted:
         print(
             f"{item.exception_id:<14} {item.unit_code:<18} {item.period} until "

@@ -11,7 +11,7 @@ from warehouse.settings import load_settings
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:
-    from warehouse.catalog import summary, validate
+    from chiso.catalog import summary, validate
 
     settings = load_settings()
     seeds = settings.dbt_project_dir / "seeds"

@@ -13,8 +13,8 @@ from warehouse.settings import load_settings
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
+    from chiso.snapshot import snapshot, verify
     from warehouse.lock import run_lock
-    from warehouse.snapshot import snapshot, verify
 
     settings = load_settings()
     settings.ensure_dirs()
@@ -37,8 +37,8 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
 
 def _snapshot_diff(settings, args: argparse.Namespace) -> int:
+    from chiso.snapshot_diff import diff
     from warehouse.periods import check_period
-    from warehouse.snapshot_diff import diff
 
     if len(args.periods) != 2:
         raise UsageError("chiso snapshot diff needs two months: OLDER NEWER")
@@ -49,7 +49,7 @@ def _snapshot_diff(settings, args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from warehouse.snapshot import export
+    from chiso.snapshot import export
 
     for path in export(load_settings(), Path(args.out), args.format):
         print(path)
@@ -57,7 +57,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from warehouse.report import to_pdfs, to_png, write_report
+    from chiso.report import to_pdfs, to_png, write_report
 
     settings = load_settings()
     out = Path(args.out) if args.out else settings.data_dir / "reports"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from contextlib import closing
 from pathlib import Path
 
 from chiso.cli.common import EXIT_OK, portal_period
@@ -14,12 +15,8 @@ def _with_warehouse(settings, holder: str, work):
     from warehouse.backends import raw_connection
     from warehouse.lock import run_lock
 
-    with run_lock(settings.lock_path, holder):
-        conn = raw_connection(settings)
-        try:
-            return work(conn)
-        finally:
-            conn.close()
+    with run_lock(settings.lock_path, holder), closing(raw_connection(settings)) as conn:
+        return work(conn)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:

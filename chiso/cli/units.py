@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 
@@ -20,27 +21,26 @@ def import_lists(settings, lists, effective_on: date | None = None, log=print) -
     from warehouse.lock import run_lock
 
     failures = 0
-    with run_lock(settings.lock_path, "chiso units import"):
-        conn = raw_connection(settings)
-        try:
-            for path, group, province in lists:
-                try:
-                    result = import_list(
-                        conn,
-                        Path(path),
-                        group,
-                        province,
-                        settings.provinces,
-                        settings.landing_dir,
-                        effective_on,
-                    )
-                except UnitListError as exc:
-                    print(f"error: {exc}", file=sys.stderr)
-                    failures += 1
-                    continue
-                log(f"{Path(path).name} ({group}, province {province}): {result.line()}")
-        finally:
-            conn.close()
+    with (
+        run_lock(settings.lock_path, "chiso units import"),
+        closing(raw_connection(settings)) as conn,
+    ):
+        for path, group, province in lists:
+            try:
+                result = import_list(
+                    conn,
+                    Path(path),
+                    group,
+                    province,
+                    settings.provinces,
+                    settings.landing_dir,
+                    effective_on,
+                )
+            except UnitListError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                failures += 1
+                continue
+            log(f"{Path(path).name} ({group}, province {province}): {result.line()}")
     return failures
 
 

@@ -15,7 +15,7 @@ import csv
 import json
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -198,15 +198,14 @@ def ingest_sample_sources(settings, start: str, end: str, log=print) -> str:
     with serve_portal() as url:
         local = dataclasses.replace(settings, portal_base_url=url, http_min_interval=0.0)
         answers, scores = portal_766.ingest(local, requests, "chiso demo (sample sources)", log)
-    with run_lock(settings.lock_path, "chiso demo (sample exports)"):
-        conn = raw_connection(settings)
-        try:
-            _, provision_rows = exports.ingest_export(
-                conn, provision.EXPORT, provision_csv, end, settings
-            )
-            _, dti_rows = exports.ingest_export(conn, dti.EXPORT, dti_csv, "undated", settings)
-        finally:
-            conn.close()
+    with (
+        run_lock(settings.lock_path, "chiso demo (sample exports)"),
+        closing(raw_connection(settings)) as conn,
+    ):
+        _, provision_rows = exports.ingest_export(
+            conn, provision.EXPORT, provision_csv, end, settings
+        )
+        _, dti_rows = exports.ingest_export(conn, dti.EXPORT, dti_csv, "undated", settings)
     return (
         f"portal replay: {answers} monthly answers fetched from {url}, {scores} score rows "
         f"loaded; provision {provision_rows} rows; DTI {dti_rows} rows"

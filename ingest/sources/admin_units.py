@@ -16,38 +16,14 @@ from contextlib import closing
 from functools import cache
 from importlib import metadata, resources
 
+from warehouse import raw_schema
 from warehouse.errors import ChisoError
 from warehouse.raw import insert_rows, table_columns
+from warehouse.transaction import transaction
 
 LIBRARY = "vietnamadminunits"
 
-DDL = """
-create schema if not exists raw;
-create table if not exists raw.reference_loads (
-    source varchar primary key, version varchar not null, loaded_at timestamptz not null
-);
-create table if not exists raw.admin_units_legacy (
-    province_code varchar not null, province_name varchar not null,
-    district_code varchar not null, district_name varchar not null, district_type varchar,
-    commune_code varchar, commune_name varchar, commune_type varchar,
-    source_version varchar not null
-);
-create table if not exists raw.admin_units_2025 (
-    province_code varchar not null, province_name varchar not null,
-    commune_code varchar not null, commune_name varchar not null, commune_type varchar,
-    source_version varchar not null
-);
-create table if not exists raw.admin_unit_crosswalk (
-    old_province_code varchar not null, old_district_code varchar not null,
-    old_commune_code varchar, new_province_code varchar not null,
-    new_commune_code varchar not null, is_divided boolean not null,
-    is_default_new boolean not null, source_version varchar not null
-);
-create table if not exists raw.admin_province_crosswalk (
-    old_province_code varchar not null, new_province_code varchar not null,
-    source_version varchar not null
-);
-"""
+DDL = raw_schema.ADMIN_UNITS  # warehouse/raw_schema.py: every raw table
 
 
 class AdminUnitsError(ChisoError):
@@ -136,8 +112,7 @@ def load(conn) -> str:
     if loaded and loaded[0] == version:
         return f"administrative units: {LIBRARY} {version} already loaded"
     tables = library_tables()
-    conn.execute("begin transaction")
-    try:
+    with transaction(conn):
         for table, rows in tables.items():
             conn.execute(f"delete from raw.{table}")
             insert_rows(conn, f"raw.{table}", table_columns(conn, "raw", table), rows)
@@ -146,9 +121,5 @@ def load(conn) -> str:
             "insert into raw.reference_loads values (?, ?, ?)",
             [LIBRARY, version, datetime.now(UTC)],
         )
-        conn.execute("commit")
-    except BaseException:
-        conn.execute("rollback")
-        raise
     counts = ", ".join(f"{table} {len(rows)}" for table, rows in tables.items())
     return f"administrative units: {LIBRARY} {version} loaded ({counts})"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ingest.exports import Export, ExportError, province_code, unmatched
 from ingest.parsing import ParseError, parse_number
+from warehouse import raw_schema
 
 SOURCE = "dti_scores"
 PILLARS = {  # export column -> raw column
@@ -22,16 +23,7 @@ PILLARS = {  # export column -> raw column
 }
 COLUMNS = ("TinhThanh", *PILLARS, "Nam")
 
-DDL = f"""
-create schema if not exists raw;
-create table if not exists raw.{SOURCE} (
-    file_sha256 varchar not null, source_row integer not null,
-    province_name varchar not null, province_code varchar not null, year integer not null,
-    {", ".join(f"{column} double precision" for column in PILLARS.values())},
-    source_file_name varchar not null, loaded_at timestamptz not null,
-    primary key (file_sha256, source_row)
-);
-"""
+DDL = raw_schema.DTI  # warehouse/raw_schema.py: every raw table
 
 
 def parse(rows: list[dict[str, str]], period: str) -> list[tuple]:

@@ -24,6 +24,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import astuple, dataclass, field, fields
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -31,9 +32,11 @@ from pathlib import Path
 
 from ingest.http import FetchError, post
 from ingest.landing import land_bytes
+from warehouse import raw_schema
 from warehouse.errors import ChisoError
 from warehouse.raw import insert_rows
 from warehouse.settings import Settings
+from warehouse.transaction import transaction
 
 SOURCE = "portal_766"
 NEW_PATH = "/api/v1/reporting/evaluation/service-results"
@@ -53,32 +56,7 @@ UNIT_KINDS = {"1": "province", "2": "department", "3": "commune"}
 MAX_PAGES = 200
 _PORTAL_PROVINCE = re.compile(r"(?:^|\.)(H\d{2})(?=\.|$)")
 
-DDL = """
-create schema if not exists raw;
-create table if not exists raw.portal_766_scores (
-    file_sha256 varchar not null, period_kind varchar not null, period varchar not null,
-    department_code varchar not null, department_name varchar not null,
-    province_code varchar, total_score double precision, score_delta double precision,
-    ckmb double precision, tdgq double precision, clgq double precision,
-    tttt double precision, mdhl double precision, mdsh double precision,
-    load_id varchar not null, loaded_at timestamptz not null,
-    primary key (file_sha256, department_code)
-);
-alter table raw.portal_766_scores add column if not exists api varchar;
-alter table raw.portal_766_scores add column if not exists unit_kind varchar;
-alter table raw.portal_766_scores add column if not exists agency_id varchar;
-alter table raw.portal_766_scores add column if not exists national_rank integer;
-alter table raw.portal_766_scores add column if not exists request_key varchar;
-alter table raw.portal_766_scores add column if not exists fetched_at timestamptz;
-create table if not exists raw.portal_766_national (
-    file_sha256 varchar not null, request_key varchar not null,
-    period_kind varchar not null, period varchar not null,
-    measure varchar not null, category varchar not null, month varchar,
-    value double precision, percent double precision,
-    load_id varchar not null, loaded_at timestamptz not null,
-    fetched_at timestamptz
-);
-"""
+DDL = raw_schema.PORTAL_766  # warehouse/raw_schema.py: every raw table
 
 
 @dataclass(frozen=True)
@@ -547,16 +525,6 @@ def _insert(conn, scores: list[ScoreRow], national: list[NationalRow]) -> None:
     )
 
 
-def _in_transaction(conn, work: Callable[[], None]) -> None:
-    conn.execute("begin transaction")
-    try:
-        work()
-        conn.execute("commit")
-    except BaseException:
-        conn.execute("rollback")
-        raise
-
-
 def load(conn, folder: Path, settings: Settings) -> int:
     """Load one landed request (all its pages) into ``raw.portal_766_scores`` and
     ``raw.portal_766_national`` in one transaction; a request that has rows loads once
@@ -571,7 +539,8 @@ def load(conn, folder: Path, settings: Settings) -> int:
         for table in ("portal_766_scores", "portal_766_national")
     ):
         return 0
-    _in_transaction(conn, lambda: _insert(conn, scores, national))
+    with transaction(conn):
+        _insert(conn, scores, national)
     return len(scores)
 
 
@@ -592,12 +561,8 @@ def ingest(
         if progress:
             log(f"[{number}/{len(requests)}] {request.api} API {request.period}: {request.params}")
         folders.append(fetch(settings, request, log))
-    with run_lock(settings.lock_path, holder):
-        conn = raw_connection(settings)
-        try:
-            rows = sum(load(conn, folder, settings) for folder in folders)
-        finally:
-            conn.close()
+    with run_lock(settings.lock_path, holder), closing(raw_connection(settings)) as conn:
+        rows = sum(load(conn, folder, settings) for folder in folders)
     return len(folders), rows
 
 
@@ -618,12 +583,10 @@ def reload(conn, settings: Settings) -> int:
         scores += folder_scores
         national += folder_national
 
-    def work() -> None:
+    with transaction(conn):
         conn.execute("delete from raw.portal_766_scores")
         conn.execute("delete from raw.portal_766_national")
         _insert(conn, scores, national)
-
-    _in_transaction(conn, work)
     return len(scores)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ingest.exports import Export, ExportError, province_code, unmatched
 from ingest.parsing import ParseError, parse_count
+from warehouse import raw_schema
 
 SOURCE = "portal_provision"
 COUNTS = {  # export column -> raw column
@@ -25,16 +26,7 @@ COUNTS = {  # export column -> raw column
 }
 COLUMNS = ("TinhThanh", *COUNTS)
 
-DDL = f"""
-create schema if not exists raw;
-create table if not exists raw.{SOURCE} (
-    file_sha256 varchar not null, source_row integer not null, period varchar not null,
-    province_name varchar not null, province_code varchar not null,
-    {", ".join(f"{column} bigint" for column in COUNTS.values())},
-    source_file_name varchar not null, loaded_at timestamptz not null,
-    primary key (file_sha256, source_row)
-);
-"""
+DDL = raw_schema.PROVISION  # warehouse/raw_schema.py: every raw table
 
 
 def parse(rows: list[dict[str, str]], period: str) -> list[tuple]:

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
+from warehouse import raw_schema
 from warehouse.raw import insert_rows
+from warehouse.transaction import transaction
 
 # the columns of target_progress the history keeps, then the snapshot's month and lineage
 FROZEN = {
@@ -29,21 +32,7 @@ FROZEN = {
     "projected_value_at_deadline": "double precision",
     "status": "varchar",
 }
-DDL = f"""
-create schema if not exists raw;
-create table if not exists raw.snapshot_loads (
-    period varchar primary key, file_sha256 varchar not null
-);
-create table if not exists raw.snapshot_target_progress (
-    snapshot_period varchar not null,
-    {", ".join(f"{name} {kind}" for name, kind in FROZEN.items())},
-    file_sha256 varchar,
-    loaded_at timestamptz
-);
--- a warehouse from before these columns (its table was copied whole from the Parquet)
-alter table raw.snapshot_target_progress add column if not exists file_sha256 varchar;
-alter table raw.snapshot_target_progress add column if not exists loaded_at timestamptz;
-"""
+DDL = raw_schema.SNAPSHOTS  # warehouse/raw_schema.py: every raw table
 TABLE = "target_progress"
 COLUMNS = ["snapshot_period", *FROZEN, "file_sha256", "loaded_at"]
 
@@ -52,14 +41,11 @@ def _read(path: Path, period: str, sha256: str) -> list[tuple]:
     """The snapshot's rows, in COLUMNS order."""
     import duckdb
 
-    local = duckdb.connect()
-    try:
+    with closing(duckdb.connect()) as local:
         return local.execute(
             f"select ?, {', '.join(FROZEN)}, ?, ? from read_parquet(?)",
             [period, sha256, datetime.now(UTC), str(path)],
         ).fetchall()
-    finally:
-        local.close()
 
 
 def load(conn, snapshot_dir: Path) -> str:
@@ -78,8 +64,7 @@ def load(conn, snapshot_dir: Path) -> str:
         if hashlib.sha256(path.read_bytes()).hexdigest() != expected:
             raise RuntimeError(f"{path} does not match its manifest: not loaded")
         rows = _read(path, manifest["period"], expected)
-        conn.execute("begin transaction")
-        try:
+        with transaction(conn):
             conn.execute(
                 "delete from raw.snapshot_target_progress where snapshot_period = ?",
                 [manifest["period"]],
@@ -89,10 +74,6 @@ def load(conn, snapshot_dir: Path) -> str:
             conn.execute(
                 "insert into raw.snapshot_loads values (?, ?)", [manifest["period"], expected]
             )
-            conn.execute("commit")
-        except BaseException:
-            conn.execute("rollback")
-            raise
         months.append(manifest["period"])
     return f"snapshots: {len(months)} month(s) loaded" + (
         f" ({', '.join(months)})" if months else ""

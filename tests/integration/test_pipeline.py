@@ -377,7 +377,7 @@ def test_a_corrected_file_supersedes_the_first_while_both_stay_in_raw(
 
 
 def test_history_holds_one_row_per_target_unit_and_snapshot_month(settings, sample_inbox):
-    from warehouse.snapshot import snapshot
+    from chiso.snapshot import snapshot
 
     run("2025-08", settings, log=QUIET)
     snapshot(settings, "2025-08", log=QUIET)

@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
+from chiso.report import chromium
 from tests.conftest import VENV_BIN
-from warehouse.report import chromium
 
 pytestmark = pytest.mark.slow
 

@@ -14,11 +14,11 @@ import pytest
 from chiso.cli import main
 from chiso.pipeline import run
 from chiso.samples.report_files import generate
+from chiso.snapshot import SnapshotError, snapshot
+from chiso.snapshot_diff import diff
 from ingest.sources.unit_files import read_report
 from tests.clerk_files import received
 from tests.conftest import set_csv_cell
-from warehouse.snapshot import SnapshotError, snapshot
-from warehouse.snapshot_diff import diff
 
 pytestmark = pytest.mark.slow
 QUIET = lambda _: None  # noqa: E731
@@ -147,7 +147,7 @@ def test_snapshot_diff_names_what_the_newer_close_changed_in_history(two_closes,
 
 
 def test_an_override_is_marked_in_the_marts_and_the_report(two_closes, tmp_path):
-    from warehouse.report import write_report
+    from chiso.report import write_report
 
     settings, original, *_ = two_closes
     conn = duckdb.connect(str(settings.published_path), read_only=True)

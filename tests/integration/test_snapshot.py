@@ -29,7 +29,7 @@ def data(demo, tmp_path, monkeypatch):
 
 
 def test_snapshot_round_trip_and_tampering_is_named(data):
-    from warehouse.snapshot import snapshot, verify
+    from chiso.snapshot import snapshot, verify
 
     folder = snapshot(data, "2025-09", log=lambda _: None)
     manifest = json.loads((folder / "manifest.json").read_text())
@@ -45,7 +45,7 @@ def test_snapshot_round_trip_and_tampering_is_named(data):
 
 
 def test_a_month_made_again_is_a_no_op_or_refused_and_force_keeps_the_old(data):
-    from warehouse.snapshot import SnapshotError, snapshot
+    from chiso.snapshot import SnapshotError, snapshot
 
     first = snapshot(data, "2025-09", log=lambda _: None)
     created = json.loads((first / "manifest.json").read_text())["created_at"]
@@ -66,14 +66,14 @@ def test_a_month_made_again_is_a_no_op_or_refused_and_force_keeps_the_old(data):
 
 
 def test_a_month_that_is_not_published_is_refused(data):
-    from warehouse.snapshot import SnapshotError, snapshot
+    from chiso.snapshot import SnapshotError, snapshot
 
     with pytest.raises(SnapshotError, match="as of 2025-09, not 2025-06"):
         snapshot(data, "2025-06", log=lambda _: None)
 
 
 def test_csv_export_escapes_formulas_but_not_negative_numbers(data, tmp_path):
-    from warehouse.snapshot import export
+    from chiso.snapshot import export
 
     conn = duckdb.connect(str(data.published_path))
     conn.execute("update dim_unit set note = '=HYPERLINK(\"http://x\")' where unit_code = '20.STP'")

@@ -239,7 +239,7 @@ def render(url: str, password: str, slugs, screenshots: Path | None = None) -> d
     error tile, and the row count each table shows, once every chart has loaded."""
     from playwright.sync_api import sync_playwright
 
-    from warehouse.report import chromium
+    from chiso.report import chromium
 
     found = {}
     with sync_playwright() as playwright:

@@ -110,7 +110,7 @@ def fill(template: Path, out: Path, numerator_c9: int = 8) -> Path:
 def test_a_clerk_checks_sends_and_follows_a_report_in_a_browser(site, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    from warehouse.report import chromium
+    from chiso.report import chromium
 
     link = site.links("20.SNV")["20.SNV"]
     with sync_playwright() as playwright:
@@ -174,7 +174,7 @@ def test_the_province_page_lists_who_has_not_reported_with_the_reminder(site):
     page lists it, with the overdue reminder it was sent."""
     from playwright.sync_api import sync_playwright
 
-    from warehouse.report import chromium
+    from chiso.report import chromium
 
     site.chiso("calendar", "remind", "--on", "2025-10-20")  # the overdue reminders
     (path,) = (site.data / "reminders").glob("2025-10-20_*.json")

@@ -75,7 +75,9 @@ def test_on_postgresql_the_bundle_reads_schema_published_as_the_reader_login(set
     pg = replace(
         settings,
         warehouse="postgres",
-        postgres=PostgresSettings(host="db.example", port=5433, dbname="dw"),
+        postgres=PostgresSettings(
+            host="db.example", port=5433, user="chiso", password="", dbname="dw"
+        ),
         bi_pg_user="bi_reader",
         bi_pg_password="s3cret",
     )

@@ -106,3 +106,32 @@ def test_the_province_is_a_setting_not_a_literal():
             if isinstance(node, ast.Constant) and node.value == "20":
                 wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not wrong, "\n".join(wrong)
+
+
+# the foundation's modules: settings, periods, calendar, lock, faults, errors, bilingual
+# text, reference seeds, the backends, raw DDL and the build/publish machinery
+FOUNDATION = {
+    "__init__", "settings", "periods", "calendar", "lock", "faults", "errors", "bilingual",
+    "reference", "raw", "raw_schema", "build", "backends", "transaction",
+}  # fmt: skip
+
+
+def test_the_foundation_holds_no_application_feature():
+    """The report, the snapshots and their diff, and the catalog check are the
+    application's (chiso/): warehouse/ holds what every package stands on, nothing else."""
+    held = {path.relative_to(ROOT / "warehouse").parts[0].removesuffix(".py")
+            for path in _modules("warehouse")}  # fmt: skip
+    assert held <= FOUNDATION, f"not the foundation's: {sorted(held - FOUNDATION)}"
+    for feature in ("report", "snapshot", "snapshot_diff", "catalog"):
+        assert (ROOT / "chiso" / feature).exists() or (ROOT / "chiso" / f"{feature}.py").exists()
+    named = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in _modules("warehouse")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom)
+        and any(
+            part in ("report", "snapshot", "snapshot_diff", "catalog")
+            for part in (node.module or "").split(".")
+        )  # fmt: skip
+    ]
+    assert not named, "\n".join(named)

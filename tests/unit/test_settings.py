@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import sys
+from pathlib import Path
+
 import pytest
 
 from warehouse.settings import SettingsError, load_settings
@@ -90,3 +94,115 @@ def test_great_expectations_gets_the_password_from_the_environment_not_its_confi
     url = open_warehouse(load_settings()).gx_connection_string()
     assert url == "postgresql+psycopg2://chiso:${CHISO_PG_PASSWORD}@pg.prod:6432/marts"
     assert os.environ["CHISO_PG_PASSWORD"] == "s3cret"  # what GX substitutes
+
+
+# -- the table of settings: one default per setting, written once -------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_field_of_the_settings_is_filled_by_exactly_one_variable():
+    import dataclasses
+
+    from warehouse.settings import SETTINGS, Settings
+
+    filled = [setting.field for setting in SETTINGS if setting.field]
+    assert len(filled) == len(set(filled))
+    fields = {f.name for f in dataclasses.fields(Settings)} - {"postgres"}
+    assert set(filled) == fields
+    assert all(f.default is dataclasses.MISSING for f in dataclasses.fields(Settings))
+
+
+def test_readmes_table_is_the_settings_table():
+    from warehouse.settings import settings_table
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- settings: python -m warehouse.settings -->\n")[1]
+    assert block.split("<!-- /settings -->")[0].strip() == settings_table(), (
+        "README's settings table is out of date: paste the output of python -m warehouse.settings"
+    )
+
+
+def _defaults_written_elsewhere() -> list[tuple[str, str, str]]:
+    """(where, variable, default) of every default a file outside the settings module
+    writes: docker compose's ${CHISO_X:-default}, dbt's env_var('CHISO_X', 'default')."""
+    found = []
+    compose = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    for name, value in re.findall(r"\$\{(CHISO_[A-Z_]+):-([^}]*)\}", compose):
+        found.append(("docker-compose.yml", name, value))
+    for path in [ROOT / "dbt_project" / "profiles.yml", *(ROOT / "dbt_project").rglob("*.sql")]:
+        text = path.read_text(encoding="utf-8")
+        for name, value in re.findall(
+            r"env_var\(\s*['\"](CHISO_[A-Z_]+)['\"]\s*,\s*['\"]([^'\"]*)", text
+        ):
+            found.append((str(path.relative_to(ROOT)), name, value))
+    return found
+
+
+# what the production topology deliberately runs with, unlike a checkout
+DEPLOYMENT_CHOICES = {
+    ("docker-compose.yml", "CHISO_WAREHOUSE"): "postgres",  # no task shares a DuckDB file
+    ("docker-compose.yml", "CHISO_WEB_BASE_URL"): "http://localhost:8080/chiso",  # API server
+}
+
+
+def test_a_default_written_outside_the_table_is_the_tables():
+    from warehouse.settings import SETTING
+
+    written = _defaults_written_elsewhere()
+    assert len(written) >= 8  # the scan finds them
+    wrong = []
+    for where, name, value in written:
+        if DEPLOYMENT_CHOICES.get((where, name)) == value or name not in SETTING:
+            continue  # CHISO_AS_OF_PERIOD, CHISO_DBT_TARGET: set by each run for dbt
+        default = SETTING[name].default
+        if "<" in default:  # a path: dbt's is relative to its project folder
+            default = default.replace("<project>", "..").replace("<data>", "../data")
+        if value != default:
+            wrong.append(f"{where}: {name} defaults to {value!r}, the table to {default!r}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_default_check_sees_a_default_that_drifted(monkeypatch):
+    """The check can fail: a dbt macro that kept an old default."""
+    drifted = _defaults_written_elsewhere() + [("macros/x.sql", "CHISO_PROVINCES", "20")]
+    monkeypatch.setattr(sys.modules[__name__], "_defaults_written_elsewhere", lambda: drifted)
+    with pytest.raises(AssertionError, match="CHISO_PROVINCES defaults to '20'"):
+        test_a_default_written_outside_the_table_is_the_tables()
+
+
+def _checked_settings():
+    from warehouse.settings import SETTINGS, _items, _optional, _path, _text
+
+    return [s.name for s in SETTINGS if s.read not in (_text, _optional, _path, _items)]
+
+
+@pytest.mark.parametrize("name", _checked_settings())
+def test_every_checked_setting_refuses_a_bad_value_naming_itself(clean, name):
+    clean.setenv(name, "không hợp lệ")
+    with pytest.raises(SettingsError, match=name):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "field", "expected"),
+    [
+        ("CHISO_DATA_DOCS", "off", "data_docs", False),
+        ("CHISO_VERBOSE", "yes", "verbose", True),
+        ("CHISO_HTTP_TIMEOUT", "2.5", "http_timeout", 2.5),
+        ("CHISO_KEEP_VERSIONS", "9", "keep_versions", 9),
+        ("CHISO_WEB_BASE_URL", "https://chiso.example/chiso/", "web_base_url",
+         "https://chiso.example/chiso"),
+        ("CHISO_PORTAL_APIS", " new ", "portal_apis", ("new",)),
+    ],
+)  # fmt: skip
+def test_a_good_value_is_read_as_its_kind(clean, name, value, field, expected):
+    clean.setenv(name, value)
+    assert getattr(load_settings(), field) == expected
+
+
+def test_paths_default_under_the_data_directory(clean, tmp_path):
+    clean.setenv("CHISO_DATA_DIR", str(tmp_path))
+    settings = load_settings()
+    assert settings.inbox_dir == tmp_path / "inbox"
+    assert settings.published_path == tmp_path / "published" / "chiso.duckdb"

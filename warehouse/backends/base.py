@@ -108,11 +108,8 @@ class PublishedReader:
         import pandas as pd
 
         frame = pd.DataFrame(cursor.fetchall(), columns=columns)  # noqa: F841 (read by SQL)
-        local = duckdb.connect()
-        try:
+        with closing(duckdb.connect()) as local:
             local.execute("copy (select * from frame) to ? (format parquet)", [str(path)])
-        finally:
-            local.close()
 
 
 @dataclass(frozen=True)
@@ -162,8 +159,7 @@ class Warehouse(ABC):
         failed = [t for t in build.tests if t.status in ("fail", "warn") and t.failures_relation]
         if not failed:
             return build
-        conn = self.raw()
-        try:
+        with closing(self.raw()) as conn:
             samples = {}
             for test in failed:
                 relation = test.failures_relation.split(".", 1)[-1]  # drop the database name
@@ -171,8 +167,6 @@ class Warehouse(ABC):
                 columns = [c[0] for c in cursor.description]
                 rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
                 samples[test.name] = f"failing rows (sample): {rows}"
-        finally:
-            conn.close()
         build.tests = [
             replace(t, message=f"{t.message} {samples[t.name]}".strip()) if t.name in samples else t
             for t in build.tests

@@ -18,7 +18,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from warehouse.backends.base import (
@@ -44,15 +44,12 @@ def sources_path(candidate: Path) -> Path:
 
 def file_facts(path: Path) -> tuple[str | None, list[str]]:
     """The first month of a marts file's observations, and its tables."""
-    conn = connect(path, read_only=True)
-    try:
+    with closing(connect(path, read_only=True)) as conn:
         first = conn.execute("select min(period) from main.fct_indicator_observations")
         first = first.fetchone()[0]
         tables = conn.execute(
             "select table_name from information_schema.tables where table_schema = 'main'"
         ).fetchall()
-    finally:
-        conn.close()
     return first, [row[0] for row in tables]
 
 
@@ -101,8 +98,7 @@ class DuckDBWarehouse(Warehouse):
         candidate.parent.mkdir(parents=True, exist_ok=True)
         for leftover in (candidate, candidate.with_name(candidate.name + ".wal")):
             leftover.unlink(missing_ok=True)  # a retried task starts its candidate afresh
-        conn = self.raw()
-        try:
+        with closing(self.raw()) as conn:
             tables = [
                 row[0]
                 for row in conn.execute(
@@ -131,8 +127,6 @@ class DuckDBWarehouse(Warehouse):
             )
             conn.execute("detach candidate")
             through = self._write_sources(conn, candidate, source_queries)
-        finally:
-            conn.close()
         return Candidate(self.name, str(candidate), run_id, period, row_counts, through)
 
     def _write_sources(self, conn, candidate: Path, queries: dict[str, str]) -> str:
@@ -217,8 +211,7 @@ class DuckDBWarehouse(Warehouse):
 
     def publish(self, candidate: Candidate, record: dict) -> str:
         path = Path(candidate.location)
-        conn = connect(path, read_only=True)
-        try:
+        with closing(connect(path, read_only=True)) as conn:
             for table, expected in candidate.row_counts.items():
                 found = conn.execute(f'select count(*) from main."{table}"').fetchone()[0]
                 if found != expected:
@@ -226,8 +219,6 @@ class DuckDBWarehouse(Warehouse):
                         f"candidate table {table} has {found} rows, expected {expected}; "
                         "not published"
                     )
-        finally:
-            conn.close()
         self._swap_in(path)
         sources_path(path).unlink(missing_ok=True)  # audited; raw keeps the rows
         # candidates of earlier runs were rejected or overtaken: this one supersedes them
@@ -254,13 +245,10 @@ class DuckDBWarehouse(Warehouse):
         staging = self.settings.candidate_dir / f"rollback-{chosen.name}"
         staging.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(chosen, staging)
-        conn = connect(staging, read_only=True)
-        try:
+        with closing(connect(staging, read_only=True)) as conn:
             info = conn.execute(
                 f"select run_id, as_of_period, row_counts from {PUBLICATION_TABLE}"
             ).fetchone()
-        finally:
-            conn.close()
         self._swap_in(staging)
         record = self.rollback_record(info, current)
         self._append(record)
@@ -270,8 +258,7 @@ class DuckDBWarehouse(Warehouse):
     def published(self) -> Iterator[PublishedReader]:
         if not self.has_published():
             raise self.nothing_published()
-        conn = connect(self.settings.published_path, read_only=True)
-        try:
+        with closing(connect(self.settings.published_path, read_only=True)) as conn:
             tables = [
                 row[0]
                 for row in conn.execute(
@@ -281,8 +268,6 @@ class DuckDBWarehouse(Warehouse):
                 ).fetchall()
             ]
             yield DuckDBReader(conn, tables)
-        finally:
-            conn.close()
 
 
 class DuckDBReader(PublishedReader):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 
 from warehouse.backends.base import (
     MARTS_SCHEMA,
@@ -35,6 +35,7 @@ from warehouse.backends.base import (
 from warehouse.build import BuildResult, NodeDone
 from warehouse.faults import kill_point
 from warehouse.settings import PostgresSettings
+from warehouse.transaction import transaction
 
 READER_ROLE = "chiso_reader"
 META_SCHEMA = "chiso_meta"
@@ -133,12 +134,9 @@ class PostgresWarehouse(Warehouse):
         planner takes a month's new rows for none and the build's joins for nested loops
         (the demo's build took 90 s instead of 20 on a fresh cluster). The tables dbt
         builds are analyzed by dbt itself (``analyze_on_postgres``, a post-hook)."""
-        conn = self.raw()
-        try:
+        with closing(self.raw()) as conn:
             for table in self._tables(conn, "raw"):
                 conn.execute(f"analyze raw.{_ident(table)}")
-        finally:
-            conn.close()
         return super().build(period, full_refresh, on_node)
 
     def dataset(self, schema: str, table: str) -> Dataset:
@@ -173,22 +171,17 @@ class PostgresWarehouse(Warehouse):
         return [row[0] for row in rows]
 
     def has_published(self) -> bool:
-        conn = self.raw()
-        try:
+        with closing(self.raw()) as conn:
             return PUBLISHED in self._schemas(conn, PUBLISHED)
-        finally:
-            conn.close()
 
     def write_candidate(self, run_id: str, period: str, source_queries: dict[str, str]):
         schema = schema_for(CANDIDATE_PREFIX, run_id)
-        conn = self.raw()
-        try:
+        with closing(self.raw()) as conn:
             tables = self._tables(conn, MARTS_SCHEMA)
             if not tables:
                 raise PublishError(f"the warehouse has no tables in schema '{MARTS_SCHEMA}'")
             since = self.since()
-            conn.execute("begin transaction")
-            try:
+            with transaction(conn):
                 conn.execute(f"drop schema if exists {_ident(schema)} cascade")
                 conn.execute(f"alter schema {MARTS_SCHEMA} rename to {_ident(schema)}")
                 kill_point("candidate_mid_write")
@@ -215,25 +208,15 @@ class PostgresWarehouse(Warehouse):
                 for table in [PUBLICATION_TABLE, *(SOURCE_PREFIX + n for n in source_queries)]:
                     # made here, not by dbt: their statistics too (the gate queries them)
                     conn.execute(f"analyze {_ident(schema)}.{_ident(table)}")
-                conn.execute("commit")
-            except BaseException:
-                conn.execute("rollback")
-                raise
-        finally:
-            conn.close()
         return Candidate(self.name, schema, run_id, period, row_counts, through.isoformat())
 
     def kept_candidate(self, run_id: str) -> str | None:
         schema = schema_for(CANDIDATE_PREFIX, run_id)
-        conn = self.raw()
-        try:
+        with closing(self.raw()) as conn:
             return f"schema {schema}" if schema in self._schemas(conn, schema) else None
-        finally:
-            conn.close()
 
     def candidate_facts(self, candidate: Candidate) -> tuple[str | None, list[str]]:
-        conn = self.raw()
-        try:
+        with closing(self.raw()) as conn:
             schema = _ident(candidate.location)
             first = conn.execute(
                 f"select min(period) from {schema}.fct_indicator_observations"
@@ -243,31 +226,23 @@ class PostgresWarehouse(Warehouse):
                 for table in self._tables(conn, candidate.location)
                 if not table.startswith(SOURCE_PREFIX)
             ]
-        finally:
-            conn.close()
         return first, tables
 
     def publications(self, last: int | None = None) -> list[dict]:
-        conn = self.raw()
-        try:
+        with closing(self.raw()) as conn:
             conn.execute(META_DDL)
             rows = conn.execute(
                 f"select record from {META_SCHEMA}.publications order by published_at, run_id"
             ).fetchall()
-        finally:
-            conn.close()
         records = [json.loads(row[0]) for row in rows]
         return records[-last:] if last else records
 
     def kept_versions(self) -> list[str]:
-        conn = self.raw()
-        try:
+        with closing(self.raw()) as conn:
             return [
                 conn.execute(f"select run_id from {_ident(name)}.{PUBLICATION_TABLE}").fetchone()[0]
                 for name in self._schemas(conn, KEPT_PREFIX)
             ]
-        finally:
-            conn.close()
 
     def _publish_schema(self, conn, schema: str, record: dict) -> None:
         """In the caller's transaction: keep ``published`` under its run id, rename
@@ -297,35 +272,26 @@ class PostgresWarehouse(Warehouse):
     def publish(self, candidate: Candidate, record: dict) -> str:
         schema = candidate.location
         full = self.publication_record(candidate, record)
-        conn = self.raw()
-        try:
-            conn.execute("begin transaction")
-            try:
-                if schema not in self._schemas(conn, CANDIDATE_PREFIX):
-                    raise PublishError(f"candidate schema {schema} is gone; not published")
-                for table, expected in candidate.row_counts.items():
-                    found = conn.execute(
-                        f"select count(*) from {_ident(schema)}.{_ident(table)}"
-                    ).fetchone()[0]
-                    if found != expected:
-                        raise PublishError(
-                            f"candidate table {table} has {found} rows, expected {expected}; "
-                            "not published"
-                        )
-                for table in self._tables(conn, schema):
-                    if table.startswith(SOURCE_PREFIX):  # audited; raw keeps the rows
-                        conn.execute(f"drop table {_ident(schema)}.{_ident(table)}")
-                self._publish_schema(conn, schema, full)
-                # candidates of earlier runs were rejected or overtaken: superseded now
-                for stale in self._schemas(conn, CANDIDATE_PREFIX):
-                    if stale < schema:
-                        conn.execute(f"drop schema {_ident(stale)} cascade")
-                conn.execute("commit")
-            except BaseException:
-                conn.execute("rollback")
-                raise
-        finally:
-            conn.close()
+        with closing(self.raw()) as conn, transaction(conn):
+            if schema not in self._schemas(conn, CANDIDATE_PREFIX):
+                raise PublishError(f"candidate schema {schema} is gone; not published")
+            for table, expected in candidate.row_counts.items():
+                found = conn.execute(
+                    f"select count(*) from {_ident(schema)}.{_ident(table)}"
+                ).fetchone()[0]
+                if found != expected:
+                    raise PublishError(
+                        f"candidate table {table} has {found} rows, expected {expected}; "
+                        "not published"
+                    )
+            for table in self._tables(conn, schema):
+                if table.startswith(SOURCE_PREFIX):  # audited; raw keeps the rows
+                    conn.execute(f"drop table {_ident(schema)}.{_ident(table)}")
+            self._publish_schema(conn, schema, full)
+            # candidates of earlier runs were rejected or overtaken: superseded now
+            for stale in self._schemas(conn, CANDIDATE_PREFIX):
+                if stale < schema:
+                    conn.execute(f"drop schema {_ident(stale)} cascade")
         return self.published_location
 
     def rollback(self, run_id: str | None = None) -> dict:
@@ -336,38 +302,26 @@ class PostgresWarehouse(Warehouse):
         chosen = kept[-1] if run_id is None else run_id
         if chosen not in kept:
             raise PublishError(f"no kept version {run_id!r}; kept: {', '.join(kept)}")
-        conn = self.raw()
-        try:
-            conn.execute("begin transaction")
-            try:
-                schema = _ident(schema_for(KEPT_PREFIX, chosen))
-                info = conn.execute(
-                    f"select run_id, as_of_period, row_counts from {schema}.{PUBLICATION_TABLE}"
-                ).fetchone()
-                # the kept schema leaves the kept list: it is what is published again
-                staging = schema_for(CANDIDATE_PREFIX + "rollback_", chosen)
-                conn.execute(f"alter schema {schema} rename to {_ident(staging)}")
-                record = self.rollback_record(info, current)
-                self._publish_schema(conn, staging, record)
-                conn.execute("commit")
-            except BaseException:
-                conn.execute("rollback")
-                raise
-        finally:
-            conn.close()
+        with closing(self.raw()) as conn, transaction(conn):
+            schema = _ident(schema_for(KEPT_PREFIX, chosen))
+            info = conn.execute(
+                f"select run_id, as_of_period, row_counts from {schema}.{PUBLICATION_TABLE}"
+            ).fetchone()
+            # the kept schema leaves the kept list: it is what is published again
+            staging = schema_for(CANDIDATE_PREFIX + "rollback_", chosen)
+            conn.execute(f"alter schema {schema} rename to {_ident(staging)}")
+            record = self.rollback_record(info, current)
+            self._publish_schema(conn, staging, record)
         return record
 
     @contextmanager
     def published(self) -> Iterator[PublishedReader]:
         if not self.has_published():
             raise self.nothing_published()
-        conn = PgConnection(self.settings.postgres, search_path=PUBLISHED)
-        try:
+        with closing(PgConnection(self.settings.postgres, search_path=PUBLISHED)) as conn:
             conn.execute("begin transaction isolation level repeatable read read only")
             tables = [table for table in self._tables(conn, PUBLISHED) if not table.startswith("_")]
             yield PublishedReader(conn, tables)
-        finally:
-            conn.close()
 
     def gx_connection_string(self) -> str:
         """The SQLAlchemy URL Great Expectations connects with: the password as

@@ -1,15 +1,9 @@
--- Who owes a report for a month, and whether it came: one row per unit and month from
--- var reporting_start_period to the as-of month, for every unit that existed that month
--- and whose group reports figures (a target in its province measured from unit reports),
--- as often, due and locked as the reporting calendar says (stg_calendar__deadlines, from
--- seed reporting_calendar through warehouse/calendar.py). A report counts from the day
+-- Who owes a report for a month (int_units_owing_reports: one row per unit and month it
+-- owes, as the reporting calendar says), and whether it came. A report counts from the day
 -- chiso received it (in the instance's time zone), never from the date it states as sent
 -- (ngày gửi), which a clerk types and the reader only checks for sense.
 
 {%- set as_of_period = as_of_period() %}
-{%- set start_on = "cast('" ~ var('reporting_start_period') ~ "-01' as date)" %}
-{%- set end_on = dbt.dateadd('month', 1, "cast('" ~ as_of_period ~ "-01' as date)")
-    if as_of_period else dbt.dateadd('month', 1, dbt.date_trunc('month', 'current_date')) %}
 {#- days late are counted to the run's as-of date, never the clock (a rerun of a month gives
     the same marts): the last day of the month after the as-of month, when that month's
     reports are all due; var completeness_reference_on overrides it -#}
@@ -20,21 +14,27 @@
 
 with
 
-months as (
+owed as (
 
-    {{ dbt.date_spine('month', start_on, end_on) }}
-
-),
-
-units as (
-
-    select * from {{ ref('dim_unit') }}
+    select * from {{ ref('int_units_owing_reports') }}
 
 ),
 
-deadlines as (
+files as (
 
-    select * from {{ ref('stg_calendar__deadlines') }}
+    select * from {{ ref('stg_unit_reports__files') }}
+
+),
+
+rejections as (
+
+    select * from {{ ref('stg_unit_reports__rejections') }}
+
+),
+
+all_exception_uses as (
+
+    select * from {{ ref('stg_calendar__exception_uses') }}
 
 ),
 
@@ -43,20 +43,7 @@ exception_uses as (
     select distinct
         unit_code,
         period
-    from {{ ref('stg_calendar__exception_uses') }}
-
-),
-
-reporting_groups as (
-
-    select distinct
-        dim_target.province_code,
-        dim_target.unit_group
-
-    from {{ ref('dim_target') }} as dim_target
-    inner join {{ ref('dim_indicator') }} as dim_indicator
-        on dim_target.indicator_code = dim_indicator.indicator_code
-    where dim_indicator.measured_by in ('unit_report', 'both')
+    from all_exception_uses
 
 ),
 
@@ -70,7 +57,7 @@ accepted as (
         -- copied in with its files' times keeps them)
         min({{ local_date('received_at') }}) as first_received_on
 
-    from {{ ref('stg_unit_reports__files') }}
+    from files
     group by unit_code, period
 
 ),
@@ -83,41 +70,9 @@ rejected as (
         count(*) as rejected_file_count,
         min({{ local_date('received_at') }}) as first_rejected_on
 
-    from {{ ref('stg_unit_reports__rejections') }}
+    from rejections
     where unit_code is not null and period is not null
     group by unit_code, period
-
-),
-
-owed as (
-
-    select
-        units.unit_code,
-        units.unit_name_vi,
-        units.unit_group,
-        units.province_code,
-        deadlines.period,
-        deadlines.due_on,
-        deadlines.accepted_until
-
-    from deadlines
-    inner join months
-        on deadlines.period = {{ dbt.concat([
-            "cast(extract(year from months.date_month) as varchar)", "'-'",
-            "right('0' || cast(extract(month from months.date_month) as varchar), 2)"
-        ]) }}
-    inner join units
-        on
-            deadlines.province_code = units.served_province_code
-            and deadlines.unit_group = units.unit_group
-            -- a unit owes a month only while it exists: one that ceased is out of what is
-            -- expected and of what is counted received alike
-            and (units.valid_from_on is null or months.date_month >= units.valid_from_on)
-            and (units.valid_to_on is null or months.date_month <= units.valid_to_on)
-    inner join reporting_groups
-        on
-            units.province_code = reporting_groups.province_code
-            and units.unit_group = reporting_groups.unit_group
 
 ),
 

@@ -9,6 +9,12 @@ exceptions as (
 
 ),
 
+exception_uses as (
+
+    select * from {{ ref('stg_calendar__exception_uses') }}
+
+),
+
 uses as (
 
     select
@@ -17,7 +23,7 @@ uses as (
         min(received_at) as first_used_at,
         max(received_at) as last_used_at
 
-    from {{ ref('stg_calendar__exception_uses') }}
+    from exception_uses
     group by exception_id
 
 ),

@@ -6,33 +6,15 @@
 
 with
 
-all_report_values as (
-
-    select * from {{ ref('stg_unit_reports__values') }}
-
-),
-
-corrected_months as (
-
-    -- the unit-months with more than one file: every other figure has no revision, and
-    -- leaving it out here keeps the joins below to the few per cent a month corrects
-    select
-        unit_code,
-        period
-    from all_report_values
-    group by unit_code, period
-    having max(submission_rank) > 1
-
-),
-
 report_values as (
 
-    select all_report_values.*
-    from all_report_values
-    inner join corrected_months  -- one row per unit-month: no figure is repeated
-        on
-            all_report_values.unit_code = corrected_months.unit_code
-            and all_report_values.period = corrected_months.period
+    select * from {{ ref('int_unit_report_values_corrected') }}
+
+),
+
+indicators as (
+
+    select * from {{ ref('dim_indicator') }}
 
 ),
 
@@ -111,7 +93,7 @@ compared as (
         end as change_kind
 
     from indicator_pairs
-    inner join {{ ref('dim_indicator') }} as indicators
+    inner join indicators
         on indicator_pairs.indicator_code = indicators.indicator_code
     left join report_values as old_values
         on

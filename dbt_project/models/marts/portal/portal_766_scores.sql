@@ -10,13 +10,19 @@ scores as (
 
 ),
 
+admin_units as (
+
+    select * from {{ ref('dim_admin_unit') }}
+
+),
+
 provinces as (
 
     select
         code as province_code,
         name_vi as province_name_vi
 
-    from {{ ref('dim_admin_unit') }}
+    from admin_units
     where scheme = 'post_2025' and level = 'province'
 
 ),

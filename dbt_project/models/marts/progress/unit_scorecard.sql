@@ -1,6 +1,6 @@
 -- Each unit's targets counted by status, a score and its rank in the emulation movement
--- (thi đua) within its province and unit group, per month: the as-of month from
--- target_progress, earlier months from the frozen snapshots (target_progress_history).
+-- (thi đua) within its province and unit group, per month (int_unit_statuses_by_month: the
+-- as-of month from target_progress, earlier months from the frozen snapshots).
 -- Score: 100 x (achieved + maintain + 0.75 on_track + 0.5 needs_acceleration
 -- + 0.25 off_track) / targets judged (every target but unit_abolished). Ties are broken
 -- by more targets achieved, then fewer without a report, then the unit code. A unit that
@@ -8,38 +8,9 @@
 
 with
 
-current_statuses as (
-
-    select
-        as_of_period as period,
-        target_id,
-        unit_code,
-        status,
-        is_status_overridden
-
-    from {{ ref('target_progress') }}
-
-),
-
-earlier_statuses as (
-
-    select
-        snapshot_period as period,
-        target_id,
-        unit_code,
-        status,
-        false as is_status_overridden
-
-    from {{ ref('target_progress_history') }}
-    where snapshot_period < (select max(current_statuses.period) from current_statuses)
-
-),
-
 statuses as (
 
-    select * from current_statuses
-    union all
-    select * from earlier_statuses
+    select * from {{ ref('int_unit_statuses_by_month') }}
 
 ),
 

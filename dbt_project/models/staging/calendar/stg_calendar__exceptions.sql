@@ -1,6 +1,18 @@
 -- Every exception to a period lock: the reviewed seed's and those granted from the CLI.
 with
 
+lock_exceptions as (
+
+    select * from {{ ref('lock_exceptions') }}
+
+),
+
+reporting_exceptions as (
+
+    select * from {{ source('calendar', 'reporting_exceptions') }}
+
+),
+
 seeded as (
 
     select
@@ -13,7 +25,7 @@ seeded as (
         reason,
         'seed' as granted_through
 
-    from {{ ref('lock_exceptions') }}
+    from lock_exceptions
 
 ),
 
@@ -29,7 +41,7 @@ granted as (
         reason,
         'cli' as granted_through
 
-    from {{ source('calendar', 'reporting_exceptions') }}
+    from reporting_exceptions
 
 )
 

@@ -10,10 +10,11 @@ warehouse, so it works on any copy of the snapshot folder.
 from __future__ import annotations
 
 import json
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from warehouse.snapshot import MANIFEST, SnapshotError
+from chiso.snapshot import MANIFEST, SnapshotError
 
 # a figure counts as changed when its value moves by more than this (float noise)
 VALUE_TOLERANCE = 1e-9
@@ -102,8 +103,7 @@ def diff(snapshot_dir: Path, older: str, newer: str) -> SnapshotDiff:
     if older >= newer:
         raise SnapshotError(f"the older snapshot comes first: {older} is not before {newer}")
     old, new = _folder(snapshot_dir, older), _folder(snapshot_dir, newer)
-    conn = duckdb.connect()
-    try:
+    with closing(duckdb.connect()) as conn:
         for name, folder in (("old", old), ("new", new)):
             for table in ("fct_indicator_observations", "target_progress", "unit_scorecard"):
                 path = folder / f"{table}.parquet"
@@ -157,5 +157,3 @@ def diff(snapshot_dir: Path, older: str, newer: str) -> SnapshotDiff:
             """
         ).fetchall()
         return result
-    finally:
-        conn.close()

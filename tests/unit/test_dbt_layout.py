@@ -1,0 +1,72 @@
+"""The dbt project's shape, read from its files: marts present what intermediate models
+compute, so no model is long or joins much, a mart never reads a source, and every model
+names what it reads first, in import CTEs (``name as (select * from {{ ref(...) }})``)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+MODELS = ROOT / "dbt_project" / "models"
+MAX_LINES, MAX_JOINS = 150, 7
+# still over a limit or reading mid-query, to be split (the open issue "A foundation that
+# is only a foundation"): the test fails when another model joins them, and when one of
+# them comes within the limits (take it off this list then)
+NOT_YET = {
+    "fct_indicator_observations",  # 255 lines: the union of the three sources
+    "figure_outliers",  # 264 lines, 10 joins: the outlier statistics
+}
+IMPORT = re.compile(r"^\s+select \* from \{\{ (ref|source)\([^)]*\) \}\}\s*$")
+MACRO_ARGUMENT = re.compile(r"\{\{ \w+\((ref|source)\(")  # months_that_differ(source(...))
+
+
+def problems(path: Path) -> list[str]:
+    text = path.read_text(encoding="utf-8")
+    code = re.sub(r"--[^\n]*|\{#.*?#\}", "", text, flags=re.S)
+    found = []
+    if len(text.splitlines()) > MAX_LINES:
+        found.append(f"{len(text.splitlines())} lines (at most {MAX_LINES})")
+    joins = len(re.findall(r"\bjoin\b", code, flags=re.I))
+    if joins > MAX_JOINS:
+        found.append(f"{joins} joins (at most {MAX_JOINS})")
+    if "marts" in path.relative_to(MODELS).parts and "source(" in code:
+        found.append("a mart reads a source (read its staging model)")
+    for line in code.splitlines():
+        if re.search(r"\b(ref|source)\(", line) and not (
+            IMPORT.match(line) or MACRO_ARGUMENT.search(line)
+        ):
+            found.append(f"reads mid-query: {line.strip()}")
+    return found
+
+
+def test_every_model_is_short_joins_little_and_imports_first():
+    wrong, fixed = [], []
+    for path in sorted(MODELS.rglob("*.sql")):
+        found = problems(path)
+        if found and path.stem not in NOT_YET:
+            wrong.append(f"{path.relative_to(ROOT)}: {'; '.join(found)}")
+        elif not found and path.stem in NOT_YET:
+            fixed.append(path.stem)
+    assert not wrong, "split into intermediate models, import first:\n" + "\n".join(wrong)
+    assert not fixed, f"within the limits now, take them off NOT_YET: {fixed}"
+
+
+def test_the_layout_check_sees_a_long_model_a_mart_on_a_source_and_a_late_ref(tmp_path):
+    mart = tmp_path / "marts" / "bad.sql"
+    mart.parent.mkdir()
+    joins = "\n".join("    inner join b using (k)" for _ in range(8))
+    mart.write_text(
+        "with a as (\n\n    select * from {{ source('raw', 'x') }}\n\n)\n"
+        f"select * from a\n{joins}\n    left join {{{{ ref('y') }}}} as y using (k)\n" + "\n" * 150,
+        encoding="utf-8",
+    )
+    global MODELS
+    saved, MODELS = MODELS, tmp_path
+    try:
+        found = problems(mart)
+    finally:
+        MODELS = saved
+    assert any("lines" in f for f in found) and any("9 joins" in f for f in found)
+    assert any("a mart reads a source" in f for f in found)
+    assert any("reads mid-query" in f for f in found)
