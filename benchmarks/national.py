@@ -230,8 +230,9 @@ def _rewrite(path: Path, rows: list[list[str]], header: list[str] | None = None)
 def generate_raw(workdir: Path, months: int, end: str = "2025-09") -> int:
     """Every unit's figures for ``months`` months up to ``end``, straight into raw."""
     from ingest.sources import admin_units, dti, portal_766, provision, snapshots
+    from warehouse.backends.duckdb import connect
     from warehouse.calendar import load_deadlines
-    from warehouse.raw import connect, ensure_raw_schema
+    from warehouse.raw import ensure_raw_schema
 
     seeds = workdir / "dbt_project" / "seeds"
     warehouse = workdir / "data" / "warehouse" / "chiso.duckdb"
@@ -441,7 +442,8 @@ def _gate(period: str) -> dict:
     import great_expectations  # noqa: F401
 
     from chiso.pipeline import write_candidate
-    from expectations.gate import load_suites, run_suites, suite_parameters
+    from expectations.frames import run_suites
+    from expectations.suites import load_suites, suite_parameters
     from warehouse.backends import open_warehouse
     from warehouse.settings import load_settings
 
@@ -592,8 +594,8 @@ def _inbox(period: str) -> dict:
 
     from ingest.template import report_rows, report_workbook, save_workbook, write_csv
     from warehouse import reference
+    from warehouse.backends.duckdb import connect
     from warehouse.periods import previous_month
-    from warehouse.raw import connect
     from warehouse.settings import load_settings
 
     settings = load_settings()

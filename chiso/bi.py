@@ -40,6 +40,7 @@ from warehouse.settings import PROJECT_ROOT, Settings, child_environment
 BI_DIR = PROJECT_ROOT / "bi" / "superset"
 ASSETS_DIR = BI_DIR / "assets"
 START_SECONDS = 180  # Superset's first start builds its caches: about 10 s here
+MASKED = "XXXXXXXXXX"  # a password in Superset's export format
 
 
 class BIError(ChisoError):
@@ -122,17 +123,17 @@ def initialise(settings: Settings, log: Log = print) -> None:
 
 def database(settings: Settings) -> tuple[dict, dict[str, str]]:
     """The database entry of the published marts (its sqlalchemy_uri and extra) and the
-    passwords to send beside it, for the warehouse this instance runs on."""
-    if settings.warehouse == "duckdb":
-        # NullPool: a connection per query, so the query after a publication reads the new file
-        uri = f"duckdb:///{settings.published_path}?access_mode=read_only"
-        return {"sqlalchemy_uri": uri, "extra": {"engine_params": {}}}, {}
-    pg = settings.postgres
-    uri = f"postgresql+psycopg2://{settings.bi_pg_user}:XXXXXXXXXX@{pg.host}:{pg.port}/{pg.dbname}"
-    extra = {"engine_params": {"connect_args": {"options": "-c search_path=published"}}}
-    return {"sqlalchemy_uri": uri, "extra": extra}, {
-        "databases/chiso.yaml": settings.bi_pg_password or ""
+    passwords to send beside it, for the warehouse this instance runs on: Superset stores
+    a password encrypted, and its export format writes it masked."""
+    from warehouse.backends import open_warehouse
+
+    uri, engine_params = open_warehouse(settings).reader_uri(settings.bi_pg_user)
+    passwords = {"databases/chiso.yaml": settings.bi_pg_password or ""}
+    entry = {
+        "sqlalchemy_uri": uri.replace("{password}", MASKED),
+        "extra": {"engine_params": engine_params},
     }
+    return entry, passwords if "{password}" in uri else {}
 
 
 def bundle(settings: Settings) -> tuple[bytes, dict[str, str]]:

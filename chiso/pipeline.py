@@ -19,7 +19,7 @@ from warehouse.build import BuildResult, NodeDone, dbt_log_file
 from warehouse.errors import ChisoError
 from warehouse.faults import kill_point
 from warehouse.periods import check_period
-from warehouse.settings import Settings
+from warehouse.settings import Settings, environment_for
 
 if TYPE_CHECKING:
     from ingest.inbox import IngestSummary
@@ -91,7 +91,7 @@ def stage_build(
     ``full_refresh`` or a changed project); if its tests pass, set the marts aside as the
     candidate. ``on_node`` hears of each seed, model and test dbt finishes."""
     from chiso.catalog import check
-    from expectations.gate import load_suites, source_queries
+    from expectations.suites import load_suites, source_queries
 
     backend = open_warehouse(settings)
     check(settings.dbt_project_dir / "seeds")  # names the file and line of a bad edit
@@ -162,7 +162,7 @@ def write_candidate(
     backend: Warehouse, run_id: str, period: str, queries: dict[str, str] | None = None
 ) -> Candidate:
     if queries is None:
-        from expectations.gate import load_suites, source_queries
+        from expectations.suites import load_suites, source_queries
 
         queries = source_queries(load_suites())
     return backend.write_candidate(run_id, period, queries)
@@ -179,16 +179,10 @@ def stage_gate(
 ):
     """dbt's test results and the Great Expectations suites on the candidate, stored in
     ``<data>/gate/<run id>.json``; returns the GateResult."""
-    from expectations.gate import (
-        CheckResult,
-        GateResult,
-        dbt_checks,
-        load_suites,
-        run_suites,
-        run_suites_sql,
-        suite_parameters,
-        suite_versions,
-    )
+    from expectations.frames import run_suites
+    from expectations.results import CheckResult, GateResult, dbt_checks
+    from expectations.sql import run_suites_sql
+    from expectations.suites import load_suites, suite_parameters, suite_versions
 
     backend = open_warehouse(settings)
     gate = GateResult(run_id=run_id, period=period, checks=dbt_checks(build.tests))
@@ -211,10 +205,11 @@ def stage_gate(
         parameters = suite_parameters(
             first, tables, period, previous["row_counts"] if previous else None
         )
-        if backend.name == "postgres":
-            gate.checks += run_suites_sql(
-                backend.gx_connection_string(), load_suites(), parameters, candidate.location
-            )
+        if backend.validates_in_database:
+            with environment_for(backend.gx_environment()):
+                gate.checks += run_suites_sql(
+                    backend.gx_connection_string(), load_suites(), parameters, candidate.location
+                )
         else:
             from pathlib import Path
 
@@ -242,7 +237,8 @@ def stage_gate(
 def stage_publish(settings: Settings, candidate: Candidate) -> str:
     """Swap the audited candidate in; the publication records the suites that passed it
     and the gate's counts."""
-    from expectations.gate import gate_summary, suite_versions
+    from expectations.results import gate_summary
+    from expectations.suites import suite_versions
 
     backend = open_warehouse(settings)
     current = backend.last_publication()
@@ -263,7 +259,7 @@ def run(
     ``full_refresh``: rebuild the incremental models from raw (a run does by itself when
     the project changed since the last build)."""
     from chiso.progress import Progress
-    from expectations.gate import SuiteRunner
+    from expectations.runner import SuiteRunner
     from warehouse.lock import run_lock
 
     period = check_period(period)
@@ -285,7 +281,8 @@ def run(
         summary.lines.append(f"ingest:  {line}")
         log(f"  {line}")
         # imports Great Expectations on the other core during the build (pandas path)
-        runner = SuiteRunner() if settings.warehouse == "duckdb" else None
+        validates_frames = not open_warehouse(settings).validates_in_database
+        runner = SuiteRunner() if validates_frames else None
         try:
             with Progress("dbt build", log) as bar:
                 build, candidate = timed(

@@ -98,12 +98,12 @@ def _folder(snapshot_dir: Path, period: str) -> Path:
 
 def diff(snapshot_dir: Path, older: str, newer: str) -> SnapshotDiff:
     """What snapshot ``newer`` changed against snapshot ``older``."""
-    import duckdb
+    from warehouse.backends import file_engine
 
     if older >= newer:
         raise SnapshotError(f"the older snapshot comes first: {older} is not before {newer}")
     old, new = _folder(snapshot_dir, older), _folder(snapshot_dir, newer)
-    with closing(duckdb.connect()) as conn:
+    with closing(file_engine()) as conn:
         for name, folder in (("old", old), ("new", new)):
             for table in ("fct_indicator_observations", "target_progress", "unit_scorecard"):
                 path = folder / f"{table}.parquet"

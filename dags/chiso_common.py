@@ -51,7 +51,7 @@ def connect_warehouse(context) -> None:
     which masks its password in every log line) and make it this task's warehouse; then
     hand it to dbt's profile, which cosmos' dbt reads too. Without such a connection the
     settings are the environment's (CHISO_PG_*)."""
-    if load_settings().warehouse != "postgres":
+    if not load_settings().warehouse_is_server:
         return
     if not warehouse_connection_given():
         from airflow.sdk import Connection

@@ -1,4 +1,4 @@
-"""Child process of :class:`expectations.gate.SuiteRunner`: import Great Expectations and
+"""Child process of :class:`expectations.runner.SuiteRunner`: import Great Expectations and
 warm it up now, then read one request (JSON on stdin), run the suites, print the checks
 (JSON on stdout)."""
 
@@ -13,7 +13,7 @@ from warehouse.settings import quiet_great_expectations
 quiet_great_expectations()
 import great_expectations  # noqa: E402, F401  (the point: pay the import while dbt builds)
 
-from expectations.gate import run_suites, warm_up  # noqa: E402
+from expectations.frames import run_suites, warm_up  # noqa: E402
 
 
 def main() -> None:

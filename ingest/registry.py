@@ -359,11 +359,12 @@ def from_warehouse(conn, provinces: tuple[str, ...]) -> Registry:
 def for_settings(settings) -> Registry:
     """The registry of the configured warehouse (imported lists included), or the built-in
     one while there is no warehouse yet."""
-    from warehouse.backends import raw_connection
+    from warehouse.backends import open_warehouse
 
-    if settings.warehouse == "duckdb" and not settings.warehouse_path.exists():
+    backend = open_warehouse(settings)
+    if not backend.exists():
         return built_in(settings.provinces)
-    with closing(raw_connection(settings)) as conn:
+    with closing(backend.raw()) as conn:
         return from_warehouse(conn, settings.provinces)
 
 

@@ -23,8 +23,8 @@ from warehouse import raw_schema
 from warehouse.errors import ChisoError
 from warehouse.settings import (
     Settings,
-    export_as_of_period,
-    export_warehouse_environment,
+    dbt_environment,
+    environment_for,
 )
 from warehouse.transaction import transaction
 
@@ -119,10 +119,9 @@ def run_dbt(
             total = getattr(data, "total", 0) or getattr(data, "num_models", 0)
             on_node(int(data.index), int(total), data.node_info.node_name)
 
-    export_warehouse_environment(settings)
-    export_as_of_period(as_of_period)
     runner = dbtRunner(callbacks=[heard])
-    result = runner.invoke(dbt_args(settings, command, *extra, target_path=target_path))
+    with environment_for(dbt_environment(settings, as_of_period)):
+        result = runner.invoke(dbt_args(settings, command, *extra, target_path=target_path))
     if result.exception is not None:
         raise BuildError(
             f"dbt {command} could not run: {result.exception} (dbt's log: {dbt_log_file(settings)})"
@@ -201,7 +200,9 @@ def dbt_unit_tests(settings: Settings) -> BuildResult:
     """Every dbt unit test, on the work warehouse a run has built (dbt reads the columns of
     each tested model and its inputs there; the tests themselves read fixed inputs and
     write nothing)."""
-    if settings.warehouse == "duckdb" and not settings.warehouse_path.exists():
+    from warehouse.backends import open_warehouse  # the backends build with this module
+
+    if not open_warehouse(settings).exists():
         raise BuildError(
             f"no work warehouse at {settings.warehouse_path}: the unit tests need the models "
             "built once (chiso demo, or chiso run)"

@@ -239,11 +239,12 @@ def exceptions(conn=None) -> list[LockGrant]:
 
 def exceptions_for_settings(settings) -> list[LockGrant]:
     """The exceptions of the configured warehouse (the seed's alone while there is none)."""
-    from warehouse.backends import raw_connection
+    from warehouse.backends import open_warehouse
 
-    if settings.warehouse == "duckdb" and not settings.warehouse_path.exists():
+    backend = open_warehouse(settings)
+    if not backend.exists():
         return exceptions()
-    with closing(raw_connection(settings)) as conn:
+    with closing(backend.raw()) as conn:
         return exceptions(conn)
 
 

@@ -39,15 +39,6 @@ def table_columns(conn, schema: str, table: str) -> list[str]:
     ]
 
 
-def connect(path: Path, read_only: bool = False):
-    """Open a DuckDB file (imported here so callers stay light until they need it)."""
-    import duckdb
-
-    if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(path), read_only=read_only)
-
-
 def ensure_raw_schema(conn) -> None:
     conn.execute(raw_schema.UNIT_FILES)
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -341,6 +342,12 @@ class Settings:
     fault_pause_before_replace: float
 
     @property
+    def warehouse_is_server(self) -> bool:
+        """Whether the warehouse is a server reached through a connection (PostgreSQL),
+        not a file on this machine (DuckDB)."""
+        return self.warehouse == "postgres"
+
+    @property
     def web_dir(self) -> Path:
         """The web app's own files: the link key, revocations, the log of uploads."""
         return self.data_dir / "web"
@@ -455,19 +462,46 @@ def child_environment(**values: str) -> dict[str, str]:
     return {**env, **values}
 
 
+def dbt_environment(settings: Settings, as_of_period: str = "") -> dict[str, str]:
+    """What dbt reads from the environment, from these settings (which may come from an
+    Airflow connection): its profile's warehouse (dbt_project/profiles.yml), the provinces
+    served and the time zone (macros ``served_provinces`` and ``local_date``), and the month
+    the marts are as of (macro ``as_of_period``; empty: the latest observed)."""
+    values = {
+        "CHISO_WAREHOUSE_PATH": str(settings.warehouse_path),
+        "CHISO_DBT_TARGET": settings.warehouse,
+        "CHISO_PROVINCES": ",".join(settings.provinces),
+        "CHISO_TIMEZONE": settings.timezone,
+        "CHISO_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
+        "CHISO_AS_OF_PERIOD": as_of_period,
+    }
+    if settings.warehouse_is_server:
+        values.update(settings.postgres.environment())
+    return values
+
+
+@contextmanager
+def environment_for(values: Mapping[str, str]) -> Iterator[None]:
+    """``values`` in this process's environment for the block only (dbt in-process, Great
+    Expectations' ``${...}`` references): what was there before is put back after."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def export_warehouse_environment(settings: Settings) -> None:
-    """dbt's profile (dbt_project/profiles.yml) and Great Expectations' connection string
-    (``${CHISO_PG_PASSWORD}``) read the warehouse's connection from the environment: set it
-    from these settings (which may come from an Airflow connection) in this process; and
-    the provinces served and the time zone, which dbt reads through the macros
-    ``served_provinces`` and ``local_date``."""
-    os.environ["CHISO_WAREHOUSE_PATH"] = str(settings.warehouse_path)
-    os.environ["CHISO_DBT_TARGET"] = settings.warehouse
-    os.environ["CHISO_PROVINCES"] = ",".join(settings.provinces)  # dbt's served provinces
-    os.environ["CHISO_TIMEZONE"] = settings.timezone  # dbt's local_date
-    os.environ["CHISO_DUCKDB_MEMORY_LIMIT"] = settings.duckdb_memory_limit  # dbt's profile
-    if settings.warehouse == "postgres":
-        os.environ.update(settings.postgres.environment())
+    """The environment dbt reads (:func:`dbt_environment`), set for the rest of this
+    process: an Airflow task's, whose dbt cosmos runs in ways chiso does not call."""
+    values = dbt_environment(settings)
+    del values["CHISO_AS_OF_PERIOD"]  # each invocation sets its month
+    os.environ.update(values)
 
 
 def warehouse_connection_given() -> bool:
@@ -477,15 +511,9 @@ def warehouse_connection_given() -> bool:
 
 def use_warehouse_connection(uri: str) -> None:
     """Make ``uri`` (the connection a task was handed by Airflow) this process's warehouse
-    connection, read as if the deployment had set it; dbt and the gate's worker get it
-    from :func:`export_warehouse_environment`."""
+    connection, read as if the deployment had set it (dbt and Great Expectations get it
+    through :func:`dbt_environment`)."""
     os.environ[WAREHOUSE_CONNECTION_ENV] = uri
-
-
-def export_as_of_period(as_of_period: str) -> None:
-    """The month dbt's marts are as of ('' for the latest observed), read through the macro
-    ``as_of_period``: set before each dbt invocation, so never left from an earlier one."""
-    os.environ["CHISO_AS_OF_PERIOD"] = as_of_period
 
 
 def quiet_great_expectations() -> None:

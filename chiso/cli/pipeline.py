@@ -26,15 +26,10 @@ def _print_summary(summary, settings: Settings) -> None:
         "select status, count(*) as targets from target_progress "
         "group by status order by targets desc"
     )
-    if settings.warehouse == "duckdb":
-        print(
-            f"  {sys.executable} -c \"import duckdb; print(duckdb.connect('{summary.published}', "
-            f"read_only=True).sql('{query}'))\""
-        )
-    else:
-        pg = settings.postgres
-        print(f'  psql -h {pg.host} -p {pg.port} -U {pg.user} -d {pg.dbname} -c "{query}"')
-        print("  (tables are in schema published)")
+    from warehouse.backends import open_warehouse
+
+    for line in open_warehouse(settings).query_hint(query):
+        print(f"  {line}")
 
 
 def cmd_run(args: argparse.Namespace) -> int:

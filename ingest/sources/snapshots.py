@@ -39,9 +39,9 @@ COLUMNS = ["snapshot_period", *FROZEN, "file_sha256", "loaded_at"]
 
 def _read(path: Path, period: str, sha256: str) -> list[tuple]:
     """The snapshot's rows, in COLUMNS order."""
-    import duckdb
+    from warehouse.backends import file_engine
 
-    with closing(duckdb.connect()) as local:
+    with closing(file_engine()) as local:
         return local.execute(
             f"select ?, {', '.join(FROZEN)}, ?, ? from read_parquet(?)",
             [period, sha256, datetime.now(UTC), str(path)],

@@ -17,8 +17,9 @@ import duckdb
 import pytest
 
 from benchmarks.airflow import standalone
-from tests.conftest import VENV_BIN, chiso_environment
 from tests.dags.lineage import LineageCollector, lineage_graph, reachable
+from tests.helpers.project import VENV_BIN
+from tests.helpers.runs import chiso_environment
 
 pytestmark = pytest.mark.slow
 

@@ -11,13 +11,9 @@ import sys
 
 import pytest
 
-from tests.conftest import (
-    PROJECT_ROOT,
-    TEST_PROVINCES,
-    VENV_BIN,
-    expected_progress_pairs,
-    fresh_database,
-)
+from tests.helpers.data import expected_progress_pairs
+from tests.helpers.postgres_server import fresh_database
+from tests.helpers.project import PROJECT_ROOT, TEST_PROVINCES, VENV_BIN
 
 DAGS = sorted((PROJECT_ROOT / "dags").glob("*.py"))
 HEAVY = {

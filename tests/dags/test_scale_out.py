@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import psycopg
 import pytest
 
-from tests.conftest import TEST_PROVINCES, VENV_BIN
 from tests.dags.lineage import LineageCollector, lineage_graph, reachable
 from tests.dags.topology import Topology, celery_topology, health_check
+from tests.helpers.project import TEST_PROVINCES, VENV_BIN
 
 pytestmark = pytest.mark.slow
 

@@ -35,8 +35,8 @@ import psutil
 import yaml
 
 from benchmarks.airflow import BIN, Airflow, AirflowError, wait_healthy
-from chiso.local_postgres import start, stop
-from tests.postgres_server import free_port
+from tests.helpers.postgres_server import free_port
+from warehouse.backends.local_server import start, stop
 from warehouse.settings import PROJECT_ROOT
 
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"

@@ -14,7 +14,10 @@ import pytest
 
 from chiso.samples.portal_replay import ingest_sample_sources
 from chiso.samples.report_files import generate
-from tests.conftest import VENV_BIN, chiso_environment, fresh_database, published_marts
+from tests.helpers.data import published_marts
+from tests.helpers.postgres_server import fresh_database
+from tests.helpers.project import VENV_BIN
+from tests.helpers.runs import chiso_environment
 from warehouse.backends import open_warehouse
 from warehouse.settings import Settings, load_settings
 

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from benchmarks.ingest import bench_ingest
-from tests.conftest import PROJECT_ROOT
+from tests.helpers.project import PROJECT_ROOT
 
 MODELS = len(list((PROJECT_ROOT / "dbt_project" / "models").rglob("*.sql")))
 

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT, VENV_BIN, chiso_environment
-from tests.postgres_server import free_port
+from tests.helpers.postgres_server import free_port
+from tests.helpers.project import PROJECT_ROOT, VENV_BIN
+from tests.helpers.runs import chiso_environment
 
 pytestmark = pytest.mark.slow
 

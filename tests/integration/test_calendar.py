@@ -13,8 +13,8 @@ import pytest
 
 from chiso.cli import main
 from ingest.inbox import ingest_inbox
-from tests.clerk_cases import BY_NAME
-from tests.clerk_files import received
+from tests.helpers.clerk_cases import BY_NAME
+from tests.helpers.clerk_files import received
 from warehouse import calendar
 
 

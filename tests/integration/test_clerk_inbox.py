@@ -15,9 +15,10 @@ import pytest
 
 from ingest.inbox import ingest_inbox
 from ingest.landing import sha256_file
-from tests.clerk_cases import CASES, FIRST, PERIOD, UNIT
-from tests.clerk_files import base_rows, put, received, write
-from tests.conftest import VENV_BIN, chiso_environment
+from tests.helpers.clerk_cases import CASES, FIRST, PERIOD, UNIT
+from tests.helpers.clerk_files import base_rows, put, received, write
+from tests.helpers.project import VENV_BIN
+from tests.helpers.runs import chiso_environment
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -213,7 +214,7 @@ def test_the_same_bytes_under_two_names_keep_a_quarantine_folder_each(settings, 
 
 def test_validate_file_gives_the_inbox_verdict(settings, tmp_path):
     """The command a unit runs before sending and the inbox read a file the same way."""
-    from tests.clerk_cases import BY_NAME
+    from tests.helpers.clerk_cases import BY_NAME
 
     names = ["sheet_per_month", "uncalculated_formula", "percent_cell_xls", "footer_and_signatures"]
     paths = []

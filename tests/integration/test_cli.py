@@ -9,7 +9,8 @@ import subprocess
 
 import pytest
 
-from tests.conftest import VENV_BIN, set_csv_cell
+from tests.helpers.data import set_csv_cell
+from tests.helpers.project import VENV_BIN
 
 CHISO = str(VENV_BIN / "chiso")
 

@@ -9,7 +9,7 @@ import re
 import duckdb
 import pytest
 
-from tests.conftest import PROJECT_ROOT
+from tests.helpers.project import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 MODELS = PROJECT_ROOT / "dbt_project" / "models"
@@ -123,7 +123,8 @@ def test_runs_leave_the_unit_tests_out_and_chiso_runs_them_all(demo, demo_copy, 
     development and CI); ``chiso dbt-unit-tests`` runs every one on the built warehouse."""
     import subprocess
 
-    from tests.conftest import VENV_BIN, chiso_environment
+    from tests.helpers.project import VENV_BIN
+    from tests.helpers.runs import chiso_environment
 
     run_results = json.loads((demo.data / "dbt" / "target" / "run_results.json").read_text())
     kinds = {result["unique_id"].split(".")[0] for result in run_results["results"]}
@@ -141,7 +142,8 @@ def test_runs_leave_the_unit_tests_out_and_chiso_runs_them_all(demo, demo_copy, 
 def test_chiso_dbt_unit_tests_without_a_built_warehouse_says_what_to_do(tmp_path):
     import subprocess
 
-    from tests.conftest import VENV_BIN, chiso_environment
+    from tests.helpers.project import VENV_BIN
+    from tests.helpers.runs import chiso_environment
 
     done = subprocess.run(
         [str(VENV_BIN / "chiso"), "dbt-unit-tests"],

@@ -10,7 +10,7 @@ import pytest
 
 from ingest import exports
 from ingest.sources import dti, provision
-from tests.conftest import VENV_BIN, shared_folder
+from tests.helpers.project import VENV_BIN, shared_folder
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,8 @@ import duckdb
 import pytest
 
 from chiso.pipeline import stage_publish, write_candidate
-from expectations.gate import load_suites, run_suites, suite_parameters
+from expectations.frames import run_suites
+from expectations.suites import load_suites, suite_parameters
 from warehouse.backends import open_warehouse
 from warehouse.backends.duckdb import file_facts, sources_path
 from warehouse.settings import load_settings
@@ -89,7 +90,7 @@ def test_a_collapse_in_row_count_is_blocked(good_build, tmp_path):
 
 
 def test_the_quality_report_shows_the_row_count_trend():
-    from expectations.gate import GateResult
+    from expectations.results import GateResult
 
     history = [
         {"run_id": "20250801T000000Z_2025-07", "as_of_period": "2025-07", "row_counts": {"a": 100}},
@@ -191,13 +192,13 @@ def test_every_published_table_and_raw_source_has_a_suite(good_build):
 
 
 def test_data_docs_keep_the_pages_of_the_last_runs_only(tmp_path):
-    from expectations.gate import _prune_docs
+    from expectations.context import prune_docs
 
     runs = [f"202611{day:02d}T060000123456Z_2025-09" for day in range(1, 13)]
     for run in runs:
         for suite in ("fct_indicator_observations", "fct_indicator_observations/partitions"):
             (tmp_path / "validations" / suite / run / "x").mkdir(parents=True)
-    _prune_docs(tmp_path, keep=10)
+    prune_docs(tmp_path, keep=10)
     left = sorted(p.name for p in (tmp_path / "validations/fct_indicator_observations").iterdir())
     assert left == sorted(runs[2:] + ["partitions"])
     assert (

@@ -12,8 +12,10 @@ import duckdb
 import pytest
 
 from chiso.samples.report_files import generate
-from tests.clerk_files import received
-from tests.conftest import VENV_BIN, chiso_environment, set_csv_cell
+from tests.helpers.clerk_files import received
+from tests.helpers.data import set_csv_cell
+from tests.helpers.project import VENV_BIN
+from tests.helpers.runs import chiso_environment
 
 pytestmark = pytest.mark.slow
 

@@ -90,7 +90,7 @@ def test_a_landed_file_that_changed_is_reported_and_not_loaded(settings, sample_
 
 def test_an_implausible_jump_is_loaded_with_a_warning(settings, sample_inbox, tmp_path):
     from chiso.samples.report_files import generate
-    from tests.conftest import set_csv_cell
+    from tests.helpers.data import set_csv_cell
 
     ingest_inbox(settings, log=lambda _: None)
     generate(tmp_path / "sep", start="2025-09", end="2025-09")
@@ -111,7 +111,7 @@ def test_a_landed_file_that_todays_rules_reject_is_reported_not_fatal(
 ):
     import shutil
 
-    from tests.conftest import PROJECT_ROOT
+    from tests.helpers.project import PROJECT_ROOT
 
     ingest_inbox(settings, log=lambda _: None)
     settings.warehouse_path.unlink()  # reload everything from landing ...
@@ -196,7 +196,7 @@ def test_worker_processes_load_what_one_process_loads(settings, sample_inbox, tm
     import shutil
     from dataclasses import replace
 
-    from tests.conftest import chiso_environment
+    from tests.helpers.runs import chiso_environment
     from warehouse.settings import load_settings
 
     alone = tmp_path / "alone"
@@ -247,7 +247,7 @@ def test_reader_workers_never_import_the_callers_main_script(settings, sample_in
     import subprocess
     import sys
 
-    from tests.conftest import chiso_environment
+    from tests.helpers.runs import chiso_environment
     from warehouse.settings import PROJECT_ROOT
 
     script = tmp_path / "ingest_at_top_level.py"
@@ -316,7 +316,7 @@ def test_staged_copies_land_first_received_first_and_none_is_left(settings, samp
     from dataclasses import replace
 
     from ingest.landing import STAGE_SUFFIX, sha256_file
-    from tests.clerk_files import received
+    from tests.helpers.clerk_files import received
 
     first = sorted(sample_inbox)[0]
     again = settings.inbox_dir / f"gui_lai_{first.name}"

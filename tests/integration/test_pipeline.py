@@ -17,8 +17,8 @@ from ingest.inbox import ingest_inbox
 from ingest.landing import sha256_file
 from ingest.registry import default_registry
 from ingest.sources.unit_files import read_report
-from tests.clerk_files import received
-from tests.conftest import expected_progress_pairs, set_csv_cell, table_contents
+from tests.helpers.clerk_files import received
+from tests.helpers.data import expected_progress_pairs, set_csv_cell, table_contents
 from warehouse import reference
 from warehouse.lock import LockedError, run_lock
 
@@ -287,7 +287,8 @@ def test_broken_figures_past_the_validator_fail_the_gate_and_leave_the_published
 
 
 def test_great_expectations_blocks_on_critical_and_only_warns_on_warning(settings, tmp_path):
-    from expectations.gate import load_suites, run_suites, suite_parameters
+    from expectations.frames import run_suites
+    from expectations.suites import load_suites, suite_parameters
     from warehouse.backends.duckdb import file_facts
 
     path = tmp_path / "candidate.duckdb"

@@ -15,7 +15,7 @@ from werkzeug import Request, Response
 
 from ingest.http import FetchError, post
 from ingest.sources import portal_766
-from tests.conftest import VENV_BIN, shared_folder
+from tests.helpers.project import VENV_BIN, shared_folder
 
 NEW, OLD = portal_766.NEW_PATH, portal_766.OLD_PATH
 AN_GIANG = "398126"  # the portal's agency ID of UBND tỉnh An Giang

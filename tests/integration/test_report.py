@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from chiso.report import chromium
-from tests.conftest import VENV_BIN
+from tests.helpers.project import VENV_BIN
 
 pytestmark = pytest.mark.slow
 

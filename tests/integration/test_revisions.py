@@ -17,8 +17,8 @@ from chiso.samples.report_files import generate
 from chiso.snapshot import SnapshotError, snapshot
 from chiso.snapshot_diff import diff
 from ingest.sources.unit_files import read_report
-from tests.clerk_files import received
-from tests.conftest import set_csv_cell
+from tests.helpers.clerk_files import received
+from tests.helpers.data import set_csv_cell
 
 pytestmark = pytest.mark.slow
 QUIET = lambda _: None  # noqa: E731
@@ -34,7 +34,7 @@ def two_closes(tmp_path_factory):
     closed and snapshotted."""
     import os
 
-    from tests.conftest import TEST_PROVINCES
+    from tests.helpers.project import TEST_PROVINCES
     from warehouse.settings import load_settings
 
     root = tmp_path_factory.mktemp("revisions")

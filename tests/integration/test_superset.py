@@ -26,8 +26,9 @@ import duckdb
 import pytest
 import yaml
 
-from tests.conftest import PROJECT_ROOT, VENV_BIN, chiso_environment, fresh_database
-from tests.postgres_server import free_port
+from tests.helpers.postgres_server import free_port, fresh_database
+from tests.helpers.project import PROJECT_ROOT, VENV_BIN
+from tests.helpers.runs import chiso_environment
 
 pytestmark = pytest.mark.slow
 

@@ -162,7 +162,7 @@ def test_a_list_kept_in_an_old_excel_or_libreoffice_file_imports_the_same(
     settings, tmp_path, capsys, suffix
 ):
     """The list reader is the report files' reader: every format a province keeps."""
-    from tests.clerk_files import write
+    from tests.helpers.clerk_files import write
 
     rows = list_rows("20", "school")
     path = write(tmp_path / f"truong{suffix}", [("Danh sách", [list(HEADINGS), *rows])])

@@ -22,8 +22,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tests.conftest import VENV_BIN, chiso_environment
-from tests.postgres_server import free_port
+from tests.helpers.postgres_server import free_port
+from tests.helpers.project import VENV_BIN
+from tests.helpers.runs import chiso_environment
 
 pytestmark = pytest.mark.slow
 

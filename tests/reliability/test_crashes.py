@@ -17,7 +17,9 @@ import pytest
 from chiso.samples.report_files import generate
 from ingest.landing import sha256_file
 from ingest.readers import MIN_FILES_FOR_WORKERS
-from tests.conftest import VENV_BIN, chiso_environment, table_contents
+from tests.helpers.data import table_contents
+from tests.helpers.project import VENV_BIN
+from tests.helpers.runs import chiso_environment
 
 pytestmark = pytest.mark.slow
 

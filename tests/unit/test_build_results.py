@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from expectations.gate import dbt_checks
+from expectations.results import dbt_checks
 from warehouse.build import BuildError, read_results
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from chiso.catalog import CatalogError, check, summary, validate
-from tests.conftest import PROJECT_ROOT, shared_folder
+from tests.helpers.project import PROJECT_ROOT, shared_folder
 from warehouse.reference import read_seed
 
 SEEDS = PROJECT_ROOT / "dbt_project" / "seeds"

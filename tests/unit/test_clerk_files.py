@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ingest.sources.unit_files import read_report
-from tests.clerk_cases import CASES, RECEIVED_ON, Case
+from tests.helpers.clerk_cases import CASES, RECEIVED_ON, Case
 
 
 def _said(problem) -> tuple:
@@ -42,8 +42,8 @@ def test_the_reader_gives_each_clerk_file_its_one_verdict(case, tmp_path):
 
 
 def test_docs_report_files_lists_every_case_with_the_readers_own_message(tmp_path):
-    from tests.clerk_cases import DOC, doc_block
+    from tests.helpers.clerk_cases import DOC, doc_block
 
     assert doc_block(tmp_path) in DOC.read_text(encoding="utf-8"), (
-        "docs/REPORT_FILES.md is out of date: run python -m tests.clerk_cases"
+        "docs/REPORT_FILES.md is out of date: run python -m tests.helpers.clerk_cases"
     )

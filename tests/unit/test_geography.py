@@ -9,7 +9,7 @@ import pytest
 
 from ingest.geography import AdminUnitNotFound, by_code, by_name, normalise_name
 from ingest.sources.admin_units import build_tables
-from tests.conftest import shared_folder
+from tests.helpers.project import shared_folder
 
 
 @pytest.fixture(scope="module")

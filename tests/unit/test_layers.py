@@ -135,3 +135,63 @@ def test_the_foundation_holds_no_application_feature():
         )  # fmt: skip
     ]
     assert not named, "\n".join(named)
+
+
+ENGINE_MODULES = ("duckdb", "psycopg", "psycopg2")
+ENGINE_NAMES = ("duckdb", "postgres", "postgresql")
+# where the engine is chosen (the settings) or is the subject (the backends)
+ENGINE_HOMES = ("warehouse/backends/", "warehouse/settings.py")
+# a module still to make engine-neutral would be listed here (none is): the test fails
+# when one of them is neutral, so the list only shrinks
+NOT_YET_NEUTRAL: set[str] = set()
+
+
+def _engine_named(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [
+                f"{node.lineno}: import {alias.name}"
+                for alias in node.names
+                if alias.name.split(".")[0] in ENGINE_MODULES
+            ]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            parts = node.module.split(".")
+            if parts[0] in ENGINE_MODULES or node.module in (
+                "warehouse.backends.duckdb",
+                "warehouse.backends.postgres",
+            ):
+                found.append(f"{node.lineno}: from {node.module}")
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and node.value.lower() in ENGINE_NAMES
+        ):
+            found.append(f"{node.lineno}: {node.value!r}")
+    return found
+
+
+def test_nothing_outside_the_backends_names_an_engine():
+    """The pipeline never asks which engine it runs on: what differs is a method or a
+    capability of the backend (warehouse/backends/), chosen once by the settings."""
+    wrong, neutral = [], []
+    for path in _modules(*RUNTIME, "dags", "plugins"):
+        relative = path.relative_to(ROOT).as_posix()
+        if relative.startswith(ENGINE_HOMES):
+            continue
+        found = _engine_named(path)
+        if found and relative not in NOT_YET_NEUTRAL:
+            wrong += [f"{relative}:{line}" for line in found]
+        elif not found and relative in NOT_YET_NEUTRAL:
+            neutral.append(relative)
+    assert not wrong, "name the engine in warehouse/backends/ only:\n" + "\n".join(wrong)
+    assert not neutral, f"engine-neutral now, take them off NOT_YET_NEUTRAL: {neutral}"
+
+
+def test_the_engine_check_sees_a_branch_on_the_engine(tmp_path):
+    module = tmp_path / "bad.py"
+    module.write_text(
+        "import duckdb\n\ndef f(settings):\n    return settings.warehouse == 'postgres'\n",
+        encoding="utf-8",
+    )
+    assert _engine_named(module) == ["1: import duckdb", "4: 'postgres'"]

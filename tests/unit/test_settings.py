@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
 
 import pytest
 
-from warehouse.settings import SettingsError, load_settings
+from warehouse.settings import SettingsError, dbt_environment, environment_for, load_settings
 
 
 @pytest.fixture
@@ -91,9 +92,28 @@ def test_great_expectations_gets_the_password_from_the_environment_not_its_confi
         clean.setenv(f"CHISO_PG_{name}", "")
     clean.setenv("CHISO_DBT_TARGET", "")
     clean.setenv("CHISO_WAREHOUSE_PATH", "")
-    url = open_warehouse(load_settings()).gx_connection_string()
+    backend = open_warehouse(load_settings())
+    url = backend.gx_connection_string()
     assert url == "postgresql+psycopg2://chiso:${CHISO_PG_PASSWORD}@pg.prod:6432/marts"
-    assert os.environ["CHISO_PG_PASSWORD"] == "s3cret"  # what GX substitutes
+    assert os.environ["CHISO_PG_PASSWORD"] == ""  # nothing is left in the environment
+    with environment_for(backend.gx_environment()):
+        assert os.environ["CHISO_PG_PASSWORD"] == "s3cret"  # what GX substitutes
+    assert os.environ["CHISO_PG_PASSWORD"] == ""
+
+
+def test_dbt_gets_its_environment_for_the_invocation_only(clean, tmp_path):
+    """A run's dbt reads the warehouse, the provinces, the time zone and the month from the
+    environment while it runs; after it, the environment is as it was."""
+    clean.setenv("CHISO_DATA_DIR", str(tmp_path))
+    clean.setenv("CHISO_PROVINCES", "08")
+    values = dbt_environment(load_settings(), "2025-09")
+    assert values["CHISO_PROVINCES"] == "08" and values["CHISO_AS_OF_PERIOD"] == "2025-09"
+    assert values["CHISO_WAREHOUSE_PATH"] == str(tmp_path / "warehouse" / "chiso.duckdb")
+    assert "CHISO_PG_PASSWORD" not in values  # DuckDB: no server
+    before = dict(os.environ)
+    with environment_for(values):
+        assert os.environ["CHISO_AS_OF_PERIOD"] == "2025-09"
+    assert dict(os.environ) == before
 
 
 # -- the table of settings: one default per setting, written once -------------------------

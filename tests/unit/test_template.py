@@ -7,7 +7,7 @@ from openpyxl import load_workbook
 
 from ingest.sources.unit_files import read_report
 from ingest.template import INSTRUCTIONS_SHEET, TemplateError, write_template
-from tests.conftest import set_csv_cell
+from tests.helpers.data import set_csv_cell
 from warehouse import reference
 
 

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from chiso.samples.report_files import generate, reported_indicators
 from ingest.registry import default_registry
 from ingest.sources.unit_files import read_report
-from tests.conftest import set_csv_cell
+from tests.helpers.data import set_csv_cell
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,10 @@ __all__ = [
     "PublishedReader",
     "Warehouse",
     "WarehouseError",
+    "file_engine",
     "open_warehouse",
     "raw_connection",
+    "read_candidate",
 ]
 
 
@@ -39,3 +41,19 @@ def open_warehouse(settings: Settings) -> Warehouse:
 def raw_connection(settings: Settings):
     """A connection to the configured warehouse's ``raw`` schema, for loaders."""
     return open_warehouse(settings).raw()
+
+
+def file_engine():
+    """An engine of its own, in memory, for local files (the snapshots' Parquet), whichever
+    warehouse chiso runs on; the caller closes it."""
+    import duckdb
+
+    return duckdb.connect()
+
+
+def read_candidate(path, baseline=None):
+    """A candidate file, its baseline and its raw rows, for the gate's frames path (the file
+    backend's candidates: warehouse.backends.duckdb.read_candidate)."""
+    from warehouse.backends.duckdb import read_candidate as read
+
+    return read(path, baseline)

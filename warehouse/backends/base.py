@@ -125,9 +125,32 @@ class Warehouse(ABC):
     """The warehouse the pipeline writes and BI tools read, on one engine."""
 
     name: str
+    #: Great Expectations validates in the database, through its SQL engine (else, on
+    #: frames read from the candidate: its SQL engine fails on some engines)
+    validates_in_database: bool = False
 
     def __init__(self, settings: Settings):
         self.settings = settings
+
+    @abstractmethod
+    def exists(self) -> bool:
+        """Whether the work warehouse is there yet (a new data directory has none: the
+        first run makes it)."""
+
+    # -- readers ------------------------------------------------------------------------
+    def gx_environment(self) -> dict[str, str]:
+        """What Great Expectations' connection string refers to (``${...}``), to set while
+        it validates in the database (:attr:`validates_in_database`)."""
+        return {}
+
+    @abstractmethod
+    def query_hint(self, query: str) -> list[str]:
+        """How a person runs ``query`` on what is published, a line each."""
+
+    @abstractmethod
+    def reader_uri(self, login: str) -> tuple[str, dict]:
+        """The SQLAlchemy URI a BI tool reads what is published with, as ``login`` where the
+        engine has logins (its password as ``{password}``), and its engine parameters."""
 
     # -- loading ------------------------------------------------------------------------
     @abstractmethod

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -34,12 +35,36 @@ from warehouse.backends.base import (
     sql_string,
 )
 from warehouse.faults import kill_point
-from warehouse.raw import connect
+
+
+def connect(path: Path, read_only: bool = False):
+    """Open a DuckDB file (its folder made when it is to be written)."""
+    import duckdb
+
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(path), read_only=read_only)
 
 
 def sources_path(candidate: Path) -> Path:
     """Beside a candidate, the raw rows its source suites check."""
     return candidate.with_name(candidate.name.replace(".duckdb", ".sources.duckdb"))
+
+
+@contextmanager
+def read_candidate(path: Path, baseline: Path | None = None):
+    """A candidate file opened read-only for the gate's frames: ``baseline`` (the published
+    file the same suites audited) attached as ``baseline`` when given and there, the raw
+    rows written with the candidate attached as ``sources`` when there. Yields (the
+    connection, whether a baseline is attached, the sources file)."""
+    with closing(connect(path, read_only=True)) as conn:
+        attached = baseline is not None and baseline.exists()
+        if attached:
+            conn.execute(f"attach '{baseline}' as baseline (read_only)")
+        sources = sources_path(path)
+        if sources.exists():
+            conn.execute(f"attach '{sources}' as sources (read_only)")
+        yield conn, attached, sources
 
 
 def file_facts(path: Path) -> tuple[str | None, list[str]]:
@@ -69,6 +94,20 @@ def _fsync_dir(path: Path) -> None:
 
 class DuckDBWarehouse(Warehouse):
     name = "duckdb"
+
+    def exists(self) -> bool:
+        return self.settings.warehouse_path.exists()
+
+    def query_hint(self, query: str) -> list[str]:
+        return [
+            f'{sys.executable} -c "import duckdb; print(duckdb.connect('
+            f"'{self.published_location}', read_only=True).sql('{query}'))\""
+        ]
+
+    def reader_uri(self, login: str) -> tuple[str, dict]:
+        # a file has no logins; the reader opens it read-only, a connection per query (so
+        # the query after a publication reads the new file)
+        return f"duckdb:///{self.settings.published_path}?access_mode=read_only", {}
 
     def raw(self):
         return connect(self.settings.warehouse_path)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from tests.clerk_files import ExcelError, Formula, Percent, base_rows, put, received, write
+from tests.helpers.clerk_files import ExcelError, Formula, Percent, base_rows, put, received, write
 
 UNIT, PERIOD = "20.178", "2025-06"
 # every case's file arrives on the day June's report is due, at 09:00 in Hà Nội
@@ -527,7 +527,7 @@ assert len(BY_NAME) == len(CASES), "case names are unique"
 
 # -- docs/REPORT_FILES.md's table of cases, rendered from what the reader says -------------
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "REPORT_FILES.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "REPORT_FILES.md"
 BEGIN, END = "<!-- clerk cases: begin -->", "<!-- clerk cases: end -->"
 
 
@@ -575,7 +575,7 @@ def doc_block(folder: Path) -> str:
     return f"{BEGIN}\n{doc_table(folder)}\n{END}"
 
 
-if __name__ == "__main__":  # python -m tests.clerk_cases: rewrite the table in the doc
+if __name__ == "__main__":  # python -m tests.helpers.clerk_cases: rewrite the table in the doc
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,7 +1,7 @@
 """A throwaway PostgreSQL server for tests: its own cluster in a temporary folder, trust
 authentication on 127.0.0.1, a free port; stopped and removed afterwards. Started the way
 ``CHISO_WAREHOUSE=postgres ./setup.sh run`` starts its local server
-(:mod:`chiso.local_postgres`)."""
+(:mod:`warehouse.backends.local_server`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from chiso.local_postgres import server_bin, start, stop
+from warehouse.backends.local_server import server_bin, start, stop
 
 __all__ = ["free_port", "server_bin", "throwaway_server"]
 
@@ -32,3 +32,19 @@ def throwaway_server() -> Iterator[dict[str, str]]:
     finally:
         stop(folder, fast=True)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def fresh_database(pg_env: dict[str, str], name: str) -> dict[str, str]:
+    """A new, empty database on the session's server; returns its CHISO_PG_* settings."""
+    import psycopg
+
+    with psycopg.connect(
+        host=pg_env["CHISO_PG_HOST"],
+        port=int(pg_env["CHISO_PG_PORT"]),
+        user=pg_env["CHISO_PG_USER"],
+        dbname=pg_env["CHISO_PG_DBNAME"],
+        autocommit=True,
+    ) as conn:
+        conn.execute(f'drop database if exists "{name}"')
+        conn.execute(f'create database "{name}"')
+    return {**pg_env, "CHISO_PG_DBNAME": name}
