@@ -56,6 +56,15 @@ def _optional(name: str, text: str) -> str | None:
     return text.strip() or None
 
 
+def _secret(name: str, text: str) -> str:
+    """A password or key, exactly as given (spaces are its own)."""
+    return text
+
+
+def _optional_secret(name: str, text: str) -> str | None:
+    return text or None
+
+
 def _path(name: str, text: str) -> Path:
     return _resolved(text.strip())
 
@@ -156,7 +165,7 @@ class Setting:
 
     def value(self, env: Mapping[str, str], data: Path | None = None) -> object:
         text = env.get(self.name, "")
-        if not text.strip():
+        if not text.strip() and not (text and self.read in (_secret, _optional_secret)):
             text = self.default.replace("<project>", str(PROJECT_ROOT))
             if "<cores>" in text:
                 text = text.replace("<cores>", str(len(os.sched_getaffinity(0))))
@@ -195,7 +204,7 @@ SETTINGS: tuple[Setting, ...] = (
     S("CHISO_PG_HOST", "127.0.0.1", "the PostgreSQL warehouse's host"),
     S("CHISO_PG_PORT", "5432", "its port", _count(1, 65535)),
     S("CHISO_PG_USER", "chiso", "its user"),
-    S("CHISO_PG_PASSWORD", "", "its password"),
+    S("CHISO_PG_PASSWORD", "", "its password", _secret),
     S("CHISO_PG_DBNAME", "chiso", "its database"),
     S(WAREHOUSE_CONNECTION_ENV, "", "under Airflow, the connection `chiso_warehouse` "
       "(`postgresql://user:pass@host:port/db`); wins over `CHISO_PG_*`; in a task without "
@@ -239,7 +248,7 @@ SETTINGS: tuple[Setting, ...] = (
     S("CHISO_WEB_BASE_URL", "http://127.0.0.1:8090", "where the units' links open (`chiso "
       "serve`; in production the API server's `/chiso`)", _url, "web_base_url"),
     S("CHISO_WEB_SECRET", "", "the key that signs the units' links; unset: a random key in "
-      "`<data>/web/secret.key` (set it to share links across machines)", _optional,
+      "`<data>/web/secret.key` (set it to share links across machines)", _optional_secret,
       "web_secret"),
     S("CHISO_WEB_LINK_DAYS", "120", "days a unit's link stays valid", _count(1),
       "web_link_days"),
@@ -252,10 +261,10 @@ SETTINGS: tuple[Setting, ...] = (
     S("CHISO_SUPERSET_USER", "admin", "the Superset admin `chiso bi` imports as", _text,
       "superset_user"),
     S("CHISO_SUPERSET_PASSWORD", "", "its password; unset: the local Superset's, made once "
-      "in `<data>/superset/admin.password`", _optional, "superset_password"),
+      "in `<data>/superset/admin.password`", _optional_secret, "superset_password"),
     S("CHISO_BI_PG_USER", "superset", "the login in role `chiso_reader` Superset reads "
       "schema `published` as (`CHISO_WAREHOUSE=postgres`)", _text, "bi_pg_user"),
-    S("CHISO_BI_PG_PASSWORD", "", "its password", _optional, "bi_pg_password"),
+    S("CHISO_BI_PG_PASSWORD", "", "its password", _optional_secret, "bi_pg_password"),
     S("CHISO_FAULT_KILL_AT", "", "tests: the named point a process is killed at",
       _optional),
     S("CHISO_FAULT_PAUSE_BEFORE_REPLACE", "0", "tests: seconds to pause before a publication "

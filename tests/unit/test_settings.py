@@ -192,9 +192,18 @@ def test_the_default_check_sees_a_default_that_drifted(monkeypatch):
 
 
 def _checked_settings():
-    from warehouse.settings import SETTINGS, _items, _optional, _path, _text
+    from warehouse.settings import (
+        SETTINGS,
+        _items,
+        _optional,
+        _optional_secret,
+        _path,
+        _secret,
+        _text,
+    )
 
-    return [s.name for s in SETTINGS if s.read not in (_text, _optional, _path, _items)]
+    free = (_text, _optional, _path, _items, _secret, _optional_secret)
+    return [s.name for s in SETTINGS if s.read not in free]
 
 
 @pytest.mark.parametrize("name", _checked_settings())
@@ -226,3 +235,12 @@ def test_paths_default_under_the_data_directory(clean, tmp_path):
     settings = load_settings()
     assert settings.inbox_dir == tmp_path / "inbox"
     assert settings.published_path == tmp_path / "published" / "chiso.duckdb"
+
+
+def test_a_password_or_key_is_kept_exactly_as_given(clean):
+    clean.setenv("CHISO_PG_PASSWORD", " pass word ")
+    clean.setenv("CHISO_WEB_SECRET", "key ")
+    clean.setenv("CHISO_PG_USER", " chiso ")  # a name is trimmed
+    settings = load_settings()
+    assert settings.postgres.password == " pass word " and settings.web_secret == "key "
+    assert settings.postgres.user == "chiso"
