@@ -17,6 +17,7 @@ its status (an overridden status marked, with who decided and why).
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from chiso.report.browser import ReportError, chromium, to_pdf, to_pdfs, to_png
@@ -25,6 +26,7 @@ from warehouse.settings import Settings
 __all__ = ["ReportError", "build_report", "chromium", "to_pdf", "to_pdfs", "to_png", "write_report"]
 
 
+@cache  # one Jinja environment for every province's report
 def _template():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
