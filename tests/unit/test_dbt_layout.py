@@ -10,13 +10,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "dbt_project" / "models"
 MAX_LINES, MAX_JOINS = 150, 7
-# still over a limit or reading mid-query, to be split (the open issue "A foundation that
-# is only a foundation"): the test fails when another model joins them, and when one of
-# them comes within the limits (take it off this list then)
-NOT_YET = {
-    "fct_indicator_observations",  # 255 lines: the union of the three sources
-    "figure_outliers",  # 264 lines, 10 joins: the outlier statistics
-}
 IMPORT = re.compile(r"^\s+select \* from \{\{ (ref|source)\([^)]*\) \}\}\s*$")
 MACRO_ARGUMENT = re.compile(r"\{\{ \w+\((ref|source)\(")  # months_that_differ(source(...))
 
@@ -41,15 +34,12 @@ def problems(path: Path) -> list[str]:
 
 
 def test_every_model_is_short_joins_little_and_imports_first():
-    wrong, fixed = [], []
-    for path in sorted(MODELS.rglob("*.sql")):
-        found = problems(path)
-        if found and path.stem not in NOT_YET:
-            wrong.append(f"{path.relative_to(ROOT)}: {'; '.join(found)}")
-        elif not found and path.stem in NOT_YET:
-            fixed.append(path.stem)
-    assert not wrong, "split into intermediate models, import first:\n" + "\n".join(wrong)
-    assert not fixed, f"within the limits now, take them off NOT_YET: {fixed}"
+    wrong = [
+        f"{path.relative_to(ROOT)}: {'; '.join(found)}"
+        for path in sorted(MODELS.rglob("*.sql"))
+        if (found := problems(path))
+    ]
+    assert wrong == [], "split into intermediate models, import first:\n" + "\n".join(wrong)
 
 
 def test_the_layout_check_sees_a_long_model_a_mart_on_a_source_and_a_late_ref(tmp_path):

@@ -1,8 +1,6 @@
 -- One row per unit x indicator x month x source, up to the as-of month (a publication for
--- June never shows July, however late it is built). Ratios are recomputed from numerator
--- and denominator (never taken from the typed value), so any area can be re-aggregated.
--- Sources: unit reports, the portal's provision table (province units), DTI (province
--- units, the year's rank as its December). When sources disagree for the same unit,
+-- June never shows July, however late it is built), from every source
+-- (int_indicator_observations_by_source). When sources disagree for the same unit,
 -- indicator and month, every figure stays; is_selected marks the one the marts use, by
 -- var observation_source_precedence, and selection_reason says why.
 --
@@ -29,115 +27,9 @@
 
 with
 
-unit_report_values as (
+observations as (
 
-    select * from {{ ref('int_unit_report_values_deduplicated') }}
-
-),
-
-provision as (
-
-    select * from {{ ref('stg_portal__provision') }}
-    where not is_listed_twice
-
-),
-
-dti as (
-
-    select * from {{ ref('dti_scores') }}
-
-),
-
-province_units as (
-
-    select * from {{ ref('dim_unit') }}
-    where unit_group = 'province'
-
-),
-
-indicators as (
-
-    select * from {{ ref('dim_indicator') }}
-
-),
-
-from_unit_reports as (
-
-    select
-        unit_report_values.unit_code,
-        unit_report_values.indicator_code,
-        unit_report_values.period,
-        unit_report_values.period_start_on,
-        'unit_report' as source,
-        unit_report_values.numerator,
-        unit_report_values.denominator,
-        unit_report_values.reported_value,
-        unit_report_values.submission_count,
-        unit_report_values.file_sha256,
-        unit_report_values.source_file_name,
-        unit_report_values.source_sheet,
-        unit_report_values.source_row,
-        unit_report_values.load_id
-
-    from unit_report_values
-
-),
-
-from_portal as (
-
-    select
-        province_units.unit_code,
-        'full_process_service_provision_rate' as indicator_code,
-        provision.period,
-        cast(provision.period || '-01' as date) as period_start_on,
-        'portal' as source,
-        cast(provision.offered_full_online as double precision) as numerator,
-        cast(provision.eligible_full_online as double precision) as denominator,
-        cast(null as double precision) as reported_value,
-        1 as submission_count,
-        provision.file_sha256,
-        provision.source_file_name,
-        cast(null as varchar) as source_sheet,
-        provision.source_row,
-        cast(null as varchar) as load_id
-
-    from provision
-    inner join province_units
-        on provision.province_code = province_units.province_code
-
-),
-
-from_dti as (
-
-    select
-        province_units.unit_code,
-        'dti_rank' as indicator_code,
-        cast(dti.year as varchar) || '-12' as period,
-        cast(cast(dti.year as varchar) || '-12-01' as date) as period_start_on,
-        'dti' as source,
-        cast(null as double precision) as numerator,
-        cast(null as double precision) as denominator,
-        cast(dti.dti_rank as double precision) as reported_value,
-        1 as submission_count,
-        dti.file_sha256,
-        dti.source_file_name,
-        cast(null as varchar) as source_sheet,
-        dti.source_row,
-        cast(null as varchar) as load_id
-
-    from dti
-    inner join province_units
-        on dti.province_code = province_units.province_code
-
-),
-
-combined as (
-
-    select * from from_unit_reports
-    union all
-    select * from from_portal
-    union all
-    select * from from_dti
+    select * from {{ ref('int_indicator_observations_by_source') }}
 
 ),
 
@@ -152,12 +44,9 @@ combined as (
 
 kept as (
 
-    select combined.*
-    from combined
-    inner join indicators
-        on combined.indicator_code = indicators.indicator_code
+    select * from observations
     {%- if as_of_period %}
-    where combined.period <= '{{ as_of_period }}'
+    where period <= '{{ as_of_period }}'
     {%- endif %}
 
 ),
@@ -172,30 +61,24 @@ changed_months as (
 valued as (
 
     select
-        combined.*,
-        {{ indicator_value(
-            'indicators.kind', 'combined.numerator', 'combined.denominator',
-            'combined.reported_value'
-        ) }} as value,
+        observations.*,
         -- noqa: disable=LT02
-        case combined.source
+        case observations.source
             {%- for source in precedence %}
             when '{{ source }}' then {{ loop.index }}
             {%- endfor %}
             else {{ precedence | length + 1 }}
         end as source_priority  -- noqa: enable=LT02
 
-    from combined
-    inner join indicators
-        on combined.indicator_code = indicators.indicator_code
+    from observations
     -- noqa: disable=LT02
     where
         true
         {%- if as_of_period %}
-        and combined.period <= '{{ as_of_period }}'
+        and observations.period <= '{{ as_of_period }}'
         {%- endif %}
         {%- if is_incremental() %}
-        and combined.period in (select changed_months.period from changed_months)
+        and observations.period in (select changed_months.period from changed_months)
         {%- endif %}
     -- noqa: enable=LT02
 
