@@ -353,7 +353,7 @@ def _portal_answers(conn, seeds: Path) -> None:
 
 FLOOR_SQL = """
 create or replace temp table latest as
-select * from raw.unit_report_submissions where submission_rank = 1;
+select * from ({submissions}) as submissions where submission_rank = 1;
 create or replace temp table observations as
 select l.unit_code, l.indicator_code, l.period,
        cast(l.period || '-01' as date) + interval 1 month - interval 1 day as measured_on,
@@ -469,6 +469,7 @@ def _floor(period: str) -> dict:
 
     import duckdb
 
+    from warehouse.raw import submissions_query
     from warehouse.settings import load_settings
 
     settings = load_settings()
@@ -490,7 +491,8 @@ def _floor(period: str) -> dict:
             from read_csv('{seeds / "targets.csv"}', all_varchar = true);
         """
     )
-    conn.execute(FLOOR_SQL.format(as_of_end=as_of_end))
+    submissions = submissions_query(settings.dbt_project_dir)
+    conn.execute(FLOOR_SQL.format(as_of_end=as_of_end, submissions=submissions))
     rows = conn.execute("select count(*) from status").fetchone()[0]
     conn.close()
     return {"seconds": time.monotonic() - started, "peak_mib": _peak_mib(), "rows": rows}

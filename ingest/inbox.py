@@ -32,7 +32,7 @@ from warehouse.backends import raw_connection
 from warehouse.errors import ChisoError
 from warehouse.faults import kill_point
 from warehouse.periods import previous_month
-from warehouse.raw import ensure_raw_schema, insert_rows, load_rejections
+from warehouse.raw import ensure_raw_schema, insert_rows, load_rejections, submissions_query
 from warehouse.settings import Settings
 from warehouse.transaction import transaction
 
@@ -130,12 +130,13 @@ JUMP_FACTOR = 3.0  # a denominator growing or shrinking more than this is implau
 
 class _KnownFigures:
     """(unit, indicator, month) -> (percent, denominator) of the submission that counts
-    (``raw.unit_report_submissions``, the one place that rule is written), read a month at
-    a time when a report first asks for it (memory grows with the months loaded, not with
-    the history); the run's own loads are added as they go."""
+    (dbt's macro ``unit_report_submissions``, the one place that rule is written), read a
+    month at a time when a report first asks for it (memory grows with the months loaded,
+    not with the history); the run's own loads are added as they go."""
 
-    def __init__(self, conn) -> None:
+    def __init__(self, conn, dbt_project_dir: Path) -> None:
         self.conn = conn
+        self.submissions = submissions_query(dbt_project_dir)
         self.figures: dict[tuple[str, str, str], tuple[float | None, float | None]] = {}
         self.months: set[str] = set()
 
@@ -146,7 +147,8 @@ class _KnownFigures:
             rows = self.conn.execute(
                 "select unit_code, indicator_code, period, "
                 "100.0 * numerator / nullif(denominator, 0), denominator "
-                "from raw.unit_report_submissions where submission_rank = 1 and period = ?",
+                f"from ({self.submissions}) as submissions "
+                "where submission_rank = 1 and period = ?",
                 [month],
             ).fetchall()
             for row in rows:
@@ -302,9 +304,11 @@ class _Loader:
     re-hashed first (a landed file whose bytes changed is reported, never loaded) and its
     figures held against the unit's previous month (jump warnings)."""
 
-    def __init__(self, conn, summary: IngestSummary, loaded: set[str], log) -> None:
+    def __init__(
+        self, conn, summary: IngestSummary, loaded: set[str], log, dbt_project_dir: Path
+    ) -> None:
         self.conn, self.summary, self.loaded, self.log = conn, summary, loaded, log
-        self.known = _KnownFigures(conn)
+        self.known = _KnownFigures(conn, dbt_project_dir)
         self.batch = _Batch()
 
     def add(
@@ -396,7 +400,7 @@ def ingest_inbox(
         registry = refresh_registry(conn, settings.provinces)
         granted = calendar.exceptions(conn)
         rows = conn.execute("select file_sha256 from raw.unit_report_files").fetchall()
-        loader = _Loader(conn, summary, {row[0] for row in rows}, log)
+        loader = _Loader(conn, summary, {row[0] for row in rows}, log, settings.dbt_project_dir)
         with Readers(settings, registry, granted, stage_in=landing) as readers:
             leftovers = _to_load(landing, loader.loaded, summary, log)
             requests = [

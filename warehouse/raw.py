@@ -7,9 +7,15 @@ one transaction, so a retried or re-run ingest never duplicates rows.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from warehouse import raw_schema
+
+# which submission counts when a unit sends a month's report more than once: written once,
+# as this dbt macro (staging renders it on its source); Python's readers render the same
+# file with Jinja alone (submissions_query), so both read one rule
+SUBMISSIONS_MACRO = Path("macros") / "unit_report_submissions.sql"
 
 
 def insert_rows(conn, table: str, columns: list[str], rows: list[tuple]) -> None:
@@ -110,3 +116,14 @@ def latest_month_with_figures(conn) -> str | None:
         if table_columns(conn, "raw", table)
     ]
     return max((month for month in months if month), default=None)
+
+
+@cache
+def submissions_query(dbt_project_dir: Path, values: str = "raw.unit_report_values") -> str:
+    """A query of every figure in ``values`` with its file's ``submission_count`` and
+    ``submission_rank`` (1: the file that counts), from dbt's macro."""
+    import jinja2
+
+    text = (dbt_project_dir / SUBMISSIONS_MACRO).read_text(encoding="utf-8")
+    template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(text)
+    return str(template.module.unit_report_submissions(values)).strip()

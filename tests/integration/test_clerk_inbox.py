@@ -17,10 +17,12 @@ from ingest.inbox import ingest_inbox
 from ingest.landing import sha256_file
 from tests.helpers.clerk_cases import CASES, FIRST, PERIOD, UNIT
 from tests.helpers.clerk_files import base_rows, put, received, write
-from tests.helpers.project import VENV_BIN
+from tests.helpers.project import PROJECT_ROOT, VENV_BIN
 from tests.helpers.runs import chiso_environment
+from warehouse.raw import submissions_query
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+SUBMISSIONS = submissions_query(PROJECT_ROOT / "dbt_project")  # the rule, as the inbox reads it
 
 
 def _query(settings, sql: str, *params) -> list[tuple]:
@@ -137,20 +139,20 @@ def test_a_correction_received_later_wins_whatever_its_name_and_withdraws_what_i
     counting = _query(
         settings,
         "select distinct source_file_name, submission_count, received_at "
-        "from raw.unit_report_submissions where submission_rank = 1",
+        f"from ({SUBMISSIONS}) as s where submission_rank = 1",
     )
     assert [(r[0], r[1]) for r in counting] == [(corrected.name, 2)]
     assert counting[0][2] == start + timedelta(hours=3)  # received: the inbox file's time
     first = _query(
         settings,
-        "select numerator from raw.unit_report_submissions "
+        f"select numerator from ({SUBMISSIONS}) as s "
         "where submission_rank = 1 and indicator_code = ?",
         FIRST,
     )
     assert first == [(1500,)]
     assert _query(
         settings,
-        "select count(*) from raw.unit_report_submissions "
+        f"select count(*) from ({SUBMISSIONS}) as s "
         "where submission_rank = 1 and indicator_code = ?",
         dropped,
     ) == [(0,)]

@@ -77,7 +77,7 @@ def test_models_read_raw_data_only_through_declared_sources(manifest):
         assert "get_relation" not in text, path
         assert not re.search(r"\braw\.", text), f"{path} names a raw table without source()"
     sources = {node["name"] for node in manifest["sources"].values()}
-    assert {"snapshot_target_progress", "unit_report_submissions"} <= sources
+    assert {"snapshot_target_progress", "unit_report_values"} <= sources
     for node in _models(manifest).values():
         folder = node["original_file_path"].split("/")[1]
         reads_sources = any(dep.startswith("source.") for dep in node["depends_on"]["nodes"])

@@ -57,7 +57,7 @@ def test_what_the_export_and_snapshot_loaders_write_fits_their_tables(columns):
 
 
 def test_every_source_has_its_tables(columns):
-    assert {"unit_report_files", "unit_report_values", "unit_report_submissions",
+    assert {"unit_report_files", "unit_report_values",
             "portal_766_scores", "dti_scores", "portal_provision", "reporting_deadlines",
             "snapshot_target_progress", "unit_registry", "unit_list_imports",
             "reminders_sent", "build_state", "admin_units_2025"} <= set(columns)  # fmt: skip
@@ -75,3 +75,31 @@ def test_a_change_to_any_raw_table_makes_the_next_build_a_full_one(tmp_path, mon
     changed.write_text(text.replace("bigint", "numeric", 1), encoding="utf-8")  # provision's
     monkeypatch.setattr(raw_schema, "__file__", str(changed))
     assert project_fingerprint(settings) != before
+
+
+def test_the_inbox_ranks_a_unit_months_files_by_dbts_own_rule():
+    """Which file counts is written once, as a dbt macro (staging renders it); the inbox's
+    query is that macro rendered on the raw table, run here on the raw schema."""
+    from warehouse.raw import SUBMISSIONS_MACRO, submissions_query
+
+    project = ROOT / "dbt_project"
+    staging = (project / "models/staging/unit_reports/stg_unit_reports__values.sql").read_text()
+    assert "unit_report_submissions(source('unit_reports', 'unit_report_values'))" in staging
+    assert (project / SUBMISSIONS_MACRO).exists()
+    conn = duckdb.connect()
+    for ddl in raw_schema.SCHEMA.values():
+        conn.execute(ddl)
+    conn.execute(
+        "insert into raw.unit_report_values (file_sha256, source_row, unit_code, indicator_code, "
+        "period, received_at, sent_on, source_file_name, load_id) "
+        "select sha, 5, unit, 'x', '2025-06', cast(received as timestamptz), cast(sent as date), "
+        "'f.csv', 'l' from (values ('a', 'u1', '2025-07-05 09:00', '2025-07-04'), "
+        "('b', 'u1', '2025-07-09 09:00', '2025-07-08'), ('c', 'u1', '2025-07-09 09:00', "
+        "'2025-07-09'), ('d', 'u2', '2025-07-01 09:00', '2025-07-01')) "
+        "as t(sha, unit, received, sent)"
+    )
+    ranked = conn.execute(
+        f"select file_sha256, submission_count, submission_rank "
+        f"from ({submissions_query(project)}) as s order by file_sha256"
+    ).fetchall()
+    assert ranked == [("a", 3, 3), ("b", 3, 2), ("c", 3, 1), ("d", 1, 1)]

@@ -1,5 +1,5 @@
 -- A unit may send a month's report more than once (a correction). Which submission counts
--- is decided in one place, the raw view unit_report_submissions (the file received last
+-- is decided in one place, the macro unit_report_submissions (the file received last
 -- wins as a whole, then the later "date sent", then the file hash); this keeps its first
 -- rank, so a figure the correction dropped is gone too. The superseded files stay in raw
 -- and in history.

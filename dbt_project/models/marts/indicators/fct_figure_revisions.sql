@@ -1,5 +1,5 @@
 -- Every change a correction made to a figure: a unit sent a month's report again, and the
--- file received later (which counts, whole: the unit_report_submissions source) changed, dropped
+-- file received later (which counts, whole: macro unit_report_submissions) changed, dropped
 -- or added a figure of the one it replaced. One row per indicator that differs between a
 -- file and the one just before it for the same unit and month, with both files and when
 -- each was received; a figure sent again unchanged is no revision.
