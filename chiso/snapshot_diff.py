@@ -99,14 +99,19 @@ def _folder(snapshot_dir: Path, period: str) -> Path:
 def diff(snapshot_dir: Path, older: str, newer: str) -> SnapshotDiff:
     """What snapshot ``newer`` changed against snapshot ``older``."""
     from warehouse.backends import file_engine
+    from warehouse.backends.base import RENAMED_MARTS
+
+    formerly = {new: old for old, new in RENAMED_MARTS.items()}
 
     if older >= newer:
         raise SnapshotError(f"the older snapshot comes first: {older} is not before {newer}")
     old, new = _folder(snapshot_dir, older), _folder(snapshot_dir, newer)
     with closing(file_engine()) as conn:
         for name, folder in (("old", old), ("new", new)):
-            for table in ("fct_indicator_observations", "target_progress", "unit_scorecard"):
+            for table in ("indicator_observations", "target_progress", "unit_scorecard"):
                 path = folder / f"{table}.parquet"
+                if not path.exists() and table in formerly:  # a snapshot from before its rename
+                    path = folder / f"{formerly[table]}.parquet"
                 if not path.exists():
                     raise SnapshotError(f"{folder} has no {table}.parquet")
                 literal = str(path).replace("'", "''")  # a view cannot take a parameter
@@ -116,9 +121,9 @@ def diff(snapshot_dir: Path, older: str, newer: str) -> SnapshotDiff:
         result = SnapshotDiff(older, newer)
         result.figures = conn.execute(
             f"""
-            with o as (select * from old_fct_indicator_observations where is_selected),
+            with o as (select * from old_indicator_observations where is_selected),
             n as (
-                select * from new_fct_indicator_observations
+                select * from new_indicator_observations
                 where is_selected and period <= ?
             )
             select

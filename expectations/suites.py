@@ -13,7 +13,7 @@ from warehouse.periods import months
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 
 
-NEVER_EMPTY = ("fct_indicator_observations", "target_progress")  # a publication has figures
+NEVER_EMPTY = ("indicator_observations", "target_progress")  # a publication has figures
 
 
 def load_suites(suites_dir: Path = SUITES_DIR) -> list[dict]:

@@ -120,7 +120,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             counts = entry["row_counts"]
             print(
                 f"  {entry['run_id']}  {entry['as_of_period']}  observations "
-                f"{counts.get('fct_indicator_observations', '?'):>7}  progress "
+                f"{counts.get('indicator_observations', '?'):>7}  progress "
                 f"{counts.get('target_progress', '?'):>5}"
                 + ("  (rollback)" if entry.get("rollback_of") else "")
             )

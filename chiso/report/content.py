@@ -145,7 +145,7 @@ def _follow_up(conn, period: str, province_code: str, timezone: str) -> FollowUp
         return None
     revisions = conn.execute(
         "select u.unit_name_vi, i.name_vi, r.period, r.change_kind, r.old_value, r.new_value, "
-        "r.new_received_at from fct_figure_revisions r "
+        "r.new_received_at from figure_revisions r "
         "join dim_unit u on r.unit_code = u.unit_code "
         "join dim_indicator i on r.indicator_code = i.indicator_code "
         "where u.served_province_code = ? and r.is_counting and r.period < ? "
@@ -210,7 +210,7 @@ def _trajectories(conn, province_code: str) -> list[Chart]:
     out = []
     for target_id, unit_code, name, base_period, base_value, goal, deadline, status, kind in rows:
         figures = conn.execute(
-            "select period, value from fct_indicator_observations where unit_code = ? "
+            "select period, value from indicator_observations where unit_code = ? "
             "and is_selected and indicator_code = (select indicator_code from dim_target "
             "where target_id = ?) and period >= ? order by period",
             [unit_code, target_id, base_period],

@@ -57,7 +57,7 @@ limit 24
 
 CORRECTIONS = """
 select period, count(*) as changed
-from fct_figure_revisions
+from figure_revisions
 where unit_code = ?
 group by period
 """

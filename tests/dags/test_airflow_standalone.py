@@ -106,7 +106,7 @@ def _published_period(data) -> str:
     conn = duckdb.connect(str(data / "published" / "chiso.duckdb"), read_only=True)
     try:
         (period,) = conn.execute("select as_of_period from _publication").fetchone()
-        rows = conn.execute("select count(*) from fct_indicator_observations").fetchone()[0]
+        rows = conn.execute("select count(*) from indicator_observations").fetchone()[0]
     finally:
         conn.close()
     assert rows > 0

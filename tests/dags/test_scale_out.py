@@ -125,7 +125,7 @@ def _run(topology: Topology, collector: LineageCollector) -> Outcome:
         publications = publications.fetchall()
         (published_run,) = conn.execute("select run_id from published._publication").fetchone()
         (june_rows,) = conn.execute(
-            "select count(*) from published.fct_indicator_observations where period = '2025-06'"
+            "select count(*) from published.indicator_observations where period = '2025-06'"
         ).fetchone()
     # cosmos' dbt, model by model, on the same connection
     models = airflow.run("chiso_pipeline_models", {"period": "2025-06"}, log=lambda line: None)
@@ -216,7 +216,7 @@ def test_lineage_leads_from_a_report_file_to_the_published_marts_and_the_snapsho
         "chiso.staging.stg_unit_reports__values",
         "chiso.marts.target_progress",
         "chiso.published.target_progress",
-        "chiso.published.fct_indicator_observations",
+        "chiso.published.indicator_observations",
     ):
         assert (warehouse, name) in reached, name
     candidate = [d for d in reached if ".candidate_" in d[1]]

@@ -15,7 +15,8 @@ def table_contents(path: Path, exclude: tuple[str, ...] = ("_publication",)) -> 
         tables = [
             row[0]
             for row in conn.execute(
-                "select table_name from information_schema.tables order by table_name"
+                "select table_name from information_schema.tables "
+                "where table_type = 'BASE TABLE' order by table_name"
             ).fetchall()
         ]
         return {

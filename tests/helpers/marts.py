@@ -35,7 +35,8 @@ def digests(published: Path) -> dict[str, dict]:
             row[0]
             for row in conn.execute(
                 "select table_name from information_schema.tables "
-                "where table_schema = 'main' and table_name not like '\\_%' escape '\\' "
+                "where table_schema = 'main' and table_type = 'BASE TABLE' "
+                "and table_name not like '\\_%' escape '\\' "
                 "order by 1"
             ).fetchall()
         ]

@@ -121,7 +121,7 @@ def test_a_month_nobody_reported_stops_publication_with_the_check_named(tmp_path
             path.unlink()  # August never arrived
     out = _run(["run", "--period", "2025-09"], tmp_path)
     assert out.returncode == 1
-    assert "every_month_covered on fct_indicator_observations" in out.stderr
+    assert "every_month_covered on indicator_observations" in out.stderr
     assert "NOT PUBLISHED" in out.stderr
     assert sha256_file(published) == before
 
@@ -166,7 +166,7 @@ def test_status_names_the_publication_the_gate_and_who_has_not_reported(demo):
     validations = list((demo.data / "gate" / "data_docs" / "validations").rglob("*.html"))
     assert {page.parent.parent.parent.name for page in validations} >= {
         "target_progress",
-        "fct_indicator_observations",
+        "indicator_observations",
         "reconciliation_province_totals",
     }
 

@@ -25,7 +25,9 @@ def published(demo) -> set[str]:
     """The marts the demo published (without its _publication record)."""
     conn = duckdb.connect(str(demo.published), read_only=True)
     try:
-        tables = conn.execute("select table_name from information_schema.tables").fetchall()
+        tables = conn.execute(
+            "select table_name from information_schema.tables where table_type = 'BASE TABLE'"
+        ).fetchall()
     finally:
         conn.close()
     return {row[0] for row in tables} - {"_publication"}

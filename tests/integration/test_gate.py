@@ -46,16 +46,16 @@ def _tampered(good_build, tmp_path, *statements):
 
 def test_the_untouched_build_passes_every_blocking_check(good_build, tmp_path):
     conn = duckdb.connect(str(good_build), read_only=True)
-    rows = conn.execute("select count(*) from fct_indicator_observations").fetchone()[0]
+    rows = conn.execute("select count(*) from indicator_observations").fetchone()[0]
     conn.close()
-    assert _gate(_tampered(good_build, tmp_path), {"fct_indicator_observations": rows}) == set()
+    assert _gate(_tampered(good_build, tmp_path), {"indicator_observations": rows}) == set()
 
 
 def test_an_out_of_range_value_is_blocked(good_build, tmp_path):
     path = _tampered(
         good_build,
         tmp_path,
-        "update fct_indicator_observations set value = 130 where unit_code = '20.178' "
+        "update indicator_observations set value = 130 where unit_code = '20.178' "
         "and period = '2025-06'",
     )
     assert _gate(path) == {"value_not_above_indicator_maximum"}
@@ -73,19 +73,19 @@ def test_a_broken_reconciliation_is_blocked(good_build, tmp_path):
 
 def test_a_missing_month_is_blocked(good_build, tmp_path):
     path = _tampered(
-        good_build, tmp_path, "delete from fct_indicator_observations where period = '2024-03'"
+        good_build, tmp_path, "delete from indicator_observations where period = '2024-03'"
     )
     assert "every_month_covered" in _gate(path)
 
 
 def test_a_collapse_in_row_count_is_blocked(good_build, tmp_path):
     path = _tampered(
-        good_build, tmp_path, "delete from fct_indicator_observations where period < '2025-01'"
+        good_build, tmp_path, "delete from indicator_observations where period < '2025-01'"
     )
     conn = duckdb.connect(str(good_build), read_only=True)
-    before = conn.execute("select count(*) from fct_indicator_observations").fetchone()[0]
+    before = conn.execute("select count(*) from indicator_observations").fetchone()[0]
     conn.close()
-    failed = _gate(path, {"fct_indicator_observations": before})
+    failed = _gate(path, {"indicator_observations": before})
     assert "row_count_within_band_of_last_publication" in failed
 
 
@@ -107,7 +107,7 @@ def test_against_the_last_publication_only_changed_months_are_rechecked_row_by_r
 ):
     unchanged = _tampered(good_build, tmp_path)
     parameters = suite_parameters(*file_facts(unchanged), "2025-09", None)
-    suites = [s for s in MART_SUITES if s["name"] == "fct_indicator_observations"]
+    suites = [s for s in MART_SUITES if s["name"] == "indicator_observations"]
     checks = run_suites(unchanged, suites, parameters, baseline=good_build)
     rows = [c for c in checks if c.check == "ratio_numerator_le_denominator"]
     assert rows[0].passed and "rows of the 0 of 45 period values changed" in rows[0].detail
@@ -118,7 +118,7 @@ def test_against_the_last_publication_only_changed_months_are_rechecked_row_by_r
     shutil.copy(good_build, path)
     conn = duckdb.connect(str(path))
     conn.execute(
-        "update fct_indicator_observations set numerator = denominator + 1 "
+        "update indicator_observations set numerator = denominator + 1 "
         "where unit_code = '20.178' and period = '2025-06'"
     )
     conn.close()
@@ -177,7 +177,8 @@ def test_every_published_table_and_raw_source_has_a_suite(good_build):
     tables = {
         row[0]
         for row in conn.execute(
-            "select table_name from information_schema.tables where table_name <> '_publication'"
+            "select table_name from information_schema.tables "
+            "where table_name <> '_publication' and table_type = 'BASE TABLE'"
         ).fetchall()
     }
     conn.close()
@@ -196,15 +197,14 @@ def test_data_docs_keep_the_pages_of_the_last_runs_only(tmp_path):
 
     runs = [f"202611{day:02d}T060000123456Z_2025-09" for day in range(1, 13)]
     for run in runs:
-        for suite in ("fct_indicator_observations", "fct_indicator_observations/partitions"):
+        for suite in ("indicator_observations", "indicator_observations/partitions"):
             (tmp_path / "validations" / suite / run / "x").mkdir(parents=True)
     prune_docs(tmp_path, keep=10)
-    left = sorted(p.name for p in (tmp_path / "validations/fct_indicator_observations").iterdir())
+    left = sorted(p.name for p in (tmp_path / "validations/indicator_observations").iterdir())
     assert left == sorted(runs[2:] + ["partitions"])
     assert (
         sorted(
-            p.name
-            for p in (tmp_path / "validations/fct_indicator_observations/partitions").iterdir()
+            p.name for p in (tmp_path / "validations/indicator_observations/partitions").iterdir()
         )
         == runs[2:]
     )

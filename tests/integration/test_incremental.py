@@ -1,4 +1,4 @@
-"""The incremental models (``stg_unit_reports__values``, ``fct_indicator_observations``):
+"""The incremental models (``stg_unit_reports__values``, ``indicator_observations``):
 built by month, they hold exactly what a full build from raw holds, whatever arrived:
 a late correction of an old month, a month rerun after a later one, a new project."""
 
@@ -19,7 +19,7 @@ from tests.helpers.runs import chiso_environment
 
 pytestmark = pytest.mark.slow
 
-INCREMENTAL = ("stg_unit_reports__values", "fct_indicator_observations")
+INCREMENTAL = ("stg_unit_reports__values", "indicator_observations")
 
 
 def chiso(data: Path, *arguments: str) -> str:
@@ -80,7 +80,7 @@ def test_built_by_month_the_warehouse_holds_what_a_full_build_does(demo_copy, tm
     by_month = built_tables(data)
     conn = duckdb.connect(str(data / "warehouse" / "chiso.duckdb"), read_only=True)
     counted = conn.execute(
-        "select distinct source_file_name from marts.fct_indicator_observations "
+        "select distinct source_file_name from marts.indicator_observations "
         "where unit_code = '20.178' and period = '2025-03'"
     ).fetchall()
     conn.close()
@@ -97,7 +97,7 @@ def test_built_by_month_the_warehouse_holds_what_a_full_build_does(demo_copy, tm
     out = chiso(data, "run", "--period", "2025-06")
     assert "incremental models by month" in out
     earlier = built_tables(data)
-    assert all(row for row in earlier["marts.fct_indicator_observations"])
+    assert all(row for row in earlier["marts.indicator_observations"])
     chiso(data, "run", "--period", "2025-06", "--full-refresh")
     assert built_tables(data) == earlier
 

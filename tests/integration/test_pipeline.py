@@ -35,14 +35,14 @@ def test_run_publishes_every_target_for_every_unit_with_its_status(settings, sam
 
     first = table_contents(settings.published_path)
     assert set(first) == {
-        "admin_unit_crosswalk",
+        "dim_admin_unit_crosswalk",
         "dim_admin_unit",
         "dim_document",
         "dim_indicator",
         "dim_label",
         "dim_target",
         "dim_unit",
-        "fct_indicator_observations",
+        "indicator_observations",
         "province_indicator_observations",
         "target_progress",
         "target_progress_history",
@@ -51,7 +51,7 @@ def test_run_publishes_every_target_for_every_unit_with_its_status(settings, sam
         "reporting_completeness",
         "reporting_rates",
         "reporting_exceptions",
-        "fct_figure_revisions",
+        "figure_revisions",
         "figure_outliers",
         "portal_766_scores",
         "portal_national_figures",
@@ -185,7 +185,7 @@ def test_the_july_2025_boundary_keeps_both_schemes_apart(settings, sample_inbox)
     spans = dict(
         (row[0], row[1:])
         for row in rows(
-            "select unit_code, min(period), max(period) from fct_indicator_observations "
+            "select unit_code, min(period), max(period) from indicator_observations "
             "where unit_code in ('20.178', '20.178.05977', '20.05977') group by unit_code"
         )
     )
@@ -295,7 +295,7 @@ def test_great_expectations_blocks_on_critical_and_only_warns_on_warning(setting
     conn = duckdb.connect(str(path))
     conn.execute(
         """
-        create table fct_indicator_observations as
+        create table indicator_observations as
         select * from (values
             ('20.178', 'work_record_online_rate', '2025-06', 90.0, 100.0, 90.0, 1),
             ('20.183', 'work_record_online_rate', '2025-6',  120.0, 100.0, 120.0, 5)
@@ -307,7 +307,7 @@ def test_great_expectations_blocks_on_critical_and_only_warns_on_warning(setting
         """
     )
     conn.close()
-    suites = [s for s in load_suites() if s["name"] == "fct_indicator_observations"]
+    suites = [s for s in load_suites() if s["name"] == "indicator_observations"]
     parameters = suite_parameters(*file_facts(path), "2025-06", None)
     checks = {check.check: check for check in run_suites(path, suites, parameters)}
     failed = {name for name, check in checks.items() if not check.passed}
@@ -362,7 +362,7 @@ def test_a_corrected_file_supersedes_the_first_while_both_stay_in_raw(
 
     conn = duckdb.connect(str(settings.published_path), read_only=True)
     row = conn.execute(
-        "select numerator, submission_count, source_file_name from fct_indicator_observations "
+        "select numerator, submission_count, source_file_name from indicator_observations "
         "where unit_code = '20.178' and period = '2025-06' and indicator_code = ?",
         [indicator],
     ).fetchone()

@@ -1,5 +1,5 @@
 """A correction of a month already published, end to end: two monthly closes, each
-snapshotted; the revision is in fct_figure_revisions with both files, ``chiso snapshot
+snapshotted; the revision is in figure_revisions with both files, ``chiso snapshot
 diff`` names it, and the next month's report shows it. The second close also carries a
 status decided by seed status_overrides: marked in the marts and the report."""
 
@@ -91,7 +91,7 @@ def test_the_revisions_mart_holds_the_correction_with_both_files(two_closes):
             "new_numerator, old_denominator, new_denominator, old_file_name, new_file_name, "
             "old_received_at < new_received_at, is_counting, "
             "round(new_value, 6) = round(100.0 * new_numerator / new_denominator, 6) "
-            "from fct_figure_revisions"
+            "from figure_revisions"
         ).fetchall()
     finally:
         conn.close()
@@ -144,6 +144,17 @@ def test_snapshot_diff_names_what_the_newer_close_changed_in_history(two_closes,
         SnapshotError, match=r"no snapshot of 2025-07 .*there are: 2025-08, 2025-09"
     ):
         diff(settings.snapshot_dir, "2025-07", "2025-09")
+
+
+def test_snapshot_diff_reads_a_snapshot_made_before_its_marts_were_renamed(two_closes, tmp_path):
+    """A snapshot from before docs/MARTS.md's "Names" holds fct_indicator_observations."""
+    settings, *_ = two_closes
+    copied = tmp_path / "snapshots"
+    shutil.copytree(settings.snapshot_dir, copied)
+    older = copied / "2025-08"
+    (older / "indicator_observations.parquet").rename(older / "fct_indicator_observations.parquet")
+    result = diff(copied, "2025-08", "2025-09")
+    assert result.figures == diff(settings.snapshot_dir, "2025-08", "2025-09").figures != []
 
 
 def test_an_override_is_marked_in_the_marts_and_the_report(two_closes, tmp_path):

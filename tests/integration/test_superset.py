@@ -60,7 +60,7 @@ EXPECTED = {
     "tinh_so_lieu_dinh_chinh": f"""
         select pa.name_vi, u.unit_name_vi, i.name_vi, r.period, r.old_value, r.new_value,
             r.new_received_at, r.new_file_name
-        from fct_figure_revisions as r join dim_unit as u using (unit_code)
+        from figure_revisions as r join dim_unit as u using (unit_code)
         join dim_indicator as i using (indicator_code) {PROVINCE.format(table="u")}""",
     "thi_dua_bang_xep_hang": f"""
         select pa.name_vi, {label("unit_group", "s.unit_group")}, group_rank, unit_name_vi,

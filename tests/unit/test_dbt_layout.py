@@ -60,3 +60,23 @@ def test_the_layout_check_sees_a_long_model_a_mart_on_a_source_and_a_late_ref(tm
     assert any("lines" in f for f in found) and any("9 joins" in f for f in found)
     assert any("a mart reads a source" in f for f in found)
     assert any("reads mid-query" in f for f in found)
+
+
+def test_every_mart_is_named_by_the_one_rule():
+    """docs/MARTS.md, "Names": a mart that describes things (folders reference/ and
+    geography/) is dim_<thing>; every other holds figures, named for them, no prefix. A
+    renamed mart's old name is published as a view until its release, and the docs say so."""
+    from warehouse.backends.base import RENAMED_MARTS
+
+    marts = {path.stem: path.parent.name for path in (MODELS / "marts").rglob("*.sql")}
+    wrong = [
+        f"{name} ({folder}/)"
+        for name, folder in sorted(marts.items())
+        if (folder in ("reference", "geography")) != name.startswith("dim_")
+        or re.match(r"(fct|agg|rpt|mart|stg|int|base)_", name)
+    ]
+    assert wrong == [], "rename by docs/MARTS.md, 'Names':\n" + "\n".join(wrong)
+    docs = (ROOT / "docs" / "MARTS.md").read_text(encoding="utf-8")
+    for old, new in RENAMED_MARTS.items():
+        assert old not in marts and new in marts, (old, new)
+        assert f"`{old}` → `{new}`" in docs, old

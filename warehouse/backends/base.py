@@ -37,6 +37,19 @@ from warehouse.settings import Settings
 MARTS_SCHEMA = "marts"
 PUBLICATION_TABLE = "_publication"
 SOURCE_PREFIX = "_source__"  # raw rows for the gate, written beside a candidate's marts
+# Marts renamed under the naming rule (docs/MARTS.md, "Names"): a publication keeps each
+# old name as a view of the renamed table until release 0.3.0, so a reader's own query or
+# dashboard goes on working while it moves to the new name
+RENAMED_MARTS = {  # old name -> new name
+    "fct_indicator_observations": "indicator_observations",
+    "fct_figure_revisions": "figure_revisions",
+    "admin_unit_crosswalk": "dim_admin_unit_crosswalk",
+}
+
+
+def deprecated_views(tables) -> list[tuple[str, str]]:
+    """(old name, new name) of each renamed mart among ``tables``: the views to publish."""
+    return [(old, new) for old, new in RENAMED_MARTS.items() if new in tables]
 
 
 class WarehouseError(ChisoError):

@@ -30,6 +30,7 @@ from warehouse.backends.base import (
     PublishedReader,
     PublishError,
     Warehouse,
+    deprecated_views,
     dumps,
     now_utc,
     sql_string,
@@ -70,10 +71,11 @@ def read_candidate(path: Path, baseline: Path | None = None):
 def file_facts(path: Path) -> tuple[str | None, list[str]]:
     """The first month of a marts file's observations, and its tables."""
     with closing(connect(path, read_only=True)) as conn:
-        first = conn.execute("select min(period) from main.fct_indicator_observations")
+        first = conn.execute("select min(period) from main.indicator_observations")
         first = first.fetchone()[0]
         tables = conn.execute(
-            "select table_name from information_schema.tables where table_schema = 'main'"
+            "select table_name from information_schema.tables "
+            "where table_schema = 'main' and table_type = 'BASE TABLE'"
         ).fetchall()
     return first, [row[0] for row in tables]
 
@@ -159,6 +161,9 @@ class DuckDBWarehouse(Warehouse):
                     f'select count(*) from candidate.main."{table}"'
                 ).fetchone()[0]
                 kill_point("candidate_mid_write")
+            for old, new in deprecated_views(tables):
+                # bound in the file's own catalog: it reads main."new" wherever it is opened
+                conn.execute(f'create view candidate.main."{old}" as select * from main."{new}"')
             conn.execute(
                 f"create table candidate.main.{PUBLICATION_TABLE} as select "
                 "? as run_id, ? as as_of_period, ?::timestamptz as built_at, ? as row_counts",
@@ -302,8 +307,8 @@ class DuckDBWarehouse(Warehouse):
                 row[0]
                 for row in conn.execute(
                     "select table_name from information_schema.tables "
-                    "where table_schema = 'main' and table_name not like '\\_%' escape '\\' "
-                    "order by table_name"
+                    "where table_schema = 'main' and table_type = 'BASE TABLE' "
+                    "and table_name not like '\\_%' escape '\\' order by table_name"
                 ).fetchall()
             ]
             yield DuckDBReader(conn, tables)

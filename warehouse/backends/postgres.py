@@ -29,6 +29,7 @@ from warehouse.backends.base import (
     PublishError,
     Warehouse,
     WarehouseError,
+    deprecated_views,
     dumps,
     now_utc,
 )
@@ -207,6 +208,11 @@ class PostgresWarehouse(Warehouse):
                     ).fetchone()[0]
                     for table in tables
                 }
+                for old, new in deprecated_views(tables):
+                    conn.execute(
+                        f"create view {_ident(schema)}.{_ident(old)} as "
+                        f"select * from {_ident(schema)}.{_ident(new)}"
+                    )
                 through = now_utc()
                 conn.execute(
                     f"create table {_ident(schema)}.{PUBLICATION_TABLE} as select "
@@ -235,7 +241,7 @@ class PostgresWarehouse(Warehouse):
         with closing(self.raw()) as conn:
             schema = _ident(candidate.location)
             first = conn.execute(
-                f"select min(period) from {schema}.fct_indicator_observations"
+                f"select min(period) from {schema}.indicator_observations"
             ).fetchone()[0]
             tables = [
                 table

@@ -4,7 +4,7 @@
 -- year's rank as its December). Which indicator the portal and DTI give is read from seed
 -- source_indicators, never written here. The value is computed from numerator and
 -- denominator for a ratio (never taken from the typed value), so any area can be
--- re-aggregated. fct_indicator_observations keeps the as-of months, compares the sources
+-- re-aggregated. indicator_observations keeps the as-of months, compares the sources
 -- and marks the one the marts use.
 
 with

@@ -1,5 +1,5 @@
 -- The figures of the unit-months a unit sent more than once (every file of them, ranked:
--- submission_rank 1 counts), for fct_figure_revisions: every other figure has no revision,
+-- submission_rank 1 counts), for figure_revisions: every other figure has no revision,
 -- and leaving it out here keeps its joins to the few per cent of a month corrections touch.
 
 with

@@ -20,7 +20,7 @@ series_statistics as (
 
 indicator_observations as (
 
-    select * from {{ ref('fct_indicator_observations') }}
+    select * from {{ ref('indicator_observations') }}
 
 ),
 

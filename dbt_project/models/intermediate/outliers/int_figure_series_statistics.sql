@@ -14,7 +14,7 @@ with
 
 indicator_observations as (
 
-    select * from {{ ref('fct_indicator_observations') }}
+    select * from {{ ref('indicator_observations') }}
 
 ),
 

@@ -20,7 +20,7 @@ target_units as (
 
 observations as (
 
-    select * from {{ ref('fct_indicator_observations') }}
+    select * from {{ ref('indicator_observations') }}
 
 ),
 

@@ -28,7 +28,7 @@ indicators as (
 
 observations as (
 
-    select * from {{ ref('fct_indicator_observations') }}
+    select * from {{ ref('indicator_observations') }}
 
 ),
 

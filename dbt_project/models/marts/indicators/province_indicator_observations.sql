@@ -6,7 +6,7 @@ with
 
 observations as (
 
-    select * from {{ ref('fct_indicator_observations') }}
+    select * from {{ ref('indicator_observations') }}
 
 ),
 
