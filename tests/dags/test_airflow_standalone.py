@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from benchmarks.airflow import standalone
-from tests.dags.lineage import LineageCollector, lineage_graph, reachable
+from tests.helpers.lineage import LineageCollector, lineage_graph, reachable
 from tests.helpers.project import VENV_BIN
 from tests.helpers.runs import chiso_environment
 

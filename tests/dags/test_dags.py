@@ -181,7 +181,7 @@ def _run_dag(env: dict, dag_id: str, conf: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
         [
             sys.executable,
-            str(PROJECT_ROOT / "tests" / "dags" / "run_dag.py"),
+            str(PROJECT_ROOT / "tests" / "helpers" / "run_dag.py"),
             dag_id,
             json.dumps(conf),
         ],

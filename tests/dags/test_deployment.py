@@ -10,8 +10,8 @@ import tomllib
 
 import yaml
 
-from tests.dags.topology import COMPOSE_FILE, interpolated
 from tests.helpers.project import PROJECT_ROOT
+from tests.helpers.topology import COMPOSE_FILE, interpolated
 
 COMPOSE_TEXT = COMPOSE_FILE.read_text(encoding="utf-8")
 COMPOSE = yaml.safe_load(COMPOSE_TEXT)

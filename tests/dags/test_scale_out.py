@@ -1,4 +1,4 @@
-"""The production topology of docker-compose.yml, natively (tests/dags/topology.py):
+"""The production topology of docker-compose.yml, natively (tests/helpers/topology.py):
 CeleryExecutor with two workers, PostgreSQL for the metadata and the warehouse, lineage
 sent to an OpenLineage consumer. An operator stores the warehouse connection and triggers
 ``chiso_pipeline`` through the REST API; the machine running the build loses power
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import psycopg
 import pytest
 
-from tests.dags.lineage import LineageCollector, lineage_graph, reachable
-from tests.dags.topology import Topology, celery_topology, health_check
+from tests.helpers.lineage import LineageCollector, lineage_graph, reachable
 from tests.helpers.project import TEST_PROVINCES, VENV_BIN
+from tests.helpers.topology import Topology, celery_topology, health_check
 
 pytestmark = pytest.mark.slow
 

@@ -2,8 +2,8 @@
 
 A case is either accepted (with the figures it must yield, in the sheet it must read, and
 any warning it must give) or rejected (at one cell, with a message in both languages). The
-reader's tests (tests/unit/test_clerk_files.py) and the inbox's (tests/integration/
-test_clerk_inbox.py) run every case; docs/REPORT_FILES.md names each one.
+reader's tests (tests/ingest/test_clerk_files.py) and the inbox's
+(tests/ingest/test_clerk_inbox.py) run every case; docs/REPORT_FILES.md names each one.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """A digest of every published mart, row by row, to show a change left the marts as they
-were: ``python -m tests.helpers.marts <published.duckdb> > tests/integration/marts.json``
+were: ``python -m tests.helpers.marts <published.duckdb> > tests/dbt_project/marts.json``
 records one (the demo's, reviewed in the commit that changes them)."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """chiso's Superset dashboards as code (bi/superset/assets) and the zip ``chiso bi import``
 sends: every reference between assets resolves, and the database is pointed at this
-instance's published marts. (Superset itself: tests/integration/test_superset.py.)"""
+instance's published marts. (Superset itself: tests/chiso/test_superset.py.)"""
 
 from __future__ import annotations
 

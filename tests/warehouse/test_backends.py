@@ -179,7 +179,7 @@ def test_a_failing_gate_names_the_check_and_leaves_what_is_published(on):
     assert [r["run_id"] for r in backend.publications()][-1] == on.second
 
 
-@POSTGRES_ONLY  # DuckDB: tests/reliability/test_crashes.py, then the rerun too
+@POSTGRES_ONLY  # DuckDB: tests/chiso/test_crashes.py, then the rerun too
 def test_a_run_killed_just_before_the_swap_changes_nothing(on):
     out = chiso(on.env, "run", "--period", MONTH, CHISO_FAULT_KILL_AT="publish_before_replace")
     assert out.returncode == -signal.SIGKILL, out.stderr[-2000:]

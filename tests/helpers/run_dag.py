@@ -1,6 +1,6 @@
 """Run one DAG with ``dag.test()`` in this process; used by test_dags.py in a subprocess.
 
-usage: python tests/run_dag.py DAG_ID [JSON_CONF]
+usage: python tests/helpers/run_dag.py DAG_ID [JSON_CONF]
 Prints one JSON line: the run's state and each task's state. Airflow must be configured
 by the environment (AIRFLOW_HOME with a migrated SQLite database, the dags folder).
 """

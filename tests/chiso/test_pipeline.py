@@ -94,7 +94,7 @@ def test_run_publishes_every_target_for_every_unit_with_its_status(settings, sam
     gate = json.loads((settings.gate_dir / "latest.json").read_text(encoding="utf-8"))
     assert gate["passed"] and gate["run_id"] == summary.run_id
     assert {c["source"] for c in gate["checks"]} == {"dbt", "great_expectations"}
-    # a rerun of the month, on both warehouses: tests/integration/test_backends.py
+    # a rerun of the month, on both warehouses: tests/warehouse/test_backends.py
 
 
 def _by_hand(target_id: str, unit_code: str, as_of: str, files: list[Path]) -> dict:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 # higher imports lower, never the reverse; the two middle packages never import each other
 # (plugins/ is wiring, as dags/ is: Airflow's API server mounts chiso's pages from it)
 LAYERS = {"dags": 3, "plugins": 3, "chiso": 2, "ingest": 1, "expectations": 1, "warehouse": 0}
@@ -195,3 +195,19 @@ def test_the_engine_check_sees_a_branch_on_the_engine(tmp_path):
         encoding="utf-8",
     )
     assert _engine_named(module) == ["1: import duckdb", "4: 'postgres'"]
+
+
+def test_the_tests_mirror_the_packages_and_the_docs_list_every_test_file():
+    """tests/<folder>/ tests the package or folder of that name; docs/DEVELOPING.md says
+    what each test file proves."""
+    tests = ROOT / "tests"
+    folders = {p.name for p in tests.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert folders - {"helpers"} <= {p.name for p in ROOT.iterdir() if p.is_dir()}, folders
+    assert not list(tests.glob("helpers/test_*.py")), "helpers hold no tests"
+    docs = (ROOT / "docs" / "DEVELOPING.md").read_text(encoding="utf-8")
+    unlisted = [
+        str(path.relative_to(tests))
+        for path in sorted(tests.rglob("test_*.py"))
+        if f"| `{path.relative_to(tests)}` |" not in docs
+    ]
+    assert unlisted == [], f"say in docs/DEVELOPING.md what these prove: {unlisted}"

@@ -7,7 +7,7 @@ tile; an edited chart is put back by the next import, and a chart that fails sho
 error tile the render check looks for.
 
 Screenshots for the docs:
-``CHISO_SCREENSHOTS=docs/images pytest tests/integration/test_superset.py``.
+``CHISO_SCREENSHOTS=docs/images pytest tests/chiso/test_superset.py``.
 """
 
 from __future__ import annotations
