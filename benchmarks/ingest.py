@@ -29,11 +29,14 @@ BENCH_PROVINCE = "20"
 
 
 def _prepare(workdir: Path, files: int) -> Path:
-    """A copy of the seeds with ``files`` extra departments, and one file per department."""
+    """A copy of the seeds (and macros) with ``files`` extra departments, and one file per
+    department."""
     from ingest.template import report_rows, report_workbook, save_workbook
 
     project = workdir / "dbt_project"
     shutil.copytree(PROJECT_ROOT / "dbt_project" / "seeds", project / "seeds")
+    # the inbox renders the project's submission rule (macro unit_report_submissions)
+    shutil.copytree(PROJECT_ROOT / "dbt_project" / "macros", project / "macros")
     with open(project / "seeds" / "departments.csv", "a", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
         for number in range(files):  # the registry builds units from the departments seed
