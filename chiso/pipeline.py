@@ -132,6 +132,19 @@ class NotDueYet(Exception):
     nothing to build yet (the run is skipped, not failed)."""
 
 
+def check_disk_room(settings: Settings) -> int:
+    """Refuse to start a run whose files, candidate and DuckDB spill the disk of the data
+    directory has no room for, beside CHISO_DISK_RESERVE (warehouse/budget.py); else the
+    bytes left for the spill."""
+    from warehouse.budget import check_disk, folder_bytes
+
+    needs = {
+        "the inbox's files, landed": folder_bytes(settings.inbox_dir),
+        "a candidate of the marts": open_warehouse(settings).candidate_bytes(),
+    }
+    return check_disk(needs, settings.disk_reserve, settings.data_dir)
+
+
 def check_due(settings: Settings, period: str, today: date) -> None:
     """For a scheduled run on ``today``: raise :class:`NotDueYet` when no unit's report for
     ``period`` is due yet (seeds/reporting_calendar.csv) and no source has a figure for it.
@@ -276,6 +289,7 @@ def run(
 
     log(f"  warehouse: {settings.warehouse}")
     with run_lock(settings.lock_path, f"chiso run --period {period}"):
+        check_disk_room(settings)  # nothing started when the disk has no room for the run
         with Progress("ingest", log) as bar:
             line = timed("ingest", 1, lambda: stage_ingest(settings, log, progress=bar).line())
         summary.lines.append(f"ingest:  {line}")

@@ -91,6 +91,7 @@ def ingest(take_inbox: bool = False, lineage: Sink = ignore) -> str:
     pipeline; a DAG run on demand may take it (``take_inbox``), as ``chiso run`` does."""
     settings = load_settings()
     with run_lock(settings.lock_path, "airflow task ingest"):
+        pipeline.check_disk_room(settings)  # the DAG run's first task: refuse it early
         summary = pipeline.stage_ingest(settings, take_inbox=take_inbox)
     warehouse = open_warehouse(settings)
     files, raw = report_file_datasets(settings, warehouse, summary.loaded, take_inbox)

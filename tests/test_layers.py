@@ -112,7 +112,7 @@ def test_the_province_is_a_setting_not_a_literal():
 # text, reference seeds, the backends, raw DDL and the build/publish machinery
 FOUNDATION = {
     "__init__", "settings", "periods", "calendar", "lock", "faults", "errors", "bilingual",
-    "reference", "raw", "raw_schema", "build", "backends", "transaction",
+    "reference", "raw", "raw_schema", "build", "backends", "transaction", "budget",
 }  # fmt: skip
 
 

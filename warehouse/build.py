@@ -30,7 +30,15 @@ from warehouse.transaction import transaction
 
 
 class BuildError(ChisoError):
-    """A model or seed failed to build: nothing downstream can be trusted."""
+    """A model or seed failed to build: nothing downstream can be trusted. ``failed``: the
+    nodes that failed, with dbt's message for each."""
+
+    def __init__(self, message: str, failed: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.failed = failed or {}
+
+
+OUT_OF_MEMORY = "Out of Memory Error"  # DuckDB's, with what it could not allocate
 
 
 @dataclass(frozen=True)
@@ -107,10 +115,11 @@ def run_dbt(
     target_path: Path | None = None,
     as_of_period: str = "",
     on_node: NodeDone | None = None,
+    figures: int = 0,
 ) -> None:
     """Invoke dbt in-process against the configured warehouse (its dbt target), the marts
-    as of ``as_of_period`` (empty: the latest month observed); ``on_node`` hears of each
-    node as it finishes."""
+    as of ``as_of_period`` (empty: the latest month observed), within the run's memory
+    budget for ``figures`` figures; ``on_node`` hears of each node as it finishes."""
     from dbt.cli.main import dbtRunner
 
     def heard(event) -> None:
@@ -120,7 +129,10 @@ def run_dbt(
             on_node(int(data.index), int(total), data.node_info.node_name)
 
     runner = dbtRunner(callbacks=[heard])
-    with environment_for(dbt_environment(settings, as_of_period)):
+    from warehouse.budget import run_budget
+
+    budget = run_budget(settings, figures).dbt_environment()
+    with environment_for({**dbt_environment(settings, as_of_period), **budget}):
         result = runner.invoke(dbt_args(settings, command, *extra, target_path=target_path))
     if result.exception is not None:
         raise BuildError(
@@ -133,9 +145,12 @@ def dbt_build(
     as_of_period: str,
     full_refresh: bool = False,
     on_node: NodeDone | None = None,
+    figures: int = 0,
 ) -> BuildResult:
-    """Run ``dbt build`` as of a month (its log in :func:`dbt_log_file`).
-    ``full_refresh``: the incremental models are rebuilt from raw instead of by month."""
+    """Run ``dbt build`` as of a month (its log in :func:`dbt_log_file`), over ``figures``
+    figures (the memory budget's split depends on them). ``full_refresh``: the
+    incremental models are rebuilt from raw instead of by month. A model DuckDB could not
+    build within the budget is named, with the budget, in a :class:`BuildError`."""
     results_path = settings.dbt_target_dir / "run_results.json"
     results_path.unlink(missing_ok=True)
     run_dbt(
@@ -146,12 +161,22 @@ def dbt_build(
         *(["--full-refresh"] if full_refresh else []),
         as_of_period=as_of_period,  # not --vars: a new month would re-parse the whole project
         on_node=on_node,
+        figures=figures,
     )
     if not results_path.exists():
         raise BuildError(
             f"dbt build wrote no results ({results_path}); see dbt's log {dbt_log_file(settings)}"
         )
-    return read_results(settings.dbt_target_dir, dbt_log_file(settings))
+    try:
+        return read_results(settings.dbt_target_dir, dbt_log_file(settings))
+    except BuildError as error:
+        starved = [name for name, message in error.failed.items() if OUT_OF_MEMORY in message]
+        if not starved:
+            raise
+        from warehouse.budget import run_budget
+
+        message = run_budget(settings, figures).out_of_memory(starved)
+        raise BuildError(f"{message} (dbt's log: {dbt_log_file(settings)})", error.failed) from None
 
 
 BUILD_STATE_DDL = raw_schema.BUILD_STATE  # warehouse/raw_schema.py: every raw table
@@ -218,7 +243,7 @@ def read_results(target_dir: Path, log_file: Path | None = None) -> BuildResult:
     manifest = json.loads((target_dir / "manifest.json").read_text(encoding="utf-8"))
     nodes = {**manifest.get("nodes", {}), **manifest.get("unit_tests", {})}
     build = BuildResult()
-    broken = []
+    broken: dict[str, str] = {}
     for item in run_results["results"]:
         node = nodes.get(item["unique_id"], {})
         kind = node.get("resource_type", item["unique_id"].split(".")[0])
@@ -237,12 +262,13 @@ def read_results(target_dir: Path, log_file: Path | None = None) -> BuildResult:
                 )
             )
         elif item["status"] == "error":
-            broken.append(f"{name}: {item.get('message')}")
+            broken[name] = str(item.get("message"))
         elif item["status"] == "skipped":
             build.skipped.append(name)
         elif kind == "model":
             build.models_built += 1
     if broken:
         where = f" (dbt's log: {log_file})" if log_file else ""
-        raise BuildError("dbt could not build: " + "; ".join(broken) + where)
+        failures = "; ".join(f"{name}: {message}" for name, message in broken.items())
+        raise BuildError(f"dbt could not build: {failures}{where}", broken)
     return build

@@ -121,10 +121,29 @@ def _choice(*allowed: str, aliases: Mapping[str, str] | None = None) -> Read:
     return read
 
 
-def _memory(name: str, text: str) -> str:
-    value = text.strip()
-    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value):
-        raise SettingsError(f"{name}={value!r}: give a size with its unit, e.g. 4GB or 1500MiB")
+MiB, GiB = 1 << 20, 1 << 30
+_SIZE_UNITS = {
+    "kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4, "pb": 1000**5,
+    "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40, "pib": 1 << 50,
+}  # fmt: skip
+
+
+def parse_size(text: str) -> int | None:
+    """Bytes from ``4GB``, ``1500MiB``, ``12 GiB`` (None when it is no size)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGTP]i?B)\s*", text, flags=re.I)
+    if not match:
+        return None
+    return int(float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()])
+
+
+def machine_memory() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _size(name: str, text: str) -> int:
+    value = parse_size(text)
+    if not value:
+        raise SettingsError(f"{name}={text!r}: give a size with its unit, e.g. 12GiB or 1500MB")
     return value
 
 
@@ -169,6 +188,8 @@ class Setting:
             text = self.default.replace("<project>", str(PROJECT_ROOT))
             if "<cores>" in text:
                 text = text.replace("<cores>", str(len(os.sched_getaffinity(0))))
+            if "<half the memory>" in text:
+                text = text.replace("<half the memory>", f"{machine_memory() // 2 // MiB}MiB")
             if data is not None:
                 text = text.replace("<data>", str(data))
         return self.read(self.name, text)
@@ -178,7 +199,6 @@ class Setting:
         return f"| `{self.name}` | {shown} | {self.help} |"
 
 
-MiB = 1024 * 1024
 S = Setting
 SETTINGS: tuple[Setting, ...] = (
     S("CHISO_DATA_DIR", "<project>/data", "all runtime data", _path, "data_dir"),
@@ -234,9 +254,12 @@ SETTINGS: tuple[Setting, ...] = (
     S("CHISO_INGEST_WORKERS", "<cores>", "processes that read and validate report files in "
       "parallel (`1`: in the run's own process; fewer than 32 files are always read there)",
       _count(1), "ingest_workers"),
-    S("CHISO_DUCKDB_MEMORY_LIMIT", "4GB", "the memory dbt's DuckDB may take before it spills "
-      "to disk (DuckDB's own default is 80 % of the machine)", _memory,
-      "duckdb_memory_limit"),
+    S("CHISO_MEMORY_BUDGET", "<half the memory>", "the memory a run may take: DuckDB gets 60 % "
+      "of it (beyond, it spills beside the work warehouse), dbt builds two models at once "
+      "only when both fit (warehouse/budget.py)", _size, "memory_budget"),
+    S("CHISO_DISK_RESERVE", "2GiB", "free disk a run leaves for the rest of the machine: it "
+      "refuses to start without room for its files, a candidate and DuckDB's spill beside it",
+      _size, "disk_reserve"),
     S("CHISO_COSMOS_MODE", "watcher", "how the model-by-model DAG runs dbt (`runner`, "
       "`subprocess`)", _choice("watcher", "runner", "subprocess"), "cosmos_mode"),
     S("CHISO_ALERT_WEBHOOK", "", "a failed Airflow task POSTs a JSON summary there, and the "
@@ -271,6 +294,8 @@ SETTINGS: tuple[Setting, ...] = (
       "replaces the last", _seconds, "fault_pause_before_replace"),
 )  # fmt: skip
 SETTING = {setting.name: setting for setting in SETTINGS}
+# settings of earlier releases: set, they stop the run with the name of their successor
+REPLACED = {"CHISO_DUCKDB_MEMORY_LIMIT": "CHISO_MEMORY_BUDGET"}
 
 
 def _read(name: str, env: Mapping[str, str] | None = None) -> object:
@@ -333,7 +358,8 @@ class Settings:
     max_file_bytes: int
     max_xlsx_expanded_bytes: int
     ingest_workers: int
-    duckdb_memory_limit: str  # dbt's DuckDB spills to disk beyond it
+    memory_budget: int  # bytes a run may take (warehouse/budget.py splits it)
+    disk_reserve: int  # bytes of free disk a run leaves
     cosmos_mode: str
     alert_webhook: str | None
     template_url: str | None
@@ -389,6 +415,12 @@ class Settings:
     def gate_dir(self) -> Path:
         """Stored gate results, one JSON file per run."""
         return self.data_dir / "gate"
+
+    @property
+    def spill_dir(self) -> Path:
+        """Where dbt's DuckDB spills beyond its share of the budget (warehouse/budget.py):
+        DuckDB's own folder beside the work warehouse."""
+        return self.warehouse_path.with_name(self.warehouse_path.name + ".tmp")
 
     @property
     def reminders_dir(self) -> Path:
@@ -457,6 +489,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from the environment (call again after changing it); a bad value
     is refused with a :class:`SettingsError` naming its variable."""
     env = os.environ if env is None else env
+    for old, new in REPLACED.items():
+        if env.get(old, "").strip():
+            raise SettingsError(f"{old} is replaced by {new}: {SETTING[new].help}")
     data = SETTING["CHISO_DATA_DIR"].value(env)
     values = {setting.field: setting.value(env, data) for setting in SETTINGS if setting.field}
     return Settings(**values, postgres=_postgres(env))
@@ -474,14 +509,14 @@ def child_environment(**values: str) -> dict[str, str]:
 def dbt_environment(settings: Settings, as_of_period: str = "") -> dict[str, str]:
     """What dbt reads from the environment, from these settings (which may come from an
     Airflow connection): its profile's warehouse (dbt_project/profiles.yml), the provinces
-    served and the time zone (macros ``served_provinces`` and ``local_date``), and the month
-    the marts are as of (macro ``as_of_period``; empty: the latest observed)."""
+    served and the time zone (macros ``served_provinces`` and ``local_date``), the month
+    the marts are as of (macro ``as_of_period``; empty: the latest observed). DuckDB's
+    share of the memory budget is added by each build (warehouse/budget.py)."""
     values = {
         "CHISO_WAREHOUSE_PATH": str(settings.warehouse_path),
         "CHISO_DBT_TARGET": settings.warehouse,
         "CHISO_PROVINCES": ",".join(settings.provinces),
         "CHISO_TIMEZONE": settings.timezone,
-        "CHISO_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
         "CHISO_AS_OF_PERIOD": as_of_period,
     }
     if settings.warehouse_is_server:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -15,9 +16,10 @@ from tests.helpers.project import VENV_BIN
 CHISO = str(VENV_BIN / "chiso")
 
 
-def _run(args, data_dir, **kwargs) -> subprocess.CompletedProcess:
+def _run(args, data_dir, settings=None, **kwargs) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHISO_")}
     env["CHISO_DATA_DIR"] = str(data_dir)
+    env.update(settings or {})
     return subprocess.run(
         [CHISO, *args], env=env, capture_output=True, text=True, timeout=600, **kwargs
     )
@@ -104,6 +106,56 @@ def test_a_changed_landed_file_stops_the_run_with_its_name(demo_copy):
     out = _run(["run", "--period", "2025-06"], demo_copy)
     assert out.returncode == 1
     assert f"error: landed files failed their integrity check, not loaded: {landed}" in out.stderr
+    assert "is unchanged" in out.stderr and sha256_file(published) == before
+
+
+TOO_SMALL = "64MiB"  # DuckDB gets 38 MiB of it: the demo's largest models need more
+
+
+def _manifest_models(data_dir) -> list[str]:
+    manifest = json.loads((data_dir / "dbt" / "target" / "manifest.json").read_text())
+    return [node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "model"]
+
+
+def _files(folder) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+@pytest.mark.slow
+def test_a_run_without_room_on_its_disk_refuses_to_start_and_touches_nothing(demo_copy):
+    from chiso.samples.report_files import generate
+    from ingest.landing import sha256_file
+
+    published = demo_copy / "published" / "chiso.duckdb"
+    before = sha256_file(published)
+    generate(demo_copy / "inbox", start="2025-10", end="2025-10")
+    inbox, landing = _files(demo_copy / "inbox"), _files(demo_copy / "landing")
+    out = _run(["run", "--period", "2025-10"], demo_copy, {"CHISO_DISK_RESERVE": "1PiB"})
+    assert out.returncode == 1
+    assert "not enough free disk to start: " in out.stderr
+    assert "the inbox's files, landed" in out.stderr and "CHISO_DISK_RESERVE=1024 TiB" in out.stderr
+    assert "nothing was started" in out.stderr and "[1/4] ingest" not in out.stdout
+    assert _files(demo_copy / "inbox") == inbox and _files(demo_copy / "landing") == landing
+    assert sha256_file(published) == before
+
+
+@pytest.mark.slow
+def test_a_budget_too_small_for_a_model_names_the_model_and_the_budget(demo_copy):
+    from ingest.landing import sha256_file
+
+    published = demo_copy / "published" / "chiso.duckdb"
+    before = sha256_file(published)
+    out = _run(
+        ["run", "--period", "2025-09", "--full-refresh"],
+        demo_copy,
+        {"CHISO_MEMORY_BUDGET": TOO_SMALL},
+    )
+    assert out.returncode == 1
+    starved = re.search(r"error: (.+) ran out of memory: DuckDB may take (\d+) MiB", out.stderr)
+    assert starved, out.stderr
+    models = starved.group(1).split(", ")
+    assert set(models) <= set(_manifest_models(demo_copy)) and models
+    assert f"CHISO_MEMORY_BUDGET={TOO_SMALL.replace('MiB', ' MiB')}" in out.stderr
     assert "is unchanged" in out.stderr and sha256_file(published) == before
 
 

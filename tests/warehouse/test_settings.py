@@ -43,7 +43,9 @@ def test_the_warehouse_and_the_provinces_are_settings(clean):
         ("CHISO_WAREHOUSE", "sqlite", "CHISO_WAREHOUSE='sqlite': use one of duckdb, postgres"),
         ("CHISO_PROVINCES", "Lạng Sơn", "give two-digit province codes"),
         ("CHISO_COSMOS_MODE", "fast", "CHISO_COSMOS_MODE='fast'"),
-        ("CHISO_DUCKDB_MEMORY_LIMIT", "lots", "give a size with its unit, e.g. 4GB"),
+        ("CHISO_MEMORY_BUDGET", "lots", "CHISO_MEMORY_BUDGET='lots': give a size with its unit"),
+        ("CHISO_DISK_RESERVE", "0GB", "give a size with its unit, e.g. 12GiB"),
+        ("CHISO_DUCKDB_MEMORY_LIMIT", "4GB", "replaced by CHISO_MEMORY_BUDGET: the memory a run"),
         ("AIRFLOW_CONN_CHISO_WAREHOUSE", "mysql://u:p@h/db", "must be a postgresql:// URI"),
     ],
 )

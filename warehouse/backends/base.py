@@ -184,7 +184,8 @@ class Warehouse(ABC):
         fingerprint = project_fingerprint(self.settings)
         with closing(self.raw()) as conn:
             full_refresh = needs_full_refresh(conn, fingerprint) or full_refresh
-        build = dbt_build(self.settings, period, full_refresh, on_node)
+            figures = self.figure_count(conn)
+        build = dbt_build(self.settings, period, full_refresh, on_node, figures)
         if not build.skipped:  # every model built, with this project
             with closing(self.raw()) as conn:
                 record_build(conn, fingerprint)
@@ -247,6 +248,15 @@ class Warehouse(ABC):
     @abstractmethod
     def has_published(self) -> bool:
         """Whether anything is published yet."""
+
+    def figure_count(self, conn) -> int:
+        """The figures in raw, which the memory budget's split depends on."""
+        return conn.execute("select count(*) from raw.unit_report_values").fetchone()[0]
+
+    def candidate_bytes(self) -> int:
+        """Disk a new candidate takes beside what is published (none where the candidate
+        is the built marts themselves, renamed)."""
+        return 0
 
     @abstractmethod
     @contextmanager

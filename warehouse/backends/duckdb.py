@@ -134,6 +134,14 @@ class DuckDBWarehouse(Warehouse):
     def has_published(self) -> bool:
         return self.settings.published_path.exists()
 
+    def candidate_bytes(self) -> int:
+        """A candidate is a new file of the marts: about the size of the published one
+        (the work warehouse's, before the first publication)."""
+        for path in (self.settings.published_path, self.settings.warehouse_path):
+            if path.exists():
+                return path.stat().st_size
+        return 0
+
     def write_candidate(self, run_id: str, period: str, source_queries: dict[str, str]):
         candidate = self.settings.candidate_path(run_id)
         candidate.parent.mkdir(parents=True, exist_ok=True)

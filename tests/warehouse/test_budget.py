@@ -1,0 +1,66 @@
+"""The run's memory and disk budget (warehouse/budget.py): one setting split across what
+runs at once, and a run that refuses to start on a disk without room for it."""
+
+from __future__ import annotations
+
+import pytest
+
+from warehouse.budget import DUCKDB_SHARE, DiskTooFull, check_disk, free_bytes, plan
+from warehouse.settings import GiB, MiB, machine_memory, parse_size
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("4GB", 4 * 1000**3),
+        ("12GiB", 12 * GiB),
+        (" 1500 MiB ", 1500 * MiB),
+        ("1.5gib", GiB * 3 // 2),
+    ],
+)
+def test_a_size_is_read_with_its_unit(text, size):
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize("text", ["4", "lots", "4 GBs", "-1GB", ""])
+def test_a_size_without_a_unit_is_none(text):
+    assert parse_size(text) is None
+
+
+def test_the_default_budget_is_half_the_machine(monkeypatch):
+    from warehouse.settings import load_settings
+
+    monkeypatch.delenv("CHISO_MEMORY_BUDGET", raising=False)
+    budget = load_settings().memory_budget
+    assert abs(budget - machine_memory() / 2) < MiB
+
+
+def test_duckdb_takes_its_share_and_two_models_at_once_only_when_both_fit(tmp_path):
+    small = plan(12 * GiB, tmp_path, figures=50_000, free_for_spill=40 * GiB)
+    assert small.duckdb_memory == int(12 * GiB * DUCKDB_SHARE) and small.dbt_threads == 2
+    national = plan(12 * GiB, tmp_path, figures=30_000_000, free_for_spill=40 * GiB)
+    assert national.dbt_threads == 1  # 2 x 9 GB of figures do not fit in 7.2 GiB
+    assert plan(40 * GiB, tmp_path, 30_000_000, 40 * GiB).dbt_threads == 2
+    env = national.dbt_environment()
+    assert env["CHISO_DBT_MEMORY_LIMIT"] == f"{int(12 * GiB * DUCKDB_SHARE) // MiB}MiB"
+    assert env["CHISO_DBT_MAX_TEMP_SIZE"] == f"{40 * 1024}MiB" and env["CHISO_DBT_THREADS"] == "1"
+
+
+def test_out_of_memory_names_the_model_and_the_budget(tmp_path):
+    message = plan(2 * GiB, tmp_path, 0, 5 * GiB).out_of_memory(["indicator_observations"])
+    assert message.startswith("indicator_observations ran out of memory: DuckDB may take 1.2 GiB")
+    assert "CHISO_MEMORY_BUDGET=2.0 GiB, and spill 5.0 GiB" in message
+    assert message.endswith("then run again")
+
+
+def test_a_run_refuses_to_start_on_a_disk_without_room(tmp_path):
+    free = free_bytes(tmp_path)
+    needs = {"the inbox's files, landed": 3 * MiB, "a candidate of the marts": 0}
+    left = check_disk(needs, reserve=GiB, where=tmp_path)
+    assert free - 3 * MiB - 2 * GiB <= left <= free  # the rest is DuckDB's to spill into
+    with pytest.raises(DiskTooFull) as refused:
+        check_disk(needs, reserve=free, where=tmp_path / "not" / "made")
+    message = str(refused.value)
+    assert message.startswith("not enough free disk to start: ")
+    assert "the inbox's files, landed 3 MiB" in message and "candidate" not in message
+    assert "CHISO_DISK_RESERVE" in message and message.endswith("nothing was started")
