@@ -11,7 +11,9 @@ without an administrative unit, which the registry refuses). Figures go straight
 raw tables (the file-ingest path has its own benchmark, ``python -m benchmarks ingest``),
 deterministically (hashes, no random state).
 
-Measured, each in a fresh process (so peak memory is its own): the dbt build (seeds, 29
+Measured, each in a fresh process whose whole tree's peak memory is sampled while it runs
+(benchmarks/memory.py: a stage past CHISO_MEMORY_BUDGET is stopped and reported, a missed
+goal): the dbt build (seeds, 29
 models, every dbt test), the gate's Great Expectations suites on the candidate, and the
 floor: the core transformations as one hand-written DuckDB SQL script over the same raw
 tables (latest submission per unit, indicator and month; ratio values from numerator and
@@ -31,15 +33,15 @@ import json
 import os
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks.memory import MiB, run_sampled
 from warehouse.periods import next_month
-from warehouse.settings import PROJECT_ROOT
+from warehouse.settings import PROJECT_ROOT, load_settings
 
 GROUPS = ("province", "department", "commune", "school", "health_facility")
 # the synthetic country's units: the registry has the real provinces and communes, the
@@ -780,13 +782,23 @@ def _child(kind: str, workdir: Path, period: str) -> dict:
         "import json, benchmarks.national as b; "
         f"print('RESULT ' + json.dumps(b._{kind}({period!r})))"
     )
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    budget = load_settings(env).memory_budget
+    out, sampler = run_sampled([sys.executable, "-c", code], env, limit=budget)
+    if sampler.over_limit:
+        raise RuntimeError(
+            f"bench {kind} passed the memory budget (CHISO_MEMORY_BUDGET={budget // MiB} MiB): "
+            f"its processes held {sampler.peak_mib:.0f} MiB at once; stopped, a missed goal"
+        )
     lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
     if out.returncode != 0 or not lines:
         raise RuntimeError(
             f"bench {kind} failed (exit code {out.returncode}): {out.stderr[-3000:]}"
         )
-    return json.loads(lines[-1][len("RESULT ") :])
+    result = json.loads(lines[-1][len("RESULT ") :])
+    # the stage's whole process tree, sampled while it ran (its own ru_maxrss beside it)
+    result["process_peak_mib"] = result.get("peak_mib")
+    result["peak_mib"] = round(sampler.peak_mib, 1)
+    return result
 
 
 def bench_national(

@@ -1,0 +1,98 @@
+"""A stage's peak memory, the whole process tree's: the stage's process and everything it
+starts (dbt's threads live in it, but the gate's worker, the ingest's readers and
+Chromium are children of their own), their resident sizes summed, sampled while it runs.
+
+``ru_maxrss`` cannot tell this: it is one process's peak (RUSAGE_CHILDREN, the largest
+reaped child's, and only once reaped), so the children a stage starts and the sum of
+what runs at once were missing from the figures before."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from contextlib import suppress
+from pathlib import Path
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+MiB = 1 << 20
+
+
+def _children() -> dict[int, list[int]]:
+    """Every process's children, from /proc (one pass)."""
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone since the listing
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])  # the name may hold spaces
+        tree.setdefault(parent, []).append(int(entry.name))
+    return tree
+
+
+def tree_rss(root: int) -> int:
+    """Bytes resident in ``root`` and all its descendants now."""
+    tree, total, waiting = _children(), 0, [root]
+    while waiting:
+        pid = waiting.pop()
+        try:
+            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+        except (OSError, IndexError, ValueError):
+            continue
+        waiting.extend(tree.get(pid, []))
+    return total
+
+
+class PeakSampler:
+    """Samples a process tree's resident size every ``every`` seconds while it runs; with
+    ``limit`` (bytes), stops the tree (its process group) at the first sample above it."""
+
+    def __init__(self, root: int, every: float = 0.25, limit: int | None = None) -> None:
+        self.root, self.every, self.limit = root, every, limit
+        self.peak = 0
+        self.over_limit = False
+        self.seconds = 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._done.is_set():
+            self.peak = max(self.peak, tree_rss(self.root))
+            if self.limit is not None and self.peak > self.limit and not self.over_limit:
+                self.over_limit = True
+                with suppress(ProcessLookupError):  # it ended meanwhile
+                    os.killpg(os.getpgid(self.root), signal.SIGKILL)
+            self._done.wait(self.every)
+
+    def __enter__(self) -> PeakSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self._thread.join()
+
+    @property
+    def peak_mib(self) -> float:
+        return self.peak / MiB
+
+
+def run_sampled(
+    args: list[str], env: dict[str, str], limit: int | None = None
+) -> tuple[subprocess.CompletedProcess, PeakSampler]:
+    """Run ``args`` in a process group of its own, its tree's peak sampled (and the tree
+    stopped when it passes ``limit`` bytes)."""
+    started = time.monotonic()
+    child = subprocess.Popen(
+        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    with PeakSampler(child.pid, limit=limit) as sampler:
+        stdout, stderr = child.communicate()
+    sampler.seconds = time.monotonic() - started
+    return subprocess.CompletedProcess(args, child.returncode, stdout, stderr), sampler
