@@ -117,8 +117,8 @@ def check_disk(needs: dict[str, int], reserve: int, where: Path) -> int:
             f"not enough free disk to start: {show(free)} free on the disk of {where}, the run "
             f"needs {show(wanted)} ({parts + ', ' if parts else ''}at least {show(MIN_SPILL)} "
             f"for DuckDB to spill to, and CHISO_DISK_RESERVE={show(reserve)} left for the rest "
-            "of the machine). Free space there (old benchmark or data folders, "
-            "`chiso rollback` versions beyond CHISO_KEEP_VERSIONS), or lower "
+            "of the machine). Free space there (old benchmark or data folders; fewer "
+            "versions kept for `chiso rollback`, CHISO_KEEP_VERSIONS), or lower "
             "CHISO_DISK_RESERVE; nothing was started"
         )
     return free - (wanted - MIN_SPILL)

@@ -136,8 +136,18 @@ def parse_size(text: str) -> int | None:
     return int(float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()])
 
 
-def machine_memory() -> int:
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+CGROUP_MEMORY = Path("/sys/fs/cgroup/memory.max")  # a container's limit (cgroup v2)
+
+
+def machine_memory(cgroup: Path = CGROUP_MEMORY) -> int:
+    """The memory this process's machine has: the physical memory, or a container's
+    limit when it is lower (docker compose's ``mem_limit``)."""
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    try:
+        limit = cgroup.read_text(encoding="utf-8").strip()  # "max" when unlimited
+    except OSError:
+        return physical
+    return min(physical, int(limit)) if limit.isdigit() else physical
 
 
 def _size(name: str, text: str) -> int:
@@ -254,7 +264,8 @@ SETTINGS: tuple[Setting, ...] = (
     S("CHISO_INGEST_WORKERS", "<cores>", "processes that read and validate report files in "
       "parallel (`1`: in the run's own process; fewer than 32 files are always read there)",
       _count(1), "ingest_workers"),
-    S("CHISO_MEMORY_BUDGET", "<half the memory>", "the memory a run may take: DuckDB gets 60 % "
+    S("CHISO_MEMORY_BUDGET", "<half the memory>", "the memory a run may take (by default half "
+      "the machine's, or of a container's limit): DuckDB gets 60 % "
       "of it (beyond, it spills beside the work warehouse), dbt builds two models at once "
       "only when both fit (warehouse/budget.py)", _size, "memory_budget"),
     S("CHISO_DISK_RESERVE", "2GiB", "free disk a run leaves for the rest of the machine: it "

@@ -238,6 +238,7 @@ def test_every_chart_label_of_a_code_is_the_marts_label(superset):
 def render(url: str, password: str, slugs, screenshots: Path | None = None) -> dict[str, dict]:
     """Each dashboard in headless Chromium (Debian's): its chart tiles, the text of any
     error tile, and the row count each table shows, once every chart has loaded."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     from chiso.report import chromium
@@ -252,8 +253,14 @@ def render(url: str, password: str, slugs, screenshots: Path | None = None) -> d
         page.keyboard.press("Enter")
         page.wait_for_url("**/superset/welcome/**", timeout=60_000)
         for slug in slugs:
-            page.goto(f"{url}/superset/dashboard/{slug}/?standalone=1")
-            page.wait_for_selector(".dashboard-component-chart-holder", timeout=60_000)
+            for attempt in (1, 2):  # a page Superset was slow to lay out is asked again
+                page.goto(f"{url}/superset/dashboard/{slug}/?standalone=1")
+                try:
+                    page.wait_for_selector(".dashboard-component-chart-holder", timeout=60_000)
+                    break
+                except PlaywrightTimeout:
+                    if attempt == 2:
+                        raise
             page.wait_for_load_state("networkidle", timeout=120_000)
             loading = page.locator(".dashboard-component-chart-holder .loading")
             deadline = time.monotonic() + 60

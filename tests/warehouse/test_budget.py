@@ -35,6 +35,15 @@ def test_the_default_budget_is_half_the_machine(monkeypatch):
     assert abs(budget - machine_memory() / 2) < MiB
 
 
+def test_a_containers_memory_limit_is_the_machines_memory(tmp_path):
+    physical = machine_memory(tmp_path / "none")
+    limit = tmp_path / "memory.max"
+    limit.write_text(f"{2 * GiB}\n")
+    assert machine_memory(limit) == min(2 * GiB, physical)
+    limit.write_text("max\n")
+    assert machine_memory(limit) == physical
+
+
 def test_duckdb_takes_its_share_and_two_models_at_once_only_when_both_fit(tmp_path):
     small = plan(12 * GiB, tmp_path, figures=50_000, free_for_spill=40 * GiB)
     assert small.duckdb_memory == int(12 * GiB * DUCKDB_SHARE) and small.dbt_threads == 2
