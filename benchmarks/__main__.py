@@ -29,7 +29,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--months", type=int, default=60, help="national: months of figures")
     parser.add_argument(
-        "--keep", type=Path, help="national: make the data in this new directory and keep it"
+        "--dir",
+        type=Path,
+        help="national: the folder everything is written to (default: a new temporary one); "
+        "data generated there before by the same generator is reused",
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="national: leave the generated data and the last run's in --dir (for a later "
+        "run to reuse, or to profile)",
     )
     parser.add_argument(
         "--mode",
@@ -46,11 +55,11 @@ def main(argv: list[str] | None = None) -> int:
             scales = [parse_scale(text) for text in args.scale.split(",")]
         except ValueError as exc:
             parser.error(str(exc))
-        if len(scales) > 1 and args.keep:
-            parser.error("--keep takes one scale")
+        if args.keep and not args.dir:
+            parser.error("--keep needs --dir: where the data stays")
         runs = []
         for scale in scales:
-            runs.append(bench_national(scale, args.months, keep=args.keep))
+            runs.append(bench_national(scale, args.months, folder=args.dir, keep=args.keep))
             print(json.dumps(runs[-1], indent=2), flush=True)  # each as soon as it is done
         if len(runs) == 1:
             return 0

@@ -96,3 +96,11 @@ def run_sampled(
         stdout, stderr = child.communicate()
     sampler.seconds = time.monotonic() - started
     return subprocess.CompletedProcess(args, child.returncode, stdout, stderr), sampler
+
+
+def available_memory() -> int:
+    """Bytes the machine can give now without swapping (/proc/meminfo's MemAvailable)."""
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no MemAvailable in /proc/meminfo")

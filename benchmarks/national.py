@@ -29,6 +29,7 @@ then report.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import resource
@@ -39,7 +40,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.memory import MiB, run_sampled
+from benchmarks.memory import MiB, available_memory, run_sampled
 from warehouse.periods import next_month
 from warehouse.settings import PROJECT_ROOT, load_settings
 
@@ -63,6 +64,12 @@ TEMPLATE_PROVINCE = "20"  # Lạng Sơn's targets, set by every province
 NATIONAL = {"departments_per_province": 14, "school": 44_000, "health_facility": 11_000}
 REJECTED_EVERY = 33  # about 3 % of a month's files come with an error ...
 CORRECTED_EVERY = 50  # ... and 2 % are sent again, corrected, a week later
+# the disk a benchmark takes, per figure: the national run of 2026-12-02 (22.8 M figures over
+# 60 months, 58,831 units: 6.5 figures a unit and month, fewer at smaller scales, whose
+# groups report fewer indicators) wrote about 15 GB beside its generated raw tables
+FIGURES_PER_UNIT_MONTH = 6.5
+GENERATED_BYTES_PER_FIGURE = 150
+RUN_BYTES_PER_FIGURE = 700
 
 
 def parse_scale(text: str) -> float | str:
@@ -801,28 +808,110 @@ def _child(kind: str, workdir: Path, period: str) -> dict:
     return result
 
 
+def fingerprint(scale: float | str, months: int, end: str) -> str:
+    """What the generated data depends on: this generator, the seeds and the ingest code
+    it runs, the raw tables' schema, and its arguments. Data made with the same
+    fingerprint is reused."""
+    digest = hashlib.sha256(f"{scale}|{months}|{end}".encode())
+    files = [
+        Path(__file__),
+        PROJECT_ROOT / "warehouse" / "raw_schema.py",
+        *sorted((PROJECT_ROOT / "dbt_project" / "seeds").rglob("*.csv")),
+        *sorted((PROJECT_ROOT / "ingest").rglob("*.py")),
+    ]
+    for path in files:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def footprint(counts: dict[str, int], months: int) -> dict[str, int]:
+    """The disk a benchmark at a scale takes, by what, from its units (before any figure
+    is made): :data:`FIGURES_PER_UNIT_MONTH` bounds the figures."""
+    figures = int(sum(counts[group] for group in GROUPS) * months * FIGURES_PER_UNIT_MONTH)
+    return {
+        "the generated country, twice (kept, and the copy the runs work on)": 2
+        * figures
+        * GENERATED_BYTES_PER_FIGURE,
+        "the runs' marts, candidates, snapshots and DuckDB's spill": figures * RUN_BYTES_PER_FIGURE,
+    }
+
+
+def check_room(needs: dict[str, int], folder: Path, budget: int) -> None:
+    """Refuse to start a benchmark the disk of ``folder`` or the machine's free memory has
+    no room for (the stages may each take ``budget``)."""
+    from warehouse.budget import check_disk, show
+
+    available = available_memory()
+    if available < budget:
+        raise RuntimeError(
+            f"the machine has {show(available)} of memory available and the benchmark's "
+            f"stages may each take CHISO_MEMORY_BUDGET={show(budget)}: stop what else runs, "
+            "or lower CHISO_MEMORY_BUDGET; nothing was started"
+        )
+    check_disk(needs, load_settings().disk_reserve, folder)
+
+
+def generated(folder: Path, scale: float | str, months: int, end: str) -> tuple[Path, dict]:
+    """The synthetic country at ``scale`` in ``folder``: made once (with the disk it needs
+    checked first), then reused while :func:`fingerprint` is unchanged; data an older
+    generator made is removed. Returns its directory and what making it measured."""
+    fingerprinted = f"country-{scale}-{months}m-{end}-"
+    made = folder / (fingerprinted + fingerprint(scale, months, end))
+    if (made / "generated.json").exists():
+        print(f"scale {scale}: the data generated in {made} (same generator): reused", flush=True)
+        return made, json.loads((made / "generated.json").read_text(encoding="utf-8"))
+    for stale in folder.glob(fingerprinted + "*"):  # another generator's, or unfinished
+        shutil.rmtree(stale)
+    partial = made.with_name(made.name + ".partial")
+    partial.mkdir(parents=True)
+    print(f"scale {scale}: registry and targets ...", flush=True)
+    counts = prepare(partial, scale)
+    check_room(footprint(counts, months), folder, load_settings().memory_budget)
+    print(f"  {counts}; generating {months} months of figures ...", flush=True)
+    started = time.monotonic()
+    figures = generate_raw(partial, months, end)
+    record = {"units": counts, "figures": figures, "seconds": time.monotonic() - started}
+    (partial / "generated.json").write_text(json.dumps(record), encoding="utf-8")
+    os.replace(partial, made)
+    return made, record
+
+
 def bench_national(
     scale: float | str = 1.0,
     months: int = 60,
     end: str = "2025-09",
-    keep: Path | None = None,
+    folder: Path | None = None,
+    keep: bool = False,
     full: bool = True,
 ) -> dict:
-    """Every measurement at ``scale``; the synthetic country is made in a temporary
-    directory, or in ``keep`` (which must not exist yet) and left there for profiling.
-    ``full=False`` leaves out the rebuild of the same month and the monthly close (the
-    test suite's quick pass; both are tested on their own elsewhere)."""
-    if keep is not None:
-        keep.mkdir(parents=True)
-    with tempfile.TemporaryDirectory(prefix="chiso-national-") as folder:
-        workdir = keep or Path(folder)
-        print(f"scale {scale}: registry and targets ...", flush=True)
-        counts = prepare(workdir, scale)
-        print(f"  {counts}; generating {months} months of figures ...", flush=True)
-        started = time.monotonic()
-        figures = generate_raw(workdir, months, end)
-        generated = time.monotonic() - started
-        print(f"  {figures:,} figures in {generated:.1f} s; dbt build ...", flush=True)
+    """Every measurement at ``scale``. Everything is written under ``folder`` (a new
+    temporary one when not given): the generated country, reused by a later run given the
+    same folder while the generator is unchanged, and a copy of it the stages work on.
+    At the end the folder's content is removed, unless ``keep``. ``full=False`` leaves out
+    the rebuild of the same month and the monthly close (the test suite's quick pass;
+    both are tested on their own elsewhere)."""
+    owned = folder is None
+    folder = Path(tempfile.mkdtemp(prefix="chiso-national-")) if owned else folder
+    folder.mkdir(parents=True, exist_ok=True)
+    workdir = folder / f"run-{scale}-{months}m-{end}"
+    made = None
+    try:
+        made, record = generated(folder, scale, months, end)
+        counts, figures, generate_seconds = record["units"], record["figures"], record["seconds"]
+        from warehouse.budget import folder_bytes
+
+        check_room(
+            {
+                "a copy of the generated country": folder_bytes(made),
+                "the runs' marts, candidates, snapshots and DuckDB's spill": figures
+                * RUN_BYTES_PER_FIGURE,
+            },
+            folder,
+            load_settings().memory_budget,
+        )
+        shutil.rmtree(workdir, ignore_errors=True)
+        shutil.copytree(made, workdir)
+        print(f"  {figures:,} figures ({generate_seconds:.1f} s to make); dbt build ...")
         build = _child("build", workdir, end)
         print(f"  build {build['seconds']:.1f} s; gate ...", flush=True)
         gate = _child("gate", workdir, end)
@@ -850,12 +939,21 @@ def bench_national(
                 f"  snapshot {close['snapshot_seconds']:.1f} s, "
                 f"report {close['report_seconds']:.1f} s"
             )
+        disk = folder_bytes(folder)
+    finally:
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+            if made is not None:
+                shutil.rmtree(made, ignore_errors=True)
+            if owned:
+                shutil.rmtree(folder, ignore_errors=True)
     return {
         "scale": scale,
         "months": months,
         "units": counts,
         "figures": figures,
-        "generate_seconds": generated,
+        "generate_seconds": generate_seconds,
+        "disk_bytes": disk,
         "build": build,
         "gate": gate,
         "floor": floor,

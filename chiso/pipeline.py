@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from warehouse.backends import Candidate, Warehouse, open_warehouse
+from warehouse.budget import gate_budget
 from warehouse.build import BuildResult, NodeDone, dbt_log_file
 from warehouse.errors import ChisoError
 from warehouse.faults import kill_point
@@ -132,17 +133,16 @@ class NotDueYet(Exception):
     nothing to build yet (the run is skipped, not failed)."""
 
 
-def check_disk_room(settings: Settings) -> int:
+def check_disk_room(settings: Settings) -> None:
     """Refuse to start a run whose files, candidate and DuckDB spill the disk of the data
-    directory has no room for, beside CHISO_DISK_RESERVE (warehouse/budget.py); else the
-    bytes left for the spill."""
+    directory has no room for, beside CHISO_DISK_RESERVE (warehouse/budget.py)."""
     from warehouse.budget import check_disk, folder_bytes
 
     needs = {
         "the inbox's files, landed": folder_bytes(settings.inbox_dir),
         "a candidate of the marts": open_warehouse(settings).candidate_bytes(),
     }
-    return check_disk(needs, settings.disk_reserve, settings.data_dir)
+    check_disk(needs, settings.disk_reserve, settings.data_dir)
 
 
 def check_due(settings: Settings, period: str, today: date) -> None:
@@ -218,20 +218,32 @@ def stage_gate(
         parameters = suite_parameters(
             first, tables, period, previous["row_counts"] if previous else None
         )
+        baseline = backend.audited_baseline(suite_versions())
         if backend.validates_in_database:
-            with environment_for(backend.gx_environment()):
+            with environment_for(backend.gx_environment()), closing(backend.raw()) as conn:
                 gate.checks += run_suites_sql(
-                    backend.gx_connection_string(), load_suites(), parameters, candidate.location
+                    backend.gx_connection_string(),
+                    load_suites(),
+                    parameters,
+                    candidate.location,
+                    baseline,
+                    lambda sql: conn.execute(sql).fetchall(),
+                    backend.row_hash,
                 )
         else:
             from pathlib import Path
 
             docs = settings.gate_dir / "data_docs" if settings.data_docs else None
-            baseline = backend.audited_baseline(suite_versions())
             # a child that imported Great Expectations during the build, or this process
             validate = runner.run if runner is not None else run_suites
             gate.checks += validate(
-                Path(candidate.location), load_suites(), parameters, docs, run_id, baseline
+                Path(candidate.location),
+                load_suites(),
+                parameters,
+                docs,
+                run_id,
+                Path(baseline) if baseline else None,
+                gate_budget(settings),
             )
             if docs:
                 log(f"  Great Expectations Data Docs: {docs / 'index.html'}")

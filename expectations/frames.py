@@ -1,18 +1,31 @@
 """The suites on a candidate file, through Great Expectations' pandas path (its SQL engine
 cannot read every engine's files): each batch read into a frame, only the columns its
-expectations read, and given the last publication (which passed the same suites) only the
-partitions whose content changed since it. Results go into the Data Docs when asked."""
+expectations read, whole months at a time within the gate's budget, and given the last
+publication (which passed the same suites) only the months whose rows changed since it.
+Results go into the Data Docs when asked."""
 
 from __future__ import annotations
 
 import tempfile
 from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
 
 from expectations.context import RESULT_FORMAT, check_of, gx_context, prune_docs, validate_into_docs
 from expectations.results import CheckResult
-from expectations.suites import load_suites, partition_summary, quoted, split_batches, table_query
-from warehouse.backends import file_engine, read_candidate
+from expectations.suites import (
+    in_partitions,
+    load_suites,
+    month_batches,
+    partition_summary,
+    partitions_to_check,
+    rows_note,
+    split_batches,
+    table_query,
+)
+from warehouse.backends import FILE_ROW_HASH, file_engine, read_candidate
+from warehouse.backends.base import sql_string
+from warehouse.budget import GateBudget
 
 
 def run_suites(
@@ -22,6 +35,7 @@ def run_suites(
     docs_dir: Path | None = None,
     run_name: str | None = None,
     baseline: Path | None = None,
+    budget: GateBudget | None = None,
 ) -> list[CheckResult]:
     """Validate each suite on the candidate ``db_path`` with Great Expectations (pandas path).
 
@@ -30,11 +44,14 @@ def run_suites(
     suites read the table of their name in the run's sources file (written with the
     candidate). ``parameters`` fill the ``{"$PARAMETER": ...}`` values.
 
-    Partitioned suites (``meta.partition_column``) validate in two batches: expectations
-    marked ``"meta": {"batch": "partitions"}`` see one row per partition with its
-    ``row_count`` (row-count bands, period coverage: the whole table, aggregated in
-    DuckDB); the others see the rows, but given ``baseline`` (the published file, audited by
-    the same suites) only those of partitions whose content changed since it.
+    Partitioned suites (``meta.partition_column``, the month) validate in two kinds of
+    batches: expectations marked ``"meta": {"batch": "partitions"}`` see one row per
+    partition with its ``row_count`` (row-count bands, period coverage: the whole table,
+    aggregated in DuckDB); the others see the rows, month by month, in batches of whole
+    months that fit the gate's ``budget`` (every month in one batch without it), and given
+    ``baseline`` (the published file, audited by the same suites) only the months whose
+    rows changed since it: the as-of month and those a late correction touched. DuckDB's
+    reads stay within the budget's share too.
 
     With ``docs_dir``, each batch runs through a checkpoint and, at the end, every result is
     rendered into the Great Expectations Data Docs site there (``<docs_dir>/index.html``).
@@ -55,7 +72,8 @@ def run_suites(
         return [check_of(outcome, label, note) for outcome in result.results]
 
     checks: list[CheckResult] = []
-    with read_candidate(db_path, baseline) as (conn, against_baseline, sources):
+    config = budget.duckdb_config() if budget else None
+    with read_candidate(db_path, baseline, config) as (conn, against_baseline, sources):
         for spec in suites:
             meta = spec["meta"]
             if meta.get("source") and not sources.exists():
@@ -68,38 +86,70 @@ def run_suites(
             if whole:
                 summary = conn.sql(partition_summary(meta)).df()
                 checks += validate(f"{spec['name']}.partitions", summary, whole, label, "")
-            if rows:
-                frame, note = _rows(conn, spec, rows, against_baseline)
-                checks += validate(spec["name"], frame, rows, label, note)
+            if not rows:
+                continue
+            query = _rows_query(spec, rows)
+            if not meta.get("partition_column"):
+                checks += validate(spec["name"], conn.sql(query).df(), rows, label, "")
+                continue
+            part = meta["partition_column"]
+            checked, total, only_changed = partitions_to_check(
+                meta,
+                lambda sql: conn.execute(sql).fetchall(),
+                lambda table: _same_columns(conn, table),
+                FILE_ROW_HASH,
+                "main.",
+                "baseline.main." if against_baseline else None,
+            )
+            columns = len(conn.sql(query).limit(0).columns)
+            cap = budget.batch_rows(columns) if budget else max(sum(n for _, n in checked), 1)
+            groups = month_batches(checked, cap)
+            results = []
+            for values in groups:
+                name = spec["name"] + (f".{_span(values)}" if len(groups) > 1 else "")
+                frame = conn.sql(in_partitions(query, part, values, _literal)).df()
+                results.append((values, validate(name, frame, rows, label, "")))
+                del frame  # before the next batch is read
+            note = rows_note(part, checked, total, only_changed, len(groups))
+            checks += merged(results, part, note)
     if docs_dir is not None:  # once for every result: each build compiles GX's templates
         context.build_data_docs(site_names=["chiso"])
         prune_docs(docs_dir)
     return checks
 
 
-def _rows(conn, spec: dict, expectations: list[dict], against_baseline: bool):
-    """The rows a suite's row-level ``expectations`` check, as a pandas frame, and a note
-    saying which partitions they are when not all."""
+def merged(batches: list[tuple[list, list[CheckResult]]], part: str, note: str):
+    """One check per expectation from its result on each batch (the batch's partitions, its
+    checks): passed when it passed on every batch, its detail that of each batch it failed
+    on, with the batch's partitions when there were several."""
+    out = []
+    for outcomes in zip(*(checks for _, checks in batches), strict=True):
+        failed = [
+            outcome.detail + (f" in {part} {_span(values)}" if len(batches) > 1 else "")
+            for (values, _), outcome in zip(batches, outcomes, strict=True)
+            if not outcome.passed
+        ]
+        detail = "; ".join(failed) if failed else outcomes[0].detail
+        out.append(replace(outcomes[0], passed=not failed, detail=detail + note))
+    return out
+
+
+def _span(values: list) -> str:
+    return f"{values[0]}" if len(values) == 1 else f"{values[0]} to {values[-1]}" if values else ""
+
+
+def _literal(value) -> str:
+    return sql_string(str(value))
+
+
+def _rows_query(spec: dict, expectations: list[dict]) -> str:
+    """The rows a suite's row-level ``expectations`` check."""
     meta = spec["meta"]
-    part = meta.get("partition_column")
     if meta.get("source"):
-        query = f'select * from sources.main."{spec["name"]}"'
-    else:
-        query = meta.get("query") or table_query(meta["table"], expectations, part)
-    depends = meta.get("partition_depends_on", [])  # tables the rows query joins
-    if not (part and against_baseline) or any(_table_changed(conn, t) for t in depends):
-        return conn.sql(query).df(), ""
-    changed = _changed_partitions(conn, meta["table"], part)
-    if changed is None:
-        return conn.sql(query).df(), ""
-    frame = conn.execute(
-        f'select * from ({query}) as checked where "{part}" in (select unnest(?))', [changed[0]]
-    ).df()
-    note = (
-        f" (rows of the {len(changed[0])} of {changed[1]} {part} values changed since the "
-        "last publication, which passed these checks)"
+        return f'select * from sources.main."{spec["name"]}"'
+    return meta.get("query") or table_query(
+        meta["table"], expectations, meta.get("partition_column")
     )
-    return frame, note
 
 
 def _missing_sources(spec: dict, sources: Path) -> CheckResult:
@@ -113,34 +163,16 @@ def _missing_sources(spec: dict, sources: Path) -> CheckResult:
     )
 
 
-def _changed_partitions(conn, table: str, column: str) -> tuple[list, int] | None:
-    """The ``column`` values of ``table`` whose rows differ between the candidate and the
-    attached baseline (count and a sum of row hashes per value), and how many values the
-    candidate has; None when the table is new or its columns changed (check every row)."""
+def _same_columns(conn, table: str) -> bool:
+    """Whether ``table`` has the same columns in the candidate and the attached baseline
+    (not when it is new there)."""
     columns = (
         "select column_name, data_type from information_schema.columns where "
         "table_catalog = ? and table_schema = 'main' and table_name = ? order by ordinal_position"
     )
     database = conn.execute("select current_database()").fetchall()[0][0]
-    mine = conn.execute(columns, [database, table]).fetchall()
     theirs = conn.execute(columns, ["baseline", table]).fetchall()
-    if not theirs or mine != theirs:
-        return None
-    fingerprint = (
-        'select {c} as part, count(*) as n, sum(hash(t)) as h from {db}main."{t}" as t group by 1'
-    )
-    changed = conn.execute(
-        f"with now as ({fingerprint.format(c=quoted(column), db='', t=table)}), "
-        f"before as ({fingerprint.format(c=quoted(column), db='baseline.', t=table)}) "
-        "select list(now.part order by now.part), (select count(*) from now) from now "
-        "left join before on now.part is not distinct from before.part "
-        "where before.part is null or now.n <> before.n or now.h <> before.h"
-    ).fetchall()[0]
-    return (changed[0] or [], changed[1])
-
-
-def _table_changed(conn, table: str) -> bool:
-    return _changed_partitions(conn, table, "1") != ([], 1)  # "1": one partition, the table
+    return bool(theirs) and conn.execute(columns, [database, table]).fetchall() == theirs
 
 
 def warm_up() -> None:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from expectations.results import CheckResult
+from warehouse.budget import GateBudget
 
 
 class SuiteRunner:
@@ -37,8 +38,10 @@ class SuiteRunner:
         docs_dir: Path | None = None,
         run_name: str | None = None,
         baseline: Path | None = None,
+        budget: GateBudget | None = None,
     ) -> list[CheckResult]:
         request = {
+            "budget": budget.to_json() if budget else None,
             "db_path": str(db_path),
             "suites": suites,
             "parameters": parameters,

@@ -8,6 +8,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from warehouse.budget import GateBudget
 from warehouse.settings import quiet_great_expectations
 
 quiet_great_expectations()
@@ -27,6 +28,7 @@ def main() -> None:
         Path(docs_dir) if docs_dir else None,
         request.get("run_name"),
         Path(baseline) if baseline else None,
+        GateBudget.from_json(request["budget"]) if request.get("budget") else None,
     )
     print(json.dumps([asdict(check) for check in checks]), flush=True)
     sys.stderr.flush()

@@ -10,6 +10,12 @@ once only when two of the largest fit in DuckDB's share side by side: a model ov
 figure holds about :data:`BYTES_PER_FIGURE` bytes a figure, so a national month of some 14
 million figures is built one model at a time on a budget of 12 GiB.
 
+The gate, after the build, takes the budget in turn: its DuckDB reads get
+:data:`GATE_DUCKDB_SHARE` (spilling into the same folder), and the rows Great Expectations
+checks in pandas come in batches of whole months holding at most
+:data:`GATE_FRAMES_SHARE` of it, at :data:`FRAME_BYTES_PER_CELL` a cell: memory bounded by
+the largest month, never by the history.
+
 Disk. Before a run starts, the free space of the data directory must hold what the run
 writes: the files waiting in the inbox (landed once each), a candidate beside the
 published marts, DuckDB's spill, and ``CHISO_DISK_RESERVE`` left for everything else on
@@ -36,6 +42,11 @@ DUCKDB_SHARE = 0.6  # of the budget, DuckDB's memory_limit
 # ran out of 4 GB building two such models side by side (docs/BENCHMARKS.md)
 BYTES_PER_FIGURE = 300
 MIN_SPILL = GiB  # the least spill room a run starts with
+GATE_DUCKDB_SHARE = 0.25  # of the budget, the gate's DuckDB (aggregates, batches' rows)
+GATE_FRAMES_SHARE = 0.5  # of the budget, the gate's frames and Great Expectations' copies
+# bytes a cell of a checked frame takes, Great Expectations' masks and copies included: an
+# estimate on the safe side (a string cell alone is about 60 bytes in pandas)
+FRAME_BYTES_PER_CELL = 200
 
 
 class DiskTooFull(ChisoError):
@@ -77,6 +88,47 @@ class Budget:
         )
 
 
+@dataclass(frozen=True)
+class GateBudget:
+    """What the gate's DuckDB reads and its pandas frames may take."""
+
+    duckdb_memory: int
+    frame_bytes: int
+    spill_dir: Path
+    max_spill: int
+
+    def duckdb_config(self) -> dict[str, str]:
+        """The gate's DuckDB connection settings."""
+        return {
+            "memory_limit": f"{self.duckdb_memory // MiB}MiB",
+            "temp_directory": str(self.spill_dir),
+            "max_temp_directory_size": f"{self.max_spill // MiB}MiB",
+        }
+
+    def batch_rows(self, columns: int) -> int:
+        """The rows of ``columns`` columns a batch may hold."""
+        return max(1, self.frame_bytes // (max(columns, 1) * FRAME_BYTES_PER_CELL))
+
+    def to_json(self) -> dict:
+        return {**self.__dict__, "spill_dir": str(self.spill_dir)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> GateBudget:
+        return cls(**{**data, "spill_dir": Path(data["spill_dir"])})
+
+
+def gate_budget(settings: Settings) -> GateBudget:
+    """The gate's share of the run's budget; it spills into a folder of its own beside the
+    build's (``chiso.duckdb.gate.tmp``), up to what the disk has free beyond the reserve."""
+    free = free_bytes(settings.spill_dir) - settings.disk_reserve
+    return GateBudget(
+        int(settings.memory_budget * GATE_DUCKDB_SHARE),
+        int(settings.memory_budget * GATE_FRAMES_SHARE),
+        settings.spill_dir.with_suffix(".gate.tmp"),
+        max(free, MIN_SPILL),
+    )
+
+
 def plan(budget: int, spill_dir: Path, figures: int, free_for_spill: int) -> Budget:
     """Split ``budget`` bytes for a build over ``figures`` figures, with
     ``free_for_spill`` bytes of disk DuckDB may spill to."""
@@ -106,9 +158,10 @@ def folder_bytes(path: Path) -> int:
     return sum(entry.stat().st_size for entry in path.rglob("*") if entry.is_file())
 
 
-def check_disk(needs: dict[str, int], reserve: int, where: Path) -> int:
+def check_disk(needs: dict[str, int], reserve: int, where: Path) -> None:
     """Refuse to start when the disk of ``where`` has less free than ``needs`` (what the
-    run writes, by what) plus ``reserve``; else the bytes left for DuckDB's spill."""
+    run writes, by what), the least spill and ``reserve``. How much DuckDB may spill is
+    decided when the build starts (:func:`run_budget`), from the disk free then."""
     free = free_bytes(where)
     wanted = sum(needs.values()) + MIN_SPILL + reserve
     if free < wanted:
@@ -121,4 +174,3 @@ def check_disk(needs: dict[str, int], reserve: int, where: Path) -> int:
             "versions kept for `chiso rollback`, CHISO_KEEP_VERSIONS), or lower "
             "CHISO_DISK_RESERVE; nothing was started"
         )
-    return free - (wanted - MIN_SPILL)

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from warehouse import raw_schema
+from warehouse.budget import Budget, run_budget
 from warehouse.errors import ChisoError
 from warehouse.settings import (
     Settings,
@@ -116,10 +117,11 @@ def run_dbt(
     as_of_period: str = "",
     on_node: NodeDone | None = None,
     figures: int = 0,
-) -> None:
+) -> Budget:
     """Invoke dbt in-process against the configured warehouse (its dbt target), the marts
     as of ``as_of_period`` (empty: the latest month observed), within the run's memory
-    budget for ``figures`` figures; ``on_node`` hears of each node as it finishes."""
+    budget for ``figures`` figures; ``on_node`` hears of each node as it finishes. Returns
+    the budget dbt ran with."""
     from dbt.cli.main import dbtRunner
 
     def heard(event) -> None:
@@ -129,15 +131,14 @@ def run_dbt(
             on_node(int(data.index), int(total), data.node_info.node_name)
 
     runner = dbtRunner(callbacks=[heard])
-    from warehouse.budget import run_budget
-
-    budget = run_budget(settings, figures).dbt_environment()
-    with environment_for({**dbt_environment(settings, as_of_period), **budget}):
+    budget = run_budget(settings, figures)
+    with environment_for({**dbt_environment(settings, as_of_period), **budget.dbt_environment()}):
         result = runner.invoke(dbt_args(settings, command, *extra, target_path=target_path))
     if result.exception is not None:
         raise BuildError(
             f"dbt {command} could not run: {result.exception} (dbt's log: {dbt_log_file(settings)})"
         )
+    return budget
 
 
 def dbt_build(
@@ -153,7 +154,7 @@ def dbt_build(
     build within the budget is named, with the budget, in a :class:`BuildError`."""
     results_path = settings.dbt_target_dir / "run_results.json"
     results_path.unlink(missing_ok=True)
-    run_dbt(
+    budget = run_dbt(
         settings,
         "build",
         "--exclude-resource-type",
@@ -173,9 +174,7 @@ def dbt_build(
         starved = [name for name, message in error.failed.items() if OUT_OF_MEMORY in message]
         if not starved:
             raise
-        from warehouse.budget import run_budget
-
-        message = run_budget(settings, figures).out_of_memory(starved)
+        message = budget.out_of_memory(starved)
         raise BuildError(f"{message} (dbt's log: {dbt_log_file(settings)})", error.failed) from None
 
 

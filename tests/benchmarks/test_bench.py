@@ -19,10 +19,16 @@ def test_the_ingest_benchmark_loads_every_file():
 
 
 @pytest.mark.slow
-def test_the_national_benchmark_builds_gates_runs_the_floor_and_a_monthly_run():
-    from benchmarks.national import bench_national
+def test_the_national_benchmark_builds_gates_runs_the_floor_and_a_monthly_run(
+    tmp_path, monkeypatch
+):
+    from benchmarks.national import bench_national, generated
 
-    result = bench_national(scale=0.1, months=3, full=False)  # rebuild, close: tested apart
+    # what the machine has available beside the other tests: each stage within it
+    monkeypatch.setenv("CHISO_MEMORY_BUDGET", "3GiB")
+    folder = tmp_path / "bench"
+    # rebuild, close: tested apart; kept, for the reuse below
+    result = bench_national(scale=0.1, months=3, folder=folder, keep=True, full=False)
     assert result["units"]["commune"] == 333 and result["units"]["province"] == 34
     assert result["figures"] > 0 and result["build"]["models"] == MODELS  # every one
     assert result["build"]["failed_tests"] == [] and result["gate"]["blocking_failures"] == []
@@ -39,6 +45,25 @@ def test_the_national_benchmark_builds_gates_runs_the_floor_and_a_monthly_run():
     assert inbox["continued_series"] > 0 and monthly["ingest"].endswith(" 0 warning(s)")
     assert result["read_floor"]["files"] == inbox["files"] and result["read_floor"]["cells"] > 0
     assert monthly["published_rows"] > first["published_rows"]
+    # everything under the one folder: the generated country, reused while its generator is
+    made = [path for path in folder.iterdir() if path.name.startswith("country-0.1-3m-")]
+    assert len(made) == 1 and result["disk_bytes"] > 0
+    record = made[0] / "generated.json"
+    before = record.stat().st_mtime_ns
+    again, counts = generated(folder, 0.1, 3, "2025-09")
+    assert again == made[0] and record.stat().st_mtime_ns == before
+    assert counts["figures"] == result["figures"]
+
+
+def test_a_benchmark_without_room_refuses_to_start(tmp_path):
+    from benchmarks.memory import available_memory
+    from benchmarks.national import check_room
+    from warehouse.budget import DiskTooFull
+
+    with pytest.raises(RuntimeError, match="CHISO_MEMORY_BUDGET=.*nothing was started"):
+        check_room({}, tmp_path, 2 * available_memory())
+    with pytest.raises(DiskTooFull, match="the runs' spill 1024 TiB"):
+        check_room({"the runs' spill": 1 << 50}, tmp_path, 0)
 
 
 def test_the_national_preset_has_the_countrys_units(tmp_path):

@@ -5,6 +5,7 @@ status decided by seed status_overrides: marked in the marts and the report."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime
 
@@ -114,6 +115,20 @@ def test_the_revisions_mart_holds_the_correction_with_both_files(two_closes):
     assert [r for r in rows if r[0] == original.unit_code and r[2] == "2025-07"] == [
         r for r in rows if r[1] == first.indicator_code and r[0] == original.unit_code
     ]
+
+
+def test_the_gate_of_the_close_reads_the_corrected_month_and_the_as_of_month(two_closes):
+    """September's gate re-checks row by row only what changed since August's publication:
+    July (the correction) and September; the months in between are compared by their row
+    counts and hashes."""
+    settings, *_ = two_closes
+    gate = json.loads((settings.gate_dir / "latest.json").read_text(encoding="utf-8"))
+    assert gate["period"] == "2025-09" and gate["passed"]
+    (ratio,) = [c for c in gate["checks"] if c["check"] == "ratio_numerator_le_denominator"]
+    assert ratio["detail"] == (
+        "passed (rows of the 2 of 5 period values changed since the last publication, which "
+        "passed these checks: 2025-07, 2025-09)"
+    )
 
 
 def test_snapshot_diff_names_what_the_newer_close_changed_in_history(two_closes, capsys):

@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from tests.helpers.project import PROJECT_ROOT
+from warehouse.backends.duckdb import base_tables
 
 pytestmark = pytest.mark.slow
 MODELS = PROJECT_ROOT / "dbt_project" / "models"
@@ -25,12 +26,9 @@ def published(demo) -> set[str]:
     """The marts the demo published (without its _publication record)."""
     conn = duckdb.connect(str(demo.published), read_only=True)
     try:
-        tables = conn.execute(
-            "select table_name from information_schema.tables where table_type = 'BASE TABLE'"
-        ).fetchall()
+        return set(base_tables(conn))
     finally:
         conn.close()
-    return {row[0] for row in tables} - {"_publication"}
 
 
 def _models(manifest: dict) -> dict[str, dict]:

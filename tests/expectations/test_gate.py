@@ -12,8 +12,9 @@ from chiso.pipeline import stage_publish, write_candidate
 from expectations.frames import run_suites
 from expectations.suites import load_suites, suite_parameters
 from warehouse.backends import open_warehouse
-from warehouse.backends.duckdb import file_facts, sources_path
-from warehouse.settings import load_settings
+from warehouse.backends.duckdb import base_tables, file_facts, sources_path
+from warehouse.budget import GateBudget
+from warehouse.settings import GiB, MiB, load_settings
 
 MART_SUITES = [suite for suite in load_suites() if "source" not in suite["meta"]]
 
@@ -135,6 +136,67 @@ def test_against_the_last_publication_only_changed_months_are_rechecked_row_by_r
     assert failed == {"value_not_above_indicator_maximum"}
 
 
+ONE_FIGURE = "unit_code = '20.SNGV' and indicator_code = 'agency_database_national_connection_rate'"
+PLANTED = (  # a figure no gate would pass, planted in March 2025 of both files below
+    f"update indicator_observations set numerator = denominator + 1 where {ONE_FIGURE} "
+    "and period = '2025-03'"
+)
+CORRECTION = (  # a unit's late correction to November 2024: {} is the corrected numerator
+    "update indicator_observations set numerator = {} where " + ONE_FIGURE + " "
+    "and period = '2024-11'"
+)
+AS_OF = (  # a figure of the as-of month: {} is its numerator
+    "update indicator_observations set numerator = {} where " + ONE_FIGURE + " "
+    "and period = '2025-09'"
+)
+
+
+def test_a_late_correction_is_checked_in_its_month_and_the_as_of_month_only(good_build, tmp_path):
+    """A correction to November 2024 reaches the marts with September 2025: the gate reads
+    the rows of those two months, a batch each (a budget that holds one month at a time),
+    blocks bad data in either, and reads no other month's rows: the figure planted in March
+    2025 of both files, which the checks block wherever they read it, is not read."""
+    suites = [s for s in MART_SUITES if s["name"] == "indicator_observations"]
+    budget = GateBudget(256 * MiB, 1, tmp_path / "spill", GiB)  # 1 byte: a month a batch
+    (tmp_path / "baseline").mkdir()
+    baseline = _tampered(good_build, tmp_path / "baseline", PLANTED)
+    parameters = suite_parameters(*file_facts(baseline), "2025-09", None)
+    conn = duckdb.connect(str(baseline), read_only=True)
+    planted = f"select count(*) from indicator_observations where {ONE_FIGURE} and numerator > "
+    assert conn.execute(planted + "denominator and period = '2025-03'").fetchone() == (1,)
+    conn.close()
+
+    def gate(correction: str, as_of: str) -> dict[str, str]:
+        path = _tampered(baseline, tmp_path, CORRECTION.format(correction), AS_OF.format(as_of))
+        checks = run_suites(path, suites, parameters, baseline=baseline, budget=budget)
+        return {c.check: c.detail for c in checks if not c.passed and c.tier == "blocking"} | {
+            "note": next(c.detail for c in checks if c.check == "ratio_numerator_le_denominator")
+        }
+
+    good = gate("numerator - 1", "numerator - 1")
+    assert set(good) == {"note"}, good  # March's planted figure: not read
+    assert good["note"].endswith(
+        "(rows of the 2 of 45 period values changed since the last publication, which passed "
+        "these checks: 2024-11, 2025-09, in 2 batches of whole period values)"
+    )
+    bad_correction = gate("denominator + 5", "numerator - 1")
+    assert set(bad_correction) == {"note", "ratio_numerator_le_denominator"}
+    assert "1 unexpected row(s), e.g. " in bad_correction["note"]
+    assert " in period 2024-11 (rows of the 2 of 45" in bad_correction["note"]
+    bad_as_of = gate("numerator - 1", "denominator + 5")
+    assert set(bad_as_of) == {"note", "ratio_numerator_le_denominator"}
+    assert " in period 2025-09 (rows of the 2 of 45" in bad_as_of["note"]
+    assert "2025-03" not in bad_correction["note"] + bad_as_of["note"]
+
+    # a first publication (no baseline) reads every month, a batch at a time: March too
+    checks = run_suites(baseline, suites, parameters, budget=budget)
+    (failed,) = [c for c in checks if not c.passed and c.tier == "blocking"]
+    assert failed.check == "ratio_numerator_le_denominator"
+    assert failed.detail.endswith(
+        " in period 2025-03 (every period, in 45 batches of whole period values)"
+    )
+
+
 def test_raw_rows_that_break_the_validators_promise_are_blocked(good_build, monkeypatch):
     """Figures loaded since the last publication are checked in raw, before publication:
     here a row written past the file validator (numerator over denominator)."""
@@ -174,13 +236,7 @@ def test_a_candidate_without_its_raw_rows_is_blocked(good_build, tmp_path):
 
 def test_every_published_table_and_raw_source_has_a_suite(good_build):
     conn = duckdb.connect(str(good_build), read_only=True)
-    tables = {
-        row[0]
-        for row in conn.execute(
-            "select table_name from information_schema.tables "
-            "where table_name <> '_publication' and table_type = 'BASE TABLE'"
-        ).fetchall()
-    }
+    tables = set(base_tables(conn))
     conn.close()
     suites = load_suites()
     assert tables <= {s["meta"].get("table") for s in suites}

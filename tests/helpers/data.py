@@ -6,23 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def table_contents(path: Path, exclude: tuple[str, ...] = ("_publication",)) -> dict:
-    """Every table of a DuckDB file, rows sorted, for comparing two builds."""
+def table_contents(path: Path) -> dict:
+    """Every mart of a DuckDB file (not its publication record), rows sorted, for comparing
+    two builds."""
     import duckdb
+
+    from warehouse.backends.duckdb import base_tables
 
     conn = duckdb.connect(str(path), read_only=True)
     try:
-        tables = [
-            row[0]
-            for row in conn.execute(
-                "select table_name from information_schema.tables "
-                "where table_type = 'BASE TABLE' order by table_name"
-            ).fetchall()
-        ]
         return {
             table: conn.execute(f'select * from "{table}" order by all').fetchall()
-            for table in tables
-            if table not in exclude
+            for table in base_tables(conn)
         }
     finally:
         conn.close()

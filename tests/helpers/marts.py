@@ -29,19 +29,12 @@ def digests(published: Path) -> dict[str, dict]:
     """mart -> its row count, the columns compared and a digest of its sorted rows."""
     import duckdb
 
+    from warehouse.backends.duckdb import base_tables
+
     conn = duckdb.connect(str(published), read_only=True)
     try:
-        tables = [
-            row[0]
-            for row in conn.execute(
-                "select table_name from information_schema.tables "
-                "where table_schema = 'main' and table_type = 'BASE TABLE' "
-                "and table_name not like '\\_%' escape '\\' "
-                "order by 1"
-            ).fetchall()
-        ]
         out = {}
-        for table in tables:
+        for table in base_tables(conn):
             columns = [
                 row[0]
                 for row in conn.execute(

@@ -5,6 +5,7 @@ the marts the two publish compared row by row."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import threading
@@ -145,6 +146,68 @@ def test_on_postgresql_every_table_a_run_loads_or_builds_has_planner_statistics(
     assert {"raw", "staging", "published"} <= schemas
     unanalyzed = [f"{schema}.{table}" for schema, table, analyzed in rows if not analyzed]
     assert not unanalyzed, unanalyzed
+
+
+def test_a_rerun_of_the_month_rechecks_no_month_row_by_row(on):
+    """The second run built the same marts as the first: its gate compared every month with
+    the publication by row counts and hashes, and read no row into a check."""
+    gate = json.loads((env_data(on.env) / "gate" / f"{on.second}.json").read_text())
+    (ratio,) = [c for c in gate["checks"] if c["check"] == "ratio_numerator_le_denominator"]
+    assert re.fullmatch(
+        r"passed \(rows of the 0 of \d+ period values changed since the last publication, "
+        r"which passed these checks\)",
+        ratio["detail"],
+    )
+
+
+@POSTGRES_ONLY  # DuckDB: tests/expectations/test_gate.py
+def test_on_postgresql_the_gate_reads_the_months_a_candidate_changed(on):
+    """Through Great Expectations' SQL path: a figure broken in March 2025 of a candidate is
+    blocked, its month the only one the row checks read."""
+    from contextlib import closing
+
+    from expectations.sql import run_suites_sql
+    from expectations.suites import load_suites, suite_parameters
+    from warehouse.settings import environment_for
+
+    backend = open_warehouse(on.settings)
+    suites = [s for s in load_suites() if s["name"] == "indicator_observations"]
+    parameters = suite_parameters("2022-01", ["indicator_observations"], MONTH, None)
+    with closing(backend.raw()) as conn, environment_for(backend.gx_environment()):
+        conn.execute("drop schema if exists gate_test cascade")
+        conn.execute("create schema gate_test")
+        for table in ("indicator_observations", "dim_indicator"):
+            conn.execute(f"create table gate_test.{table} as select * from published.{table}")
+
+        def ratio() -> str:
+            checks = run_suites_sql(
+                backend.gx_connection_string(),
+                suites,
+                parameters,
+                "gate_test",
+                "published",
+                lambda sql: conn.execute(sql).fetchall(),
+                backend.row_hash,
+            )
+            (check,) = [c for c in checks if c.check == "ratio_numerator_le_denominator"]
+            return f"{check.passed} {check.detail}"
+
+        try:
+            assert ratio().startswith("True passed (rows of the 0 of ")
+            conn.execute(
+                "update gate_test.indicator_observations set numerator = denominator + 5 "
+                "where ctid = (select ctid from gate_test.indicator_observations "
+                "where period = '2025-03' and numerator is not null limit 1)"
+            )
+            blocked = ratio()
+            assert blocked.startswith("False 1 unexpected row(s), e.g. "), blocked
+            assert blocked.endswith(
+                "period values changed since the last publication, which passed these "
+                "checks: 2025-03)"
+            )
+            assert " (rows of the 1 of " in blocked
+        finally:
+            conn.execute("drop schema gate_test cascade")
 
 
 def test_a_failing_gate_names_the_check_and_leaves_what_is_published(on):

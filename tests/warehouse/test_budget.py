@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from warehouse.budget import DUCKDB_SHARE, DiskTooFull, check_disk, free_bytes, plan
+from warehouse.budget import (
+    DUCKDB_SHARE,
+    FRAME_BYTES_PER_CELL,
+    DiskTooFull,
+    GateBudget,
+    check_disk,
+    free_bytes,
+    plan,
+)
 from warehouse.settings import GiB, MiB, machine_memory, parse_size
 
 
@@ -65,11 +73,41 @@ def test_out_of_memory_names_the_model_and_the_budget(tmp_path):
 def test_a_run_refuses_to_start_on_a_disk_without_room(tmp_path):
     free = free_bytes(tmp_path)
     needs = {"the inbox's files, landed": 3 * MiB, "a candidate of the marts": 0}
-    left = check_disk(needs, reserve=GiB, where=tmp_path)
-    assert free - 3 * MiB - 2 * GiB <= left <= free  # the rest is DuckDB's to spill into
+    check_disk(needs, reserve=GiB, where=tmp_path)  # room: the run starts
     with pytest.raises(DiskTooFull) as refused:
         check_disk(needs, reserve=free, where=tmp_path / "not" / "made")
     message = str(refused.value)
     assert message.startswith("not enough free disk to start: ")
     assert "the inbox's files, landed 3 MiB" in message and "candidate" not in message
     assert "CHISO_DISK_RESERVE" in message and message.endswith("nothing was started")
+
+
+def test_the_gate_takes_its_share_in_batches_of_whole_months(tmp_path):
+    from expectations.suites import month_batches
+
+    budget = GateBudget(GiB, 8 * MiB, tmp_path, 3 * GiB)
+    assert budget.duckdb_config() == {
+        "memory_limit": "1024MiB",
+        "temp_directory": str(tmp_path),
+        "max_temp_directory_size": "3072MiB",
+    }
+    assert budget.batch_rows(4) == 8 * MiB // (4 * FRAME_BYTES_PER_CELL)
+    assert GateBudget.from_json(budget.to_json()) == budget
+    months = [("2025-07", 40), ("2025-08", 70), ("2025-09", 20), ("2025-10", 10)]
+    assert month_batches(months, 100) == [["2025-07"], ["2025-08", "2025-09", "2025-10"]]
+    assert month_batches(months, 30) == [["2025-07"], ["2025-08"], ["2025-09", "2025-10"]]
+    assert month_batches(months, 1000) == [["2025-07", "2025-08", "2025-09", "2025-10"]]
+    assert month_batches([], 10) == [[]]  # no month changed: one empty batch, checks pass
+
+
+def test_the_gate_budget_is_a_share_of_the_run_budget(tmp_path, monkeypatch):
+    from warehouse.budget import GATE_DUCKDB_SHARE, GATE_FRAMES_SHARE, gate_budget
+    from warehouse.settings import load_settings
+
+    monkeypatch.setenv("CHISO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CHISO_MEMORY_BUDGET", "4GiB")
+    settings = load_settings()
+    budget = gate_budget(settings)
+    assert budget.duckdb_memory == int(4 * GiB * GATE_DUCKDB_SHARE)
+    assert budget.frame_bytes == int(4 * GiB * GATE_FRAMES_SHARE)
+    assert budget.spill_dir.name == "chiso.duckdb.gate.tmp"  # beside the build's, its own

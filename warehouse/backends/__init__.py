@@ -14,6 +14,7 @@ from warehouse.backends.base import (
 from warehouse.settings import Settings
 
 __all__ = [
+    "FILE_ROW_HASH",
     "Candidate",
     "Dataset",
     "PublishError",
@@ -43,6 +44,9 @@ def raw_connection(settings: Settings):
     return open_warehouse(settings).raw()
 
 
+FILE_ROW_HASH = "hash(t)"  # a row's hash in a candidate file (DuckDB's hash)
+
+
 def file_engine():
     """An engine of its own, in memory, for local files (the snapshots' Parquet), whichever
     warehouse chiso runs on; the caller closes it."""
@@ -51,9 +55,9 @@ def file_engine():
     return duckdb.connect()
 
 
-def read_candidate(path, baseline=None):
+def read_candidate(path, baseline=None, config=None):
     """A candidate file, its baseline and its raw rows, for the gate's frames path (the file
     backend's candidates: warehouse.backends.duckdb.read_candidate)."""
     from warehouse.backends.duckdb import read_candidate as read
 
-    return read(path, baseline)
+    return read(path, baseline, config)

@@ -281,6 +281,24 @@ class Warehouse(ABC):
     def published_dataset(self, table: str) -> Dataset:
         """A table of what is published, as BI tools read it."""
 
+    # the engine's hash of a row ``t``, which the gate sums per month to find the months a
+    # candidate changed (expectations.suites.changed_partitions_query)
+    row_hash: str
+
+    def audited_baseline(self, suites: dict[str, str]) -> str | None:
+        """What is published (a file, a schema), when the suites that passed it are the ones
+        in force now: the gate then re-checks row by row only the months a candidate
+        changed, and compares the rest with it by their row counts and hashes."""
+        previous = self.last_publication()
+        if previous is None or previous.get("suites") != suites or not self.has_published():
+            return None
+        return self.baseline_location
+
+    @property
+    @abstractmethod
+    def baseline_location(self) -> str:
+        """What is published as the gate's runners name it: a file's path, a schema."""
+
     def last_publication(self) -> dict | None:
         recent = self.publications(last=1)
         return recent[-1] if recent else None

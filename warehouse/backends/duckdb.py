@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
+from warehouse.backends import FILE_ROW_HASH
 from warehouse.backends.base import (
     MARTS_SCHEMA,
     PUBLICATION_TABLE,
@@ -38,13 +39,29 @@ from warehouse.backends.base import (
 from warehouse.faults import kill_point
 
 
-def connect(path: Path, read_only: bool = False):
-    """Open a DuckDB file (its folder made when it is to be written)."""
+def connect(path: Path, read_only: bool = False, config: dict | None = None):
+    """Open a DuckDB file (its folder made when it is to be written) with DuckDB's
+    ``config`` settings."""
     import duckdb
 
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(path), read_only=read_only)
+    return duckdb.connect(str(path), read_only=read_only, config=config or {})
+
+
+def base_tables(conn, schema: str = "main") -> list[str]:
+    """The tables of ``schema`` in a DuckDB connection's database, not its views (the
+    renamed marts' old names) nor its tables named with a leading ``_`` (the publication
+    record), by name."""
+    return [
+        row[0]
+        for row in conn.execute(
+            "select table_name from information_schema.tables where table_schema = ? "
+            "and table_catalog = current_database() and table_type = 'BASE TABLE' "
+            "and table_name not like '\\_%' escape '\\' order by table_name",
+            [schema],
+        ).fetchall()
+    ]
 
 
 def sources_path(candidate: Path) -> Path:
@@ -53,12 +70,15 @@ def sources_path(candidate: Path) -> Path:
 
 
 @contextmanager
-def read_candidate(path: Path, baseline: Path | None = None):
-    """A candidate file opened read-only for the gate's frames: ``baseline`` (the published
+def read_candidate(path: Path, baseline: Path | None = None, config: dict | None = None):
+    """A candidate file opened read-only for the gate's frames, with DuckDB's ``config``
+    (the gate's share of the budget: warehouse/budget.py): ``baseline`` (the published
     file the same suites audited) attached as ``baseline`` when given and there, the raw
     rows written with the candidate attached as ``sources`` when there. Yields (the
     connection, whether a baseline is attached, the sources file)."""
-    with closing(connect(path, read_only=True)) as conn:
+    if config and config.get("temp_directory"):
+        Path(config["temp_directory"]).mkdir(parents=True, exist_ok=True)
+    with closing(connect(path, read_only=True, config=config)) as conn:
         attached = baseline is not None and baseline.exists()
         if attached:
             conn.execute(f"attach '{baseline}' as baseline (read_only)")
@@ -72,12 +92,7 @@ def file_facts(path: Path) -> tuple[str | None, list[str]]:
     """The first month of a marts file's observations, and its tables."""
     with closing(connect(path, read_only=True)) as conn:
         first = conn.execute("select min(period) from main.indicator_observations")
-        first = first.fetchone()[0]
-        tables = conn.execute(
-            "select table_name from information_schema.tables "
-            "where table_schema = 'main' and table_type = 'BASE TABLE'"
-        ).fetchall()
-    return first, [row[0] for row in tables]
+        return first.fetchone()[0], base_tables(conn)
 
 
 def file_dataset(path: Path, schema: str, table: str) -> Dataset:
@@ -96,6 +111,7 @@ def _fsync_dir(path: Path) -> None:
 
 class DuckDBWarehouse(Warehouse):
     name = "duckdb"
+    row_hash = FILE_ROW_HASH
 
     def exists(self) -> bool:
         return self.settings.warehouse_path.exists()
@@ -148,14 +164,7 @@ class DuckDBWarehouse(Warehouse):
         for leftover in (candidate, candidate.with_name(candidate.name + ".wal")):
             leftover.unlink(missing_ok=True)  # a retried task starts its candidate afresh
         with closing(self.raw()) as conn:
-            tables = [
-                row[0]
-                for row in conn.execute(
-                    "select table_name from information_schema.tables "
-                    "where table_schema = ? and table_type = 'BASE TABLE' order by table_name",
-                    [MARTS_SCHEMA],
-                ).fetchall()
-            ]
+            tables = base_tables(conn, MARTS_SCHEMA)
             if not tables:
                 raise PublishError(f"the warehouse has no tables in schema '{MARTS_SCHEMA}'")
             conn.execute(f"attach {sql_string(str(candidate))} as candidate")
@@ -209,13 +218,9 @@ class DuckDBWarehouse(Warehouse):
     def candidate_facts(self, candidate: Candidate) -> tuple[str | None, list[str]]:
         return file_facts(Path(candidate.location))
 
-    def audited_baseline(self, suites: dict[str, str]) -> Path | None:
-        """The published file, when the suites that passed it are the ones in force now: the
-        gate then re-checks row by row only the partitions a candidate changed."""
-        previous = self.last_publication()
-        if previous is None or previous.get("suites") != suites:
-            return None
-        return self.settings.published_path if self.has_published() else None
+    @property
+    def baseline_location(self) -> str:
+        return str(self.settings.published_path)
 
     def publications(self, last: int | None = None) -> list[dict]:
         if not self._log.exists():
@@ -311,15 +316,7 @@ class DuckDBWarehouse(Warehouse):
         if not self.has_published():
             raise self.nothing_published()
         with closing(connect(self.settings.published_path, read_only=True)) as conn:
-            tables = [
-                row[0]
-                for row in conn.execute(
-                    "select table_name from information_schema.tables "
-                    "where table_schema = 'main' and table_type = 'BASE TABLE' "
-                    "and table_name not like '\\_%' escape '\\' order by table_name"
-                ).fetchall()
-            ]
-            yield DuckDBReader(conn, tables)
+            yield DuckDBReader(conn, base_tables(conn))
 
 
 class DuckDBReader(PublishedReader):

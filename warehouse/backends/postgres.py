@@ -179,6 +179,12 @@ class PostgresWarehouse(Warehouse):
         pg = self.settings.postgres
         return f"schema {PUBLISHED} of postgresql://{pg.host}:{pg.port}/{pg.dbname}"
 
+    row_hash = "('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint"  # 60 bits of md5
+
+    @property
+    def baseline_location(self) -> str:
+        return PUBLISHED
+
     def _schemas(self, conn, prefix: str) -> list[str]:
         rows = conn.execute(
             "select schema_name from information_schema.schemata "
