@@ -454,15 +454,20 @@ def _gate(period: str) -> dict:
     from expectations.frames import run_suites
     from expectations.suites import load_suites, suite_parameters
     from warehouse.backends import open_warehouse
+    from warehouse.budget import gate_budget
     from warehouse.settings import load_settings
 
-    backend = open_warehouse(load_settings())
+    settings = load_settings()
+    backend = open_warehouse(settings)
     started = time.monotonic()
     candidate = write_candidate(backend, "bench", period)
     copied = time.monotonic() - started
     first, tables = backend.candidate_facts(candidate)
     checks = run_suites(
-        Path(candidate.location), load_suites(), suite_parameters(first, tables, period, None)
+        Path(candidate.location),
+        load_suites(),
+        suite_parameters(first, tables, period, None),
+        budget=gate_budget(settings),  # a first publication's: every month, in batches
     )
     return {
         "seconds": time.monotonic() - started - copied,
@@ -791,11 +796,13 @@ def _child(kind: str, workdir: Path, period: str) -> dict:
     )
     budget = load_settings(env).memory_budget
     out, sampler = run_sampled([sys.executable, "-c", code], env, limit=budget)
-    if sampler.over_limit:
-        raise RuntimeError(
+    if sampler.over_limit:  # recorded, and the benchmark goes on with the next stage
+        missed = (
             f"bench {kind} passed the memory budget (CHISO_MEMORY_BUDGET={budget // MiB} MiB): "
             f"its processes held {sampler.peak_mib:.0f} MiB at once; stopped, a missed goal"
         )
+        print(f"  {missed}", flush=True)
+        return {"missed": missed, "peak_mib": round(sampler.peak_mib, 1), "seconds": None}
     lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
     if out.returncode != 0 or not lines:
         raise RuntimeError(
@@ -806,6 +813,19 @@ def _child(kind: str, workdir: Path, period: str) -> dict:
     result["process_peak_mib"] = result.get("peak_mib")
     result["peak_mib"] = round(sampler.peak_mib, 1)
     return result
+
+
+def _took(result: dict) -> str:
+    return "missed its budget" if "missed" in result else f"{result['seconds']:.1f} s"
+
+
+def _stage(run: dict, name: str) -> float | None:
+    return run.get("stages", {}).get(name)
+
+
+def _ratio(part: float | None, whole: float | None) -> float | None:
+    """``part / whole``; None when a stage that gives either missed its budget."""
+    return part / whole if part is not None and whole else None
 
 
 def fingerprint(scale: float | str, months: int, end: str) -> str:
@@ -913,33 +933,35 @@ def bench_national(
         shutil.copytree(made, workdir)
         print(f"  {figures:,} figures ({generate_seconds:.1f} s to make); dbt build ...")
         build = _child("build", workdir, end)
-        print(f"  build {build['seconds']:.1f} s; gate ...", flush=True)
+        print(f"  build {_took(build)}; gate ...", flush=True)
         gate = _child("gate", workdir, end)
-        print(f"  gate {gate['seconds']:.1f} s; floor (hand-written SQL) ...", flush=True)
+        print(f"  gate {_took(gate)}; floor (hand-written SQL) ...", flush=True)
         floor = _child("floor", workdir, end)
-        print(f"  floor {floor['seconds']:.1f} s; the same in pandas ...", flush=True)
+        print(f"  floor {_took(floor)}; the same in pandas ...", flush=True)
         in_pandas = _child("pandas", workdir, end)
-        print(f"  pandas {in_pandas['seconds']:.1f} s; chiso run for {end} (first publication) ...")
+        print(f"  pandas {_took(in_pandas)}; chiso run for {end} (first publication) ...")
         first = _child("run_in_full", workdir, end)  # as a first build: every month
         following = next_month(end)
-        print(f"  run {first['seconds']:.1f} s; {following}'s report files ...", flush=True)
+        print(f"  run {_took(first)}; {following}'s report files ...", flush=True)
         inbox = _child("inbox", workdir, following)
         print(f"  {inbox['files']:,} files; the floor: reading them, nothing else ...")
         read_floor = _child("read_floor", workdir, following)
-        print(f"  read floor {read_floor['seconds']:.1f} s; chiso run for {following} ...")
+        print(f"  read floor {_took(read_floor)}; chiso run for {following} ...")
         monthly = _child("run", workdir, following)
-        print(f"  monthly run {monthly['seconds']:.1f} s", flush=True)
+        print(f"  monthly run {_took(monthly)}", flush=True)
         rebuild = close = None
         if full:
             print("  the same month rebuilt in full (--full-refresh) ...", flush=True)
             rebuild = _child("run_in_full", workdir, following)  # every month from raw
-            print(f"  rebuild {rebuild['seconds']:.1f} s; monthly close ...", flush=True)
+            print(f"  rebuild {_took(rebuild)}; monthly close ...", flush=True)
             close = _child("close", workdir, following)
-            print(
-                f"  snapshot {close['snapshot_seconds']:.1f} s, "
-                f"report {close['report_seconds']:.1f} s"
-            )
+            if "missed" not in close:
+                print(
+                    f"  snapshot {close['snapshot_seconds']:.1f} s, "
+                    f"report {close['report_seconds']:.1f} s"
+                )
         disk = folder_bytes(folder)
+        stages = [build, gate, floor, in_pandas, first, inbox, read_floor, monthly, rebuild, close]
     finally:
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -964,8 +986,9 @@ def bench_national(
         "monthly_run": monthly,
         "rebuild_run": rebuild,
         "monthly_close": close,
-        "build_to_floor": build["seconds"] / floor["seconds"],
-        "ingest_files_per_second": inbox["files"] / monthly["stages"]["ingest"],
-        "ingest_to_read_floor": monthly["stages"]["ingest"] / read_floor["seconds"],
-        "gate_share_of_build": gate["seconds"] / build["seconds"],
+        "build_to_floor": _ratio(build.get("seconds"), floor.get("seconds")),
+        "ingest_files_per_second": _ratio(inbox.get("files"), _stage(monthly, "ingest")),
+        "ingest_to_read_floor": _ratio(_stage(monthly, "ingest"), read_floor.get("seconds")),
+        "gate_share_of_build": _ratio(gate.get("seconds"), build.get("seconds")),
+        "missed": [result["missed"] for result in stages if result and "missed" in result],
     }
