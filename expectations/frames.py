@@ -24,7 +24,6 @@ from expectations.suites import (
     table_query,
 )
 from warehouse.backends import FILE_ROW_HASH, file_engine, read_candidate
-from warehouse.backends.base import sql_string
 from warehouse.budget import GateBudget
 
 
@@ -107,7 +106,7 @@ def run_suites(
             results = []
             for values in groups:
                 name = spec["name"] + (f".{_span(values)}" if len(groups) > 1 else "")
-                frame = conn.sql(in_partitions(query, part, values, _literal)).df()
+                frame = conn.sql(in_partitions(query, part, values)).df()
                 results.append((values, validate(name, frame, rows, label, "")))
                 del frame  # before the next batch is read
             note = rows_note(part, checked, total, only_changed, len(groups))
@@ -116,6 +115,9 @@ def run_suites(
         context.build_data_docs(site_names=["chiso"])
         prune_docs(docs_dir)
     return checks
+
+
+SHOWN_BATCHES = 3  # a check that failed in more batches names the first three
 
 
 def merged(batches: list[tuple[list, list[CheckResult]]], part: str, note: str):
@@ -129,17 +131,15 @@ def merged(batches: list[tuple[list, list[CheckResult]]], part: str, note: str):
             for (values, _), outcome in zip(batches, outcomes, strict=True)
             if not outcome.passed
         ]
-        detail = "; ".join(failed) if failed else outcomes[0].detail
+        detail = "; ".join(failed[:SHOWN_BATCHES]) if failed else outcomes[0].detail
+        if len(failed) > SHOWN_BATCHES:
+            detail += f"; and in {len(failed) - SHOWN_BATCHES} more batches"
         out.append(replace(outcomes[0], passed=not failed, detail=detail + note))
     return out
 
 
 def _span(values: list) -> str:
     return f"{values[0]}" if len(values) == 1 else f"{values[0]} to {values[-1]}" if values else ""
-
-
-def _literal(value) -> str:
-    return sql_string(str(value))
 
 
 def _rows_query(spec: dict, expectations: list[dict]) -> str:

@@ -84,7 +84,6 @@ def run_suites_sql(
                 meta.get("query") or f'select * from "{meta["table"]}"',
                 part,
                 [value for value, _ in checked],
-                lambda value: sql_string(str(value)),
             )
             note = rows_note(part, checked, total, only_changed, 1)
             validate(name, query_asset(name, query), rows, label, note)

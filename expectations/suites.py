@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from warehouse.backends.base import sql_string
 from warehouse.periods import months
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
@@ -143,10 +144,9 @@ def rows_note(part: str, checked: list, total: int, only_changed: bool, batches:
     )
 
 
-def in_partitions(query: str, part: str, values: list, literal) -> str:
-    """``query`` cut to the rows of the partitions ``values`` (``literal`` writes one as
-    SQL)."""
-    listed = ", ".join(literal(value) for value in values if value is not None)
+def in_partitions(query: str, part: str, values: list) -> str:
+    """``query`` cut to the rows of the partitions ``values``."""
+    listed = ", ".join(sql_string(str(value)) for value in values if value is not None)
     where = [f'"{part}" in ({listed})'] if listed else []
     where += [f'"{part}" is null'] if None in values else []
     return f"select * from ({query}) as checked where {' or '.join(where) or 'false'}"

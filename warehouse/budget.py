@@ -72,10 +72,19 @@ class Budget:
 
     def dbt_environment(self) -> dict[str, str]:
         """What dbt's profile reads (dbt_project/profiles.yml)."""
+        limits = self.duckdb_settings()
         return {
-            "CHISO_DBT_MEMORY_LIMIT": f"{self.duckdb_memory // MiB}MiB",
-            "CHISO_DBT_MAX_TEMP_SIZE": f"{self.max_spill // MiB}MiB",
+            "CHISO_DBT_MEMORY_LIMIT": limits["memory_limit"],
+            "CHISO_DBT_MAX_TEMP_SIZE": limits["max_temp_directory_size"],
             "CHISO_DBT_THREADS": str(self.dbt_threads),
+        }
+
+    def duckdb_settings(self) -> dict[str, str]:
+        """DuckDB's share, for the run's own connections to the work warehouse (ingest's
+        loads, the candidate's copy): what dbt's profile gets too."""
+        return {
+            "memory_limit": f"{self.duckdb_memory // MiB}MiB",
+            "max_temp_directory_size": f"{self.max_spill // MiB}MiB",
         }
 
     def out_of_memory(self, models: list[str]) -> str:

@@ -111,3 +111,18 @@ def test_the_gate_budget_is_a_share_of_the_run_budget(tmp_path, monkeypatch):
     assert budget.duckdb_memory == int(4 * GiB * GATE_DUCKDB_SHARE)
     assert budget.frame_bytes == int(4 * GiB * GATE_FRAMES_SHARE)
     assert budget.spill_dir.name == "chiso.duckdb.gate.tmp"  # beside the build's, its own
+
+
+def test_the_runs_own_duckdb_connections_take_duckdbs_share(tmp_path, monkeypatch):
+    """Ingest's loads and the candidate's copy stay within the budget, as dbt does."""
+    from warehouse.backends import open_warehouse
+    from warehouse.settings import load_settings
+
+    monkeypatch.setenv("CHISO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CHISO_MEMORY_BUDGET", "1GiB")
+    conn = open_warehouse(load_settings()).raw()
+    try:
+        limit = conn.execute("select current_setting('memory_limit')").fetchone()[0]
+    finally:
+        conn.close()
+    assert limit == f"{int(GiB * DUCKDB_SHARE) // MiB}.0 MiB"
