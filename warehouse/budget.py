@@ -11,8 +11,8 @@ figure holds about :data:`BYTES_PER_FIGURE` bytes a figure, so a national month 
 million figures is built one model at a time on a budget of 12 GiB.
 
 The gate, after the build, takes the budget in turn: its DuckDB reads get
-:data:`GATE_DUCKDB_SHARE` (spilling into the same folder), and the rows Great Expectations
-checks in pandas come in batches of whole months holding at most
+:data:`GATE_DUCKDB_SHARE` (spilling into a folder of its own beside the build's), and the
+rows Great Expectations checks in pandas come in batches of whole months holding at most
 :data:`GATE_FRAMES_SHARE` of it, at :data:`FRAME_BYTES_PER_CELL` a cell: memory bounded by
 the largest month, never by the history.
 
@@ -60,6 +60,11 @@ def show(size: float) -> str:
     return f"{size / GiB:.1f} GiB" if size >= GiB else f"{size / MiB:.0f} MiB"
 
 
+def duckdb_limits(memory: int, spill: int) -> dict[str, str]:
+    """DuckDB's settings for ``memory`` bytes of memory and ``spill`` bytes of spill."""
+    return {"memory_limit": f"{memory // MiB}MiB", "max_temp_directory_size": f"{spill // MiB}MiB"}
+
+
 @dataclass(frozen=True)
 class Budget:
     """What the run's DuckDB and dbt may take, from the budget and the figures to build."""
@@ -82,10 +87,7 @@ class Budget:
     def duckdb_settings(self) -> dict[str, str]:
         """DuckDB's share, for the run's own connections to the work warehouse (ingest's
         loads, the candidate's copy): what dbt's profile gets too."""
-        return {
-            "memory_limit": f"{self.duckdb_memory // MiB}MiB",
-            "max_temp_directory_size": f"{self.max_spill // MiB}MiB",
-        }
+        return duckdb_limits(self.duckdb_memory, self.max_spill)
 
     def out_of_memory(self, models: list[str]) -> str:
         return (
@@ -109,9 +111,8 @@ class GateBudget:
     def duckdb_config(self) -> dict[str, str]:
         """The gate's DuckDB connection settings."""
         return {
-            "memory_limit": f"{self.duckdb_memory // MiB}MiB",
+            **duckdb_limits(self.duckdb_memory, self.max_spill),
             "temp_directory": str(self.spill_dir),
-            "max_temp_directory_size": f"{self.max_spill // MiB}MiB",
         }
 
     def batch_rows(self, columns: int) -> int:
@@ -129,12 +130,11 @@ class GateBudget:
 def gate_budget(settings: Settings) -> GateBudget:
     """The gate's share of the run's budget; it spills into a folder of its own beside the
     build's (``chiso.duckdb.gate.tmp``), up to what the disk has free beyond the reserve."""
-    free = free_bytes(settings.spill_dir) - settings.disk_reserve
     return GateBudget(
         int(settings.memory_budget * GATE_DUCKDB_SHARE),
         int(settings.memory_budget * GATE_FRAMES_SHARE),
         settings.spill_dir.with_suffix(".gate.tmp"),
-        max(free, MIN_SPILL),
+        max(spill_room(settings), MIN_SPILL),
     )
 
 
@@ -150,8 +150,12 @@ def plan(budget: int, spill_dir: Path, figures: int, free_for_spill: int) -> Bud
 def run_budget(settings: Settings, figures: int = 0) -> Budget:
     """The budget of a run of these settings over ``figures`` figures: DuckDB may spill
     into what the disk has free beyond the reserve."""
-    free = free_bytes(settings.spill_dir) - settings.disk_reserve
-    return plan(settings.memory_budget, settings.spill_dir, figures, free)
+    return plan(settings.memory_budget, settings.spill_dir, figures, spill_room(settings))
+
+
+def spill_room(settings: Settings) -> int:
+    """What the disk of the spill folders has free beyond CHISO_DISK_RESERVE, now."""
+    return free_bytes(settings.spill_dir) - settings.disk_reserve
 
 
 def free_bytes(path: Path) -> int:
