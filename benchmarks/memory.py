@@ -35,26 +35,48 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def tree_rss(root: int) -> int:
-    """Bytes resident in ``root`` and all its descendants now."""
-    tree, total, waiting = _children(), 0, [root]
+def _label(pid: int) -> str:
+    """A process as the breakdown names it: its command line, cut short (a worker's
+    ``python -c`` names what it imports)."""
+    try:
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return f"pid {pid}"
+    words = [word.decode(errors="replace") for word in words if word]
+    if not words:
+        return f"pid {pid}"
+    text = " ".join([Path(words[0]).name, *words[1:]])  # the interpreter's name, not path
+    return (text[:97] + "...") if len(text) > 100 else text
+
+
+def tree_processes(root: int) -> dict[int, int]:
+    """Bytes resident in ``root`` and each of its descendants now, by process id."""
+    tree, held, waiting = _children(), {}, [root]
     while waiting:
         pid = waiting.pop()
         try:
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+            held[pid] = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
         except (OSError, IndexError, ValueError):
             continue
         waiting.extend(tree.get(pid, []))
-    return total
+    return held
+
+
+def tree_rss(root: int) -> int:
+    """Bytes resident in ``root`` and all its descendants now."""
+    return sum(tree_processes(root).values())
 
 
 class PeakSampler:
     """Samples a process tree's resident size every ``every`` seconds while it runs; with
-    ``limit`` (bytes), stops the tree (its process group) at the first sample above it."""
+    ``limit`` (bytes), stops the tree (its process group) at the first sample above it.
+    ``held`` is the breakdown of the largest sample: each process's MiB, largest first
+    (where a stage holds its memory: the run's process, the gate's worker, the readers)."""
 
     def __init__(self, root: int, every: float = 0.25, limit: int | None = None) -> None:
         self.root, self.every, self.limit = root, every, limit
         self.peak = 0
+        self.held: list[tuple[str, float]] = []
         self.over_limit = False
         self.seconds = 0.0
         self._done = threading.Event()
@@ -62,7 +84,11 @@ class PeakSampler:
 
     def _sample(self) -> None:
         while not self._done.is_set():
-            self.peak = max(self.peak, tree_rss(self.root))
+            held = tree_processes(self.root)
+            if sum(held.values()) > self.peak:
+                self.peak = sum(held.values())
+                ranked = sorted(held.items(), key=lambda item: -item[1])
+                self.held = [(_label(pid), round(size / MiB, 1)) for pid, size in ranked]
             if self.limit is not None and self.peak > self.limit and not self.over_limit:
                 self.over_limit = True
                 with suppress(ProcessLookupError):  # it ended meanwhile

@@ -2,11 +2,13 @@
 runs at once, and the disk a run needs, checked before it starts.
 
 Memory. The build and the gate run one after the other, never side by side, so each may
-take the budget. DuckDB gets :data:`DUCKDB_SHARE` of it as its ``memory_limit`` (it
-overshoots the limit somewhat, and dbt's own Python and the gate's data frames need the
-rest); beyond it, DuckDB spills into its own folder beside the work warehouse
-(``<data>/warehouse/chiso.duckdb.tmp``). dbt builds two models at
-once only when two of the largest fit in DuckDB's share side by side: a model over every
+take the budget: the build's DuckDB is closed before the candidate is copied (dbt-duckdb
+would keep it open, its buffers resident). DuckDB gets :data:`DUCKDB_SHARE` of it as its
+``memory_limit`` (it overshoots the limit somewhat, and the rest holds dbt's own Python,
+the gate's worker waiting beside the build with Great Expectations imported, and the
+ingest's readers beside the raw loads); beyond it, DuckDB spills into its own folder
+beside the work warehouse (``<data>/warehouse/chiso.duckdb.tmp``). dbt builds two models
+at once only when two of the largest fit in DuckDB's share side by side: a model over every
 figure holds about :data:`BYTES_PER_FIGURE` bytes a figure, so a national month of some 14
 million figures is built one model at a time on a budget of 12 GiB.
 
@@ -37,7 +39,9 @@ from warehouse.settings import GiB, MiB, machine_memory
 if TYPE_CHECKING:
     from warehouse.settings import Settings
 
-DUCKDB_SHARE = 0.6  # of the budget, DuckDB's memory_limit
+# of the budget, DuckDB's memory_limit: at 60 % a national run's tree passed a 6 GiB budget
+# by 1-3 % (docs/BENCHMARKS.md, 2026-12-07)
+DUCKDB_SHARE = 0.5
 # bytes a figure takes in a model over every figure: an estimate from the national run that
 # ran out of 4 GB building two such models side by side (docs/BENCHMARKS.md)
 BYTES_PER_FIGURE = 300

@@ -265,7 +265,7 @@ SETTINGS: tuple[Setting, ...] = (
       "parallel (`1`: in the run's own process; fewer than 32 files are always read there)",
       _count(1), "ingest_workers"),
     S("CHISO_MEMORY_BUDGET", "<half the memory>", "the memory a run may take (by default half "
-      "the machine's, or of a container's limit): DuckDB gets 60 % "
+      "the machine's, or of a container's limit): DuckDB gets 50 % "
       "of it (beyond, it spills beside the work warehouse), dbt builds two models at once "
       "only when both fit (warehouse/budget.py)", _size, "memory_budget"),
     S("CHISO_DISK_RESERVE", "2GiB", "free disk a run leaves for the rest of the machine: it "

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -32,6 +34,10 @@ def test_run_publishes_every_target_for_every_unit_with_its_status(settings, sam
     assert summary.published == str(settings.published_path)
     assert set(summary.stage_seconds) == {"ingest", "build", "gate", "publish"}
     assert not settings.candidate_path(summary.run_id).exists()
+    # the run let go of dbt's database: its buffers are freed, and another process can open it
+    opening = f"import duckdb; duckdb.connect({str(settings.warehouse_path)!r}, read_only=True)"
+    opened = subprocess.run([sys.executable, "-c", opening], capture_output=True, text=True)
+    assert opened.returncode == 0, opened.stderr
 
     first = table_contents(settings.published_path)
     assert set(first) == {

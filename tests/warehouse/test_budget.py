@@ -65,7 +65,7 @@ def test_duckdb_takes_its_share_and_two_models_at_once_only_when_both_fit(tmp_pa
 
 def test_out_of_memory_names_the_model_and_the_budget(tmp_path):
     message = plan(2 * GiB, tmp_path, 0, 5 * GiB).out_of_memory(["indicator_observations"])
-    assert message.startswith("indicator_observations ran out of memory: DuckDB may take 1.2 GiB")
+    assert message.startswith("indicator_observations ran out of memory: DuckDB may take 1.0 GiB")
     assert "CHISO_MEMORY_BUDGET=2.0 GiB, and spill 5.0 GiB" in message
     assert message.endswith("then run again")
 

@@ -185,12 +185,20 @@ class Warehouse(ABC):
         with closing(self.raw()) as conn:
             full_refresh = needs_full_refresh(conn, fingerprint) or full_refresh
             figures = self.figure_count(conn)
-        build = dbt_build(self.settings, period, full_refresh, on_node, figures)
+        try:
+            build = dbt_build(self.settings, period, full_refresh, on_node, figures)
+        finally:
+            self.release_dbt()
         if not build.skipped:  # every model built, with this project
             with closing(self.raw()) as conn:
                 record_build(conn, fingerprint)
         build.full_refresh = full_refresh
         return self.with_failing_rows(build)
+
+    def release_dbt(self) -> None:
+        """Let go of what dbt's adapter keeps open in this process after an invocation
+        (nothing here: an engine whose adapter keeps its database open says so)."""
+        return None
 
     def with_failing_rows(self, build: BuildResult, limit: int = 3) -> BuildResult:
         failed = [t for t in build.tests if t.status in ("fail", "warn") and t.failures_relation]

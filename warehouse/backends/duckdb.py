@@ -138,6 +138,18 @@ class DuckDBWarehouse(Warehouse):
             conn.execute(f"set {name} = '{value}'")
         return conn
 
+    def release_dbt(self) -> None:
+        """dbt-duckdb keeps its database open in the process after ``dbt build``, for a
+        next invocation: its buffers, up to DuckDB's share of the budget, would stay
+        resident while the candidate is copied and the gate's worker holds its own, and no
+        other process could open the file. Closed here (dbt opens it again when asked)."""
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager as manager
+
+        with manager._LOCK:  # dbt-duckdb's own lock around its process-wide environment
+            environment, manager._ENV = manager._ENV, None
+        if environment is not None:
+            environment.close()
+
     @property
     def published_location(self) -> str:
         return str(self.settings.published_path)
