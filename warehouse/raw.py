@@ -49,6 +49,19 @@ def ensure_raw_schema(conn) -> None:
     conn.execute(raw_schema.UNIT_FILES)
 
 
+QUARANTINE_COLUMNS = [
+    "quarantine_path",
+    "file_sha256",
+    "source_file_name",
+    "unit_code",
+    "period",
+    "received_at",
+    "error_count",
+    "first_error_vi",
+    "first_error_en",
+]
+
+
 def load_rejections(conn, quarantine_root: Path) -> int:
     """Record every quarantine folder (its errors.json) in raw.unit_report_quarantine; the
     folders are the truth, so a crash between the two loses nothing."""
@@ -80,10 +93,8 @@ def load_rejections(conn, quarantine_root: Path) -> int:
                 first.get("en"),
             )
         )
-    if rows:
-        conn.executemany(
-            "insert into raw.unit_report_quarantine values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
-        )
+    # one insert of them all: a statement per row took 1.6 ms a rejection on DuckDB
+    insert_rows(conn, "raw.unit_report_quarantine", QUARANTINE_COLUMNS, rows)
     return len(rows)
 
 

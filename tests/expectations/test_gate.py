@@ -227,6 +227,38 @@ def test_raw_rows_that_break_the_validators_promise_are_blocked(good_build, monk
             path.unlink()
 
 
+def test_a_first_publications_raw_rows_are_checked_a_batch_of_months_at_a_time(
+    good_build, tmp_path
+):
+    """A first publication's raw rows are the whole history (22.8 M figures nationally):
+    the raw suite reads them in batches of whole months within the budget, never at once,
+    and a bad row is blocked, named by its month."""
+    (suite,) = [s for s in load_suites() if s["name"] == "raw_unit_reports"]
+    path = _tampered(good_build, tmp_path)
+    warehouse = good_build.parent.parent / "warehouse" / "chiso.duckdb"
+    conn = duckdb.connect(str(sources_path(path)))
+    conn.execute(f"attach '{warehouse}' as work (read_only)")
+    conn.execute(
+        "create table raw_unit_reports as select period, unit_code, indicator_code, "
+        "numerator, denominator, source_row from work.raw.unit_report_values"
+    )
+    months = conn.execute("select count(distinct period) from raw_unit_reports").fetchone()[0]
+    conn.execute(  # one figure past the validator, in March 2025
+        "update raw_unit_reports set numerator = denominator + 5 where rowid = (select min(rowid)"
+        " from raw_unit_reports where period = '2025-03' and denominator is not null)"
+    )
+    conn.close()
+    assert months > 12
+    budget = GateBudget(256 * MiB, 1, tmp_path / "spill", GiB)  # 1 byte: a month a batch
+    parameters = suite_parameters(*file_facts(path), "2025-09", None)
+    checks = run_suites(path, [suite], parameters, budget=budget)
+    (failed,) = [c for c in checks if not c.passed]
+    assert failed.check == "raw_numerator_le_denominator" and failed.tier == "blocking"
+    assert failed.detail.endswith(
+        f" in period 2025-03 (every period, in {months} batches of whole period values)"
+    )
+
+
 def test_a_candidate_without_its_raw_rows_is_blocked(good_build, tmp_path):
     path = _tampered(good_build, tmp_path)
     assert not sources_path(path).exists()
