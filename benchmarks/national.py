@@ -976,7 +976,9 @@ def bench_national(
                     f"  snapshot {close['snapshot_seconds']:.1f} s, "
                     f"report {close['report_seconds']:.1f} s"
                 )
-        disk = folder_bytes(folder)
+        # this scale's own: its generated country and the run's copy (other scales' kept data
+        # may share the folder)
+        disk = folder_bytes(made) + folder_bytes(workdir)
         stages = [build, gate, floor, in_pandas, first, inbox, read_floor, monthly, rebuild, close]
     finally:
         if not keep:

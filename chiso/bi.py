@@ -71,11 +71,16 @@ def install(settings: Settings, log: Log = print) -> Path:
         log(f"creating Superset's environment {venv} (its own: it cannot share chiso's)")
         _checked([sys.executable, "-m", "venv", str(venv)], "creating Superset's environment")
     log("installing Apache Superset 6.1 and the DuckDB and PostgreSQL drivers (a minute or two)")
-    _checked(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "-r", str(BI_DIR / "requirements.txt"), "-c", str(BI_DIR / "constraints.txt")],
-        "installing Superset",
-    )  # fmt: skip
+    pins = ["-r", str(BI_DIR / "requirements.txt"), "-c", str(BI_DIR / "constraints.txt")]
+    # uv (chiso's dev extra, which ./setup.sh installs) downloads in parallel and keeps a
+    # cache; pip where chiso was installed without it
+    uv = Path(sys.executable).with_name("uv")
+    installer = (
+        [str(uv), "pip", "install", "--quiet", "--python", str(python)]
+        if uv.exists()
+        else [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    )
+    _checked([*installer, *pins], "installing Superset")
     _checked([str(python), "-m", "pip", "check"], "checking Superset's environment")
     stamp_file.write_text(stamp)
     return venv

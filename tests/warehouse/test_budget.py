@@ -126,3 +126,21 @@ def test_the_runs_own_duckdb_connections_take_duckdbs_share(tmp_path, monkeypatc
     finally:
         conn.close()
     assert limit == f"{int(GiB * DUCKDB_SHARE) // MiB}.0 MiB"
+
+
+def test_the_published_marts_are_read_within_duckdbs_share(tmp_path, monkeypatch):
+    """The snapshot sorts every published mart: DuckDB's default would be 80 % of the
+    machine."""
+    import duckdb
+
+    from warehouse.backends import open_warehouse
+    from warehouse.settings import load_settings
+
+    monkeypatch.setenv("CHISO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CHISO_MEMORY_BUDGET", "1GiB")
+    settings = load_settings()
+    settings.published_path.parent.mkdir(parents=True)
+    duckdb.connect(str(settings.published_path)).close()
+    with open_warehouse(settings).published() as reader:
+        limit = reader.execute("select current_setting('memory_limit')").fetchone()[0]
+    assert limit == f"{int(GiB * DUCKDB_SHARE) // MiB}.0 MiB"

@@ -131,9 +131,14 @@ class DuckDBWarehouse(Warehouse):
         """The work warehouse, within DuckDB's share of the run's budget (it spills into
         its own ``<warehouse>.tmp``, as dbt's does): a candidate's copy of the national
         marts took 6 GiB without it."""
+        return self._within_budget(connect(self.settings.warehouse_path))
+
+    def _within_budget(self, conn):
+        """``conn`` limited to DuckDB's share of the run's budget (SET, not a connection's
+        config: the spill room in it changes, and a file open twice in one process must be
+        opened with one config)."""
         from warehouse.budget import run_budget
 
-        conn = connect(self.settings.warehouse_path)
         for name, value in run_budget(self.settings).duckdb_settings().items():
             conn.execute(f"set {name} = '{value}'")
         return conn
@@ -335,7 +340,10 @@ class DuckDBWarehouse(Warehouse):
     def published(self) -> Iterator[PublishedReader]:
         if not self.has_published():
             raise self.nothing_published()
-        with closing(connect(self.settings.published_path, read_only=True)) as conn:
+        # within DuckDB's share of the budget: the snapshot sorts every mart, and DuckDB's
+        # default is 80 % of the machine
+        conn = connect(self.settings.published_path, read_only=True)
+        with closing(self._within_budget(conn)):
             yield DuckDBReader(conn, base_tables(conn))
 
 
