@@ -61,7 +61,7 @@ PY
     if [ "$(cat "$VENV/.setup-stamp" 2>/dev/null)" != "$stamp" ]; then
         say "installing chiso and its pinned dependencies into $VENV (a minute or two the first time)"
         # uv (pinned in constraints.txt) downloads and installs in parallel, and keeps what it
-        # downloaded (~/.cache/uv) for the next install: pip alone took about four minutes
+        # downloaded (~/.cache/uv) for the next install: about 10 s into a fresh clone here
         "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -c constraints.txt uv
         "$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python" \
             -c constraints.txt -e ".[dev,postgres,celery]"
