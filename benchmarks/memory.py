@@ -62,11 +62,6 @@ def tree_processes(root: int) -> dict[int, int]:
     return held
 
 
-def tree_rss(root: int) -> int:
-    """Bytes resident in ``root`` and all its descendants now."""
-    return sum(tree_processes(root).values())
-
-
 class PeakSampler:
     """Samples a process tree's resident size every ``every`` seconds while it runs; with
     ``limit`` (bytes), stops the tree (its process group) at the first sample above it.
@@ -85,8 +80,9 @@ class PeakSampler:
     def _sample(self) -> None:
         while not self._done.is_set():
             held = tree_processes(self.root)
-            if sum(held.values()) > self.peak:
-                self.peak = sum(held.values())
+            total = sum(held.values())
+            if total > self.peak:
+                self.peak = total
                 ranked = sorted(held.items(), key=lambda item: -item[1])
                 self.held = [(_label(pid), round(size / MiB, 1)) for pid, size in ranked]
             if self.limit is not None and self.peak > self.limit and not self.over_limit:
