@@ -1,86 +1,29 @@
--- Each unit x indicator series with a selected figure in the as-of month: that figure,
--- its change from the month before, and the statistics of the series' history that
--- figure_outliers judges it by. The history is the var outlier_history_months months
--- before the as-of month: recent behaviour, at a cost that stays the same as years grow.
-
-{%- set as_of_period = as_of_period() %}
-{%- set history_months = var('outlier_history_months') | int %}
-{%- if as_of_period %}
-    {%- set first_month = (as_of_period[:4] | int) * 12 + (as_of_period[5:7] | int) - 1 - history_months %}
-    {%- set history_from = "%04d-%02d" | format(first_month // 12, first_month % 12 + 1) %}
-{%- endif %}
+-- Each unit x indicator series with a selected figure in the as-of month and a history
+-- before it (int_figure_series_steps): that figure, its change from the month before, and
+-- the statistics of the history's changes that figure_outliers judges it by. The medians
+-- are taken by rank (macro ranked_median), not by percentile_cont per series.
 
 with
 
-indicator_observations as (
+steps as (
 
-    select * from {{ ref('indicator_observations') }}
+    select * from {{ ref('int_figure_series_steps') }}
 
 ),
 
-observations as (
+changes as (
 
-    -- only what the windows need: every column carried through them is held for each of
-    -- the history's figures (some 14 M at national scale)
+    -- the history's changes, each ranked in its series for the median
     select
         unit_code,
         indicator_code,
-        period,
-        value
+        value_change,
+        row_number() over series as change_rank,
+        count(*) over (partition by unit_code, indicator_code) as change_count
 
-    from indicator_observations
-    -- noqa: disable=LT02
-    where
-        is_selected
-        and value is not null
-        {%- if as_of_period %}
-            -- the window's months as literals: older months are never read
-            and period >= '{{ history_from }}'
-            and period <= '{{ as_of_period }}'
-        {%- endif %}
-    -- noqa: enable=LT02
-
-),
-
-as_of as (
-
-    select  -- the as-of month (the latest observed one when the var is empty)
-        {% if as_of_period %}max(cast('{{ as_of_period }}' as varchar)){% else %}max(period){% endif %}
-            as as_of_period
-
-    from observations
-
-),
-
-window_start as (
-
-    select
-        as_of_period,
-        {{ dbt.dateadd('month', -history_months, "cast(as_of_period || '-01' as date)") }}
-            as history_from_on
-
-    from as_of
-
-),
-
-stepped as (
-
-    select
-        observations.*,
-        observations.value - lag(observations.value) over series as value_change,
-        lag(observations.period) over series as previous_period,
-        lag(observations.value) over series as previous_value,
-        observations.period = window_start.as_of_period as is_as_of_month
-
-    from observations
-    cross join window_start
-    where
-        observations.period <= window_start.as_of_period
-        and cast(observations.period || '-01' as date) >= window_start.history_from_on
-    window series as (
-        partition by observations.unit_code, observations.indicator_code
-        order by observations.period
-    )
+    from steps
+    where not is_as_of_month and value_change is not null
+    window series as (partition by unit_code, indicator_code order by value_change)
 
 ),
 
@@ -93,57 +36,88 @@ history as (
         min(value) as history_min,
         max(value) as history_max,
         max(abs(value_change)) as largest_step,
-        percentile_cont(0.5) within group (order by value_change) as median_change,
         avg(value_change) as mean_change
 
-    from stepped
+    from steps
     where not is_as_of_month
     group by unit_code, indicator_code
+
+),
+
+medians as (
+
+    select
+        unit_code,
+        indicator_code,
+        {{ ranked_median('value_change', 'change_rank', 'change_count') }} as median_change
+
+    from changes
+    group by unit_code, indicator_code
+
+),
+
+deviated as (
+
+    -- each change's distance from its series' median, ranked for their median, and from
+    -- its mean
+    select
+        changes.unit_code,
+        changes.indicator_code,
+        changes.change_count,
+        abs(changes.value_change - medians.median_change) as deviation,
+        row_number() over (
+            partition by changes.unit_code, changes.indicator_code
+            order by abs(changes.value_change - medians.median_change)
+        ) as deviation_rank,
+        abs(changes.value_change - history.mean_change) as mean_deviation
+
+    from changes
+    inner join medians
+        on changes.unit_code = medians.unit_code and changes.indicator_code = medians.indicator_code
+    inner join history
+        on changes.unit_code = history.unit_code and changes.indicator_code = history.indicator_code
 
 ),
 
 deviations as (
 
     select
-        stepped.unit_code,
-        stepped.indicator_code,
-        percentile_cont(0.5) within group (
-            order by abs(stepped.value_change - history.median_change)
-        ) as median_absolute_deviation,
-        avg(abs(stepped.value_change - history.mean_change)) as mean_absolute_deviation
+        unit_code,
+        indicator_code,
+        {{ ranked_median('deviation', 'deviation_rank', 'change_count') }} as median_absolute_deviation,
+        avg(mean_deviation) as mean_absolute_deviation
 
-    from stepped
-    inner join history
-        on stepped.unit_code = history.unit_code and stepped.indicator_code = history.indicator_code
-    where not stepped.is_as_of_month and stepped.value_change is not null
-    group by stepped.unit_code, stepped.indicator_code
+    from deviated
+    group by unit_code, indicator_code
 
 ),
 
 final as (
 
     select
-        stepped.unit_code,
-        stepped.indicator_code,
-        stepped.period,
-        stepped.value,
-        stepped.previous_period,
-        stepped.previous_value,
-        stepped.value_change,
+        steps.unit_code,
+        steps.indicator_code,
+        steps.period,
+        steps.value,
+        steps.previous_period,
+        steps.previous_value,
+        steps.value_change,
         history.history_change_count,
         history.history_min,
         history.history_max,
         history.largest_step,
-        history.median_change,
+        medians.median_change,
         deviations.median_absolute_deviation,
         deviations.mean_absolute_deviation
 
-    from stepped
+    from steps
     inner join history
-        on stepped.unit_code = history.unit_code and stepped.indicator_code = history.indicator_code
+        on steps.unit_code = history.unit_code and steps.indicator_code = history.indicator_code
+    left join medians
+        on steps.unit_code = medians.unit_code and steps.indicator_code = medians.indicator_code
     left join deviations
-        on stepped.unit_code = deviations.unit_code and stepped.indicator_code = deviations.indicator_code
-    where stepped.is_as_of_month
+        on steps.unit_code = deviations.unit_code and steps.indicator_code = deviations.indicator_code
+    where steps.is_as_of_month
 
 )
 
